@@ -1,0 +1,45 @@
+# Thin wrappers over `python -m grader`; the virtual environment is built on first use.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+STUDENT ?= demo
+DEVICE ?= auto
+ARGS ?=
+
+.PHONY: venv grade grade-all check test assignments release gradescope export bench clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (set PYTHON=...)"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.lock
+	@touch $(STAMP)
+
+grade: $(STAMP)
+	$(PY) -m grader grade $(STUDENT) --device $(DEVICE) $(ARGS)
+
+grade-all: $(STAMP)
+	$(PY) -m grader batch submissions --device $(DEVICE) $(ARGS)
+
+check: $(STAMP)
+	$(PY) -m grader check $(ARGS)
+
+export: $(STAMP)
+	$(PY) -m grader export $(ARGS)
+
+assignments: $(STAMP)
+	$(PY) -m grader assign
+
+release: $(STAMP)
+	$(PY) -m grader release dist/student
+
+test: $(STAMP)
+	$(PY) -m pytest -q tests $(ARGS)
+
+bench: $(STAMP)
+	$(PY) bench/bench_grade.py
+
+clean:
+	rm -rf results dist

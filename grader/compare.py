@@ -1,0 +1,293 @@
+"""Closeness, in the manner of ``torch.testing.assert_close``: attributes first, then values.
+
+One rule everywhere: ``|actual - expected| <= atol + rtol * |expected|``, with tolerances
+chosen by the kind of output (value, gradient, trajectory, fit) and the expected dtype.
+Every function here is pure: plain data in, a list of problems out.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float
+    atol: float
+
+    def __str__(self) -> str:
+        return f"rtol={self.rtol:g}, atol={self.atol:g}"
+
+
+# (kind, dtype) -> tolerance. Trajectories and fits accumulate rounding over many steps.
+TOLERANCES = {
+    ("value", "float64"): Tolerance(1e-7, 1e-9),
+    ("gradient", "float64"): Tolerance(1e-7, 1e-9),
+    ("structure", "float64"): Tolerance(1e-7, 1e-9),
+    ("trajectory", "float64"): Tolerance(1e-6, 1e-9),
+    ("fit", "float64"): Tolerance(1e-5, 1e-8),
+    ("value", "float32"): Tolerance(1.3e-6, 1e-5),
+    ("gradient", "float32"): Tolerance(1e-5, 1e-5),
+    ("structure", "float32"): Tolerance(1e-5, 1e-5),
+    ("trajectory", "float32"): Tolerance(1e-4, 1e-5),
+    ("fit", "float32"): Tolerance(1e-4, 1e-5),
+}
+CUDA_FACTOR = 10.0
+"""GPUs reduce in another order; tolerances widen by this factor there."""
+
+
+def tolerance_for(kind: str, dtype: str, device: str = "cpu") -> Tolerance:
+    """The tolerance of one kind of output; half and single precision share float32's."""
+    precision = "float64" if dtype == "float64" else "float32"
+    base = TOLERANCES.get((kind, precision), TOLERANCES[("value", precision)])
+    if device.startswith("cuda"):
+        return Tolerance(base.rtol * CUDA_FACTOR, base.atol * CUDA_FACTOR)
+    return base
+
+
+LABELS = {
+    "result": "the returned value",
+    "len": "len(dataset)",
+    "is_dataset": "is a torch.utils.data.Dataset",
+    "is_module": "is an nn.Module",
+    "names": "the parameter names",
+    "shapes": "the parameter shapes",
+    "dtypes": "the parameter dtypes",
+    "initial": "the initial parameter values",
+    "forward": "forward",
+    "grads_flow": "whether a gradient reaches every parameter",
+    "items": "dataset items",
+    "batches": "batches from a DataLoader",
+    "batch_sizes": "the batch sizes",
+    "epoch1": "the order of the first epoch",
+    "epoch2": "the order of the second epoch",
+    "each_index_once": "every index exactly once per epoch",
+    "same_seed_same_order": "the same seed giving the same order",
+    "other_seed_other_order": "another seed giving another order",
+    "train_len": "the size of the training part",
+    "val_len": "the size of the validation part",
+    "train": "the members of the training part",
+    "val": "the members of the validation part",
+    "backward": "backward (the gradient for the given grad_output)",
+    "gradcheck": "torch.autograd.gradcheck",
+    "composite": "gradients through .apply inside a larger expression",
+}
+
+
+@dataclass
+class Problem:
+    """One difference between actual and expected, worded for a student."""
+
+    where: str
+    text: str
+    first_step: int | None = None
+
+
+@dataclass
+class Comparison:
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+def compare_outputs(actual: dict, expected: dict, kind: str, device: str = "cpu",
+                    reveal: bool = True) -> Comparison:
+    """Compare two probe outputs. ``reveal=False`` keeps expected numbers out of messages."""
+    cmp = Comparison()
+    mutated = actual.get("mutated") or []
+    if mutated:
+        cmp.problems.append(Problem("inputs", f"modified its input {', '.join(mutated)} in place; "
+                                    "a function must leave its arguments unchanged"))
+    for key, exp in expected.items():
+        if key == "mutated":
+            continue
+        where = LABELS.get(key, key)
+        if key not in actual:
+            cmp.problems.append(Problem(where, "was not reported"))
+            continue
+        _compare(actual[key], exp, where, kind, device, reveal, cmp)
+    return cmp
+
+
+def _compare(a: Any, e: Any, where: str, kind: str, device: str, reveal: bool,
+             cmp: Comparison) -> None:
+    if isinstance(e, dict) and "kind" in e:
+        return _compare_described(a, e, where, kind, device, reveal, cmp)
+    if isinstance(e, np.ndarray):
+        return _compare_arrays(np.asarray(a) if isinstance(a, (list, np.ndarray)) else a, e,
+                               where, kind, device, reveal, cmp)
+    if isinstance(e, list):
+        if not isinstance(a, list) or len(a) != len(e):
+            got = f"{len(a)} entries" if isinstance(a, list) else type(a).__name__
+            cmp.problems.append(Problem(where, f"expected {len(e)} entries, got {got}"
+                                        if reveal or not isinstance(a, list) else
+                                        "has the wrong number of entries"))
+            return
+        for i, (ai, ei) in enumerate(zip(a, e)):
+            _compare(ai, ei, f"{where}[{i}]", kind, device, reveal, cmp)
+        return
+    if isinstance(e, float) and isinstance(a, (int, float)) and not isinstance(a, bool):
+        return _compare_arrays(np.asarray(float(a)), np.asarray(e), where, kind, device,
+                               reveal, cmp)
+    if a != e:
+        text = f"expected {e!r}, got {a!r}" if reveal else "is not as expected"
+        if isinstance(e, bool):
+            text = "does not hold" if e else "holds but should not"
+        cmp.problems.append(Problem(where, text))
+
+
+def _scalar(desc: dict) -> float | None:
+    """A returned number: Python/NumPy scalar, or a one-element array or tensor."""
+    if desc.get("kind") in ("float", "int"):
+        return float(desc["value"])
+    if desc.get("kind") in ("ndarray", "tensor") and np.asarray(desc["value"]).size == 1:
+        return float(np.asarray(desc["value"]).reshape(()))
+    return None
+
+
+KIND_WORDS = {"ndarray": "a NumPy array", "tensor": "a torch tensor", "float": "a float",
+              "int": "an int", "bool": "a bool", "list": "a list", "tuple": "a tuple",
+              "none": "None (did you forget `return`?)"}
+
+
+def _kind_word(desc: dict) -> str:
+    return KIND_WORDS.get(desc.get("kind"), f"an object of type {desc.get('type', '?')}")
+
+
+def _compare_described(a: Any, e: dict, where: str, kind: str, device: str, reveal: bool,
+                       cmp: Comparison) -> None:
+    if not isinstance(a, dict) or "kind" not in a:
+        cmp.problems.append(Problem(where, "could not be read"))
+        return
+    ek, ak = e["kind"], a["kind"]
+    if ek in ("float", "int"):
+        value = _scalar(a)
+        if value is None:
+            cmp.problems.append(Problem(where, f"expected a number, got {_kind_word(a)}"))
+            return
+        return _compare_arrays(np.asarray(value), np.asarray(float(e["value"])), where, kind,
+                               device, reveal, cmp)
+    if ek in ("list", "tuple"):
+        if ak not in ("list", "tuple"):
+            cmp.problems.append(Problem(where, f"expected {_kind_word(e)} of "
+                                        f"{len(e['items'])} items, got {_kind_word(a)}"))
+            return
+        return _compare(a["items"], e["items"], where, kind, device, reveal, cmp)
+    if ek in ("ndarray", "tensor"):
+        if ak in ("list", "tuple") and ek == "ndarray":
+            converted = _from_items(a)
+            if converted is None:
+                cmp.problems.append(Problem(where, f"expected {_kind_word(e)}, got "
+                                            f"{_kind_word(a)} that is not a grid of numbers"))
+                return
+            cmp.notes.append(f"{where}: returned a {ak}; it was converted to a NumPy array")
+            a = {"kind": "ndarray", "dtype": converted.dtype.name,
+                 "shape": list(converted.shape), "value": converted}
+        elif ak != ek:
+            cmp.problems.append(Problem(where, f"expected {_kind_word(e)}, got {_kind_word(a)}"))
+            return
+        if a["shape"] != e["shape"]:
+            cmp.problems.append(Problem(where, f"the shape does not match: got "
+                                        f"{tuple(a['shape'])}, expected {tuple(e['shape'])}"))
+            return
+        if a["dtype"] != e["dtype"] and not _both_integer(a["dtype"], e["dtype"]):
+            cmp.problems.append(Problem(where, f"the dtype does not match: got {a['dtype']}, "
+                                        f"expected {e['dtype']}"))
+            return
+        return _compare_arrays(a["value"], e["value"], where, kind, device, reveal, cmp)
+    if ak != ek:
+        cmp.problems.append(Problem(where, f"expected {_kind_word(e)}, got {_kind_word(a)}"))
+    elif ek == "bool" and a["value"] != e["value"]:
+        cmp.problems.append(Problem(where, f"expected {e['value']}, got {a['value']}"))
+
+
+def _both_integer(a: str, b: str) -> bool:
+    return np.dtype(a).kind in "iu" and np.dtype(b).kind in "iu"
+
+
+def _from_items(desc: dict) -> np.ndarray | None:
+    """A list of numbers (or of lists/arrays of numbers) as a float64 array, if it is one."""
+    def plain(d):
+        if d["kind"] in ("float", "int"):
+            return d["value"]
+        if d["kind"] in ("ndarray", "tensor"):
+            return np.asarray(d["value"]).tolist()
+        if d["kind"] in ("list", "tuple"):
+            return [plain(x) for x in d["items"]]
+        raise ValueError
+    try:
+        return np.array(plain(desc), dtype=np.float64)
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def _fmt(x: Any) -> str:
+    return np.array2string(np.asarray(x), precision=10, separator=", ", threshold=12)
+
+
+def _compare_arrays(a: Any, e: np.ndarray, where: str, kind: str, device: str, reveal: bool,
+                    cmp: Comparison) -> None:
+    if not isinstance(a, np.ndarray):
+        cmp.problems.append(Problem(where, f"expected an array, got {type(a).__name__}"))
+        return
+    if a.shape != e.shape:
+        cmp.problems.append(Problem(where, f"the shape does not match: got {a.shape}, "
+                                    f"expected {e.shape}"))
+        return
+    if e.dtype.kind in "biu" and a.dtype.kind in "biu":
+        if not np.array_equal(a, e):
+            bad = np.argwhere(a != e)
+            first = tuple(int(i) for i in bad[0])
+            text = f"{len(bad)} / {e.size} entries differ; first at index {first}"
+            if reveal:
+                text += f": got {a[first]}, expected {e[first]}" if e.ndim else \
+                    f": got {a}, expected {e}"
+            cmp.problems.append(Problem(where, text))
+        return
+    tol = tolerance_for(kind, e.dtype.name if e.dtype.kind == "f" else "float64", device)
+    af, ef = a.astype(np.float64), e.astype(np.float64)
+    trajectory = kind in ("trajectory", "fit") and ef.ndim >= 1 and ef.shape[0] > 0
+    finite = np.isfinite(af)
+    if not finite.all() and np.isfinite(ef).all():
+        idx = tuple(int(i) for i in np.argwhere(~finite)[0])
+        what = "NaN" if np.isnan(af[idx]) else "infinity"
+        step = f" (first at step {idx[0] + 1}, row {idx[0]})" if trajectory else \
+            f" (first at index {idx})" if idx else ""
+        cmp.problems.append(Problem(where, f"contains {what}{step}",
+                                    idx[0] if trajectory and idx else None))
+        return
+    diff = np.abs(af - ef)
+    allowed = tol.atol + tol.rtol * np.abs(ef)
+    bad = ~(diff <= allowed)
+    if not bad.any():
+        return
+    n_bad, n = int(bad.sum()), bad.size
+    lines = []
+    first_step = None
+    if trajectory:
+        rows = bad.reshape(bad.shape[0], -1).any(axis=1)
+        first_step = int(np.argmax(rows))
+        lines.append(f"leaves the reference at step {first_step + 1} (row {first_step})")
+        if reveal:
+            lines.append(f"row {first_step}: got {_fmt(af[first_step])}, "
+                         f"expected {_fmt(ef[first_step])}")
+    elif reveal:
+        lines.append(f"got {_fmt(af)}, expected {_fmt(ef)}" if n <= 12 else "values differ")
+    else:
+        lines.append("values differ")
+    lines.append(f"Mismatched elements: {n_bad} / {n} ({100.0 * n_bad / n:.1f}%)")
+    if reveal:
+        i_abs = np.unravel_index(int(np.argmax(np.where(bad, diff, -1))), diff.shape)
+        rel = diff / np.where(ef == 0, np.inf, np.abs(ef))
+        i_rel = np.unravel_index(int(np.argmax(np.where(bad, rel, -1))), rel.shape)
+        at = lambda i: f" at index {tuple(int(k) for k in i)}" if len(i) else ""
+        lines.append(f"Greatest absolute difference: {diff[i_abs]:.6g}{at(i_abs)} "
+                     f"(up to {tol.atol:g} allowed)")
+        lines.append(f"Greatest relative difference: {rel[i_rel]:.6g}{at(i_rel)} "
+                     f"(up to {tol.rtol:g} allowed)")
+    cmp.problems.append(Problem(where, "\n".join(lines), first_step))

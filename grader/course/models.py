@@ -1,0 +1,64 @@
+"""Checks of 05_models (closed form, multivariate GD, logistic regression)."""
+import numpy as np
+
+from ..probes import tensor
+from ..spec import Assignment, CaseSpec, Check
+from .data import (LEAST_SQUARES_X, LEAST_SQUARES_Y, classification, design_matrix,
+                   linear_model, random_regression)
+
+
+def _closed_random(rng):
+    return {"args": list(random_regression(rng))}
+
+
+def _matrix_grad(rng):
+    X, y, theta = design_matrix(rng)
+    return {"args": [theta, X, y]}
+
+
+def _matrix_gd(rng):
+    X, y, theta = design_matrix(rng)
+    return {"args": [theta, X, y, float(rng.choice([0.01, 0.05, 0.1])), int(rng.integers(5, 40))]}
+
+
+def _logistic_module(rng):
+    n_in, n_out = int(rng.integers(1, 5)), int(rng.integers(1, 3))
+    xs = [rng.normal(0, 1, (int(rng.integers(2, 7)), n_in)) for _ in range(2)]
+    return {"ctor": [n_in, n_out], "forward": [tensor(x, "float32") for x in xs]}
+
+
+def _train_logistic(rng):
+    n_in = int(rng.integers(1, 4))
+    X, y = classification(rng, n_in)
+    return {"model": linear_model(rng, n_in, 1, "float32", sigmoid=True),
+            "args": [tensor(X, "float32"), tensor(y, "float32"), 0.1, int(rng.integers(5, 40))]}
+
+
+def _accuracy(rng):
+    n_in = int(rng.integers(1, 4))
+    X, y = classification(rng, n_in, n=int(rng.integers(10, 80)))
+    return {"model": linear_model(rng, n_in, 1, "float32", sigmoid=True),
+            "X": tensor(X, "float32"), "y": tensor(y, "float32")}
+
+
+def _three(make):
+    return (CaseSpec("random-1", make), CaseSpec("random-2", make),
+            CaseSpec("hidden-1", make, hidden=True))
+
+
+ASSIGNMENT = Assignment(
+    folder="05_models", module="models", points=15,
+    title="Regression models: closed form, matrices, logistic regression",
+    checks=(
+        Check("closed_form", 2, "call", kind="value", cases=(
+            CaseSpec("notes", lambda rng: {"args": [LEAST_SQUARES_X, LEAST_SQUARES_Y]}),
+            CaseSpec("random-1", _closed_random), CaseSpec("hidden-1", _closed_random,
+                                                           hidden=True))),
+        Check("matrix_grad", 3, "call", kind="gradient", cases=_three(_matrix_grad)),
+        Check("matrix_gd", 3, "call", kind="trajectory", cases=_three(_matrix_gd)),
+        Check("LogisticRegression", 2, "module_structure", kind="structure",
+              cases=_three(_logistic_module)),
+        Check("train_logistic", 3, "train", kind="trajectory", cases=_three(_train_logistic)),
+        Check("accuracy", 2, "accuracy_of", kind="value", cases=_three(_accuracy)),
+    ),
+)

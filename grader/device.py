@@ -1,0 +1,20 @@
+"""Which device grades: ``cpu``, ``cuda`` or ``auto``."""
+from __future__ import annotations
+
+
+class DeviceError(RuntimeError):
+    """The requested device cannot be used here (one line for the user)."""
+
+
+def resolve_device(requested: str) -> str:
+    import torch
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if requested == "cpu":
+        return "cpu"
+    if requested.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise DeviceError("--device cuda was asked for, but CUDA is not available on this "
+                              "machine (use --device cpu or auto)")
+        return requested
+    raise DeviceError(f"unknown device {requested!r} (use cpu, cuda or auto)")

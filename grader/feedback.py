@@ -1,0 +1,76 @@
+"""Words for a student: one-line verdicts and per-case explanations of a check."""
+from __future__ import annotations
+
+from .compare import Comparison
+from .results import CheckResult
+
+ERROR_WORDS = {
+    "not_implemented": "is not implemented yet (it raises NotImplementedError)",
+    "missing": "is missing",
+    "memory": "ran out of memory",
+    "exit": "called exit() instead of returning",
+}
+
+
+def describe_student_error(name: str, error: dict) -> str:
+    """``mse_grad raised ZeroDivisionError: ... (gradient_descent.py, line 12)`` and the line."""
+    kind = error.get("kind")
+    if kind == "missing":
+        return error.get("message", f"`{name}` is missing")
+    if kind == "not_implemented":
+        return f"`{name}` {ERROR_WORDS['not_implemented']}"
+    head = f"`{name}` {ERROR_WORDS[kind]}" if kind in ERROR_WORDS else \
+        f"`{name}` raised {error.get('type', 'an error')}: {error.get('message', '')}".rstrip(": ")
+    frames = error.get("frames") or []
+    if frames:
+        f = frames[-1]
+        head += f"\n    at {f['file']}, line {f['line']}, in {f['function']}"
+        if f.get("code"):
+            head += f"\n        {f['code']}"
+    return head
+
+
+def describe_crash(name: str, result: dict, timeout: float) -> str:
+    if result["status"] == "timeout":
+        return (f"`{name}` did not finish within {timeout:g} s (an endless loop, or far too "
+                "much work); it was stopped")
+    why = result.get("killed") or ""
+    exit_text = result.get("exit", "stopped")
+    if "SIGKILL" in exit_text and not why:
+        exit_text += " (perhaps it used more memory than allowed)"
+    if "SIGSYS" in exit_text or "SIGSEGV" in exit_text:
+        exit_text += " (a crash in native code or a forbidden system call)"
+    return f"the worker running `{name}` {exit_text}{': ' + why if why else ''}"
+
+
+def describe_comparison(cmp: Comparison) -> str:
+    lines = []
+    for p in cmp.problems:
+        text = p.text.replace("\n", "\n    ")
+        lines.append(f"{p.where}: {text}")
+    return "\n".join(lines)
+
+
+def verdict_line(check: CheckResult) -> str:
+    """One line: ``mse_grad  6.00/6  all 6 cases pass`` or the first failure."""
+    n = len(check.cases)
+    good = sum(c.status == "passed" for c in check.cases)
+    if good == n:
+        return f"all {n} cases pass"
+    first = next(c for c in check.cases if c.status != "passed")
+    headline = first.message.splitlines()[0] if first.message else first.status
+    return f"{good}/{n} cases pass; {'hidden case' if first.hidden else 'case'} {first.id}: {headline}"
+
+
+def check_text(check: CheckResult) -> str:
+    """The full feedback of a check: every case, with messages indented."""
+    lines = []
+    for c in check.cases:
+        mark = {"passed": "PASS", "partial": "PART", "grader_error": "GRADER ERROR"}.get(
+            c.status, "FAIL")
+        label = f"hidden case {c.id}" if c.hidden else f"case {c.id}"
+        lines.append(f"[{mark}] {label} (seed {c.seed})")
+        if c.message:
+            lines += ["    " + ln for ln in c.message.splitlines()]
+    lines += [f"note: {n}" for n in check.notes]
+    return "\n".join(lines)

@@ -1,0 +1,126 @@
+"""Grading one student: cases, worker runs, comparison with the reference, verdicts."""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .cases import build_cases, secret_id
+from .compare import compare_outputs
+from .feedback import describe_comparison, describe_crash, describe_student_error
+from .reference import Expected, ReferenceError
+from .results import AssignmentResult, CaseResult, CheckResult, StudentResult
+from .spec import Assignment, Case, Check
+from .submission import locate
+from .worker.pool import Call, Job, WorkerPool
+
+
+@dataclass
+class Session:
+    """Everything shared by the students of one grading run."""
+
+    pool: WorkerPool
+    course: tuple[Assignment, ...]
+    device: str = "cpu"
+    secret: str = ""
+    include_hidden: bool = True
+    confine: bool = True
+    expected: Expected = field(default_factory=Expected)
+    warnings: list[str] = field(default_factory=list)
+    _cases: dict = field(default_factory=dict)
+
+    def cases(self, assignment: Assignment, check: Check) -> list[Case]:
+        key = (assignment.folder, check.name)
+        if key not in self._cases:
+            self._cases[key] = build_cases(assignment, check, self.secret, self.include_hidden)
+        return self._cases[key]
+
+    def grade(self, student_dir: Path, student: str | None = None) -> StudentResult:
+        started = time.perf_counter()
+        student_dir = student_dir.resolve()
+        result = StudentResult(student or student_dir.name, self.device, __version__,
+                               secret_id(self.secret), public_only=not self.include_hidden,
+                               warnings=list(self.warnings))
+        with ThreadPoolExecutor(max_workers=len(self.course)) as ex:
+            result.assignments = list(ex.map(lambda a: self.grade_assignment(student_dir, a),
+                                             self.course))
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def grade_assignment(self, student_dir: Path, assignment: Assignment) -> AssignmentResult:
+        located = locate(student_dir, assignment)
+        rel = str(located.path.relative_to(student_dir)) if located.path else None
+        out = AssignmentResult(assignment.folder, assignment.module, rel, note=located.note)
+        plan = [(check, case) for check in assignment.checks for case in self.cases(assignment,
+                                                                                     check)]
+        if located.path is None:
+            outcomes = [{"status": "error", "error": {"kind": "missing", "message": located.note}}
+                        ] * len(plan)
+        else:
+            job = Job(str(located.path), assignment.module, str(student_dir),
+                      [Call(ch.probe, ch.name, ca.inputs, ca.seed, ch.timeout) for ch, ca in plan],
+                      device=self.device, confine=self.confine)
+            ran = self.pool.run(job)
+            outcomes, out.output = ran.results, ran.output
+        by_check: dict[str, CheckResult] = {}
+        for (check, case), outcome in zip(plan, outcomes):
+            cr = by_check.setdefault(check.name, CheckResult(assignment.folder, check.name,
+                                                             check.points))
+            cr.cases.append(self.judge(assignment, check, case, outcome, cr.notes))
+        out.checks = [by_check[c.name] for c in assignment.checks]
+        return out
+
+    def judge(self, assignment: Assignment, check: Check, case: Case, outcome: dict,
+              notes: list[str]) -> CaseResult:
+        base = dict(id=case.id, hidden=case.hidden, seed=case.seed)
+        status = outcome["status"]
+        if status == "error":
+            return CaseResult(**base, status="error", fraction=0.0,
+                              message=describe_student_error(check.name, outcome["error"]))
+        if status != "ok":
+            return CaseResult(**base, status="error", fraction=0.0,
+                              message=describe_crash(check.name, outcome, check.timeout))
+        try:
+            expected = self.expected.get(assignment, check, case, self.device)
+        except ReferenceError as exc:
+            return CaseResult(**base, status="grader_error", fraction=1.0,
+                              message=f"grader error, not charged to you: {exc}")
+        actual = outcome["output"]
+        cmp = compare_outputs(actual, expected, check.kind, self.device, reveal=not case.hidden)
+        for note in cmp.notes:
+            if note not in notes:
+                notes.append(note)
+        first = next((p.first_step for p in cmp.problems if p.first_step is not None), None)
+        if cmp.passed:
+            return CaseResult(**base, status="passed", fraction=1.0,
+                              seconds=outcome.get("seconds"))
+        message = describe_comparison(cmp)
+        if case.hidden:
+            message += "\n(hidden case: its inputs and expected values are not shown)"
+        partial = self._fit_credit(check, case, actual, expected)
+        if partial:
+            return CaseResult(**base, status="partial", fraction=0.5, first_step=first,
+                              message=message + "\n" + partial)
+        return CaseResult(**base, status="wrong", fraction=0.0, message=message, first_step=first)
+
+    def _fit_credit(self, check: Check, case: Case, actual: dict, expected: dict) -> str:
+        """Half credit when a fit reaches the reference's final loss by another path."""
+        if check.fit is None:
+            return ""
+        try:
+            a = np.asarray(actual["result"]["value"], dtype=np.float64)
+            e = np.asarray(expected["result"]["value"], dtype=np.float64)
+        except (KeyError, TypeError, ValueError):
+            return ""
+        if a.shape != e.shape or not np.isfinite(a).all():
+            return ""
+        loss_a, loss_e = check.fit.loss(a[-1], case.inputs), check.fit.loss(e[-1], case.inputs)
+        if loss_a <= loss_e * (1 + check.fit.rel_margin) + 1e-12:
+            numbers = "" if case.hidden else f" ({loss_a:.6g} against {loss_e:.6g})"
+            return (f"your final loss is within {check.fit.rel_margin:.0%} of the reference's"
+                    f"{numbers}: half credit for the fit")
+        return ""

@@ -1,0 +1,52 @@
+"""Expected values: the same probes run on the reference modules, in the grader (trusted)."""
+from __future__ import annotations
+
+import importlib.util
+import sys
+import threading
+from pathlib import Path
+
+from . import wire
+from .probes import run_probe
+from .spec import Assignment, Case, Check
+
+REFERENCE_ROOT = Path(__file__).resolve().parents[1] / "reference"
+
+
+class ReferenceError(RuntimeError):
+    """The reference failed on a case: a grader bug, never charged to the student."""
+
+
+class Expected:
+    """Computes and caches the reference's probe outputs per (assignment, check, case, device)."""
+
+    def __init__(self, root: Path = REFERENCE_ROOT):
+        self.root = root
+        self._modules: dict[str, object] = {}
+        self._cache: dict[tuple, dict] = {}
+        self._lock = threading.Lock()
+
+    def module(self, assignment: Assignment):
+        if assignment.folder not in self._modules:
+            path = self.root / assignment.folder / f"{assignment.module}.py"
+            name = f"_reference_{assignment.folder}"
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+            self._modules[assignment.folder] = module
+        return self._modules[assignment.folder]
+
+    def get(self, assignment: Assignment, check: Check, case: Case, device: str) -> dict:
+        key = (assignment.folder, check.name, case.id, case.seed, device)
+        with self._lock:
+            if key not in self._cache:
+                try:
+                    raw = run_probe(self.module(assignment), check.probe, check.name,
+                                    case.inputs, device, case.seed)
+                    # The same plain-data round trip as a worker's output.
+                    self._cache[key] = wire.loads(wire.dumps(raw))
+                except Exception as exc:
+                    raise ReferenceError(f"the reference failed on {check.name}/{case.id}: "
+                                         f"{type(exc).__name__}: {exc}") from exc
+            return self._cache[key]

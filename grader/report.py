@@ -1,0 +1,80 @@
+"""Reports: the terminal summary and Gradescope's ``results.json``, written atomically."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from .feedback import check_text, verdict_line
+from .results import StudentResult
+
+
+def terminal(result: StudentResult, verbose: bool = False) -> str:
+    """Per contract name its score and a one-line verdict; failures in full below it."""
+    lines = [f"Grading {result.student} on {result.device} (grader {result.grader_version})"]
+    lines += [f"warning: {w}" for w in result.warnings]
+    for a in result.assignments:
+        lines.append("")
+        lines.append(f"{a.folder}  {a.score:g}/{a.max_score:g}"
+                     + (f"   [{a.source}]" if a.source else ""))
+        if a.note:
+            lines.append(f"  note: {a.note}")
+        width = max(len(c.name) for c in a.checks)
+        for c in a.checks:
+            mark = "ok " if c.passed else "FAIL"
+            lines.append(f"  {mark} {c.name:<{width}}  {c.score:5.2f}/{c.max_score:g}  "
+                         f"{verdict_line(c)}")
+            if not c.passed or verbose:
+                lines += ["        " + ln for ln in check_text(c).splitlines()]
+        if a.output.strip():
+            shown = a.output.strip().splitlines()
+            lines.append(f"  printed {len(shown)} line(s); first: {shown[0][:100]}")
+    lines.append("")
+    tail = " (public cases only: hidden cases will also count)" if result.public_only else ""
+    lines.append(f"Total: {result.score:g}/{result.max_score:g}{tail}   "
+                 f"[{result.seconds:.2f} s]")
+    return "\n".join(lines)
+
+
+def gradescope(result: StudentResult) -> dict:
+    """Gradescope's autograder schema: ``score`` and ``tests`` with name, score, output."""
+    tests = []
+    for check in result.checks():
+        tests.append({
+            "name": check.test_name, "score": check.score, "max_score": check.max_score,
+            "output": f"{verdict_line(check)}\n\n{check_text(check)}", "visibility": "visible",
+            "extra_data": {"cases": [{"id": c.id, "hidden": c.hidden, "seed": c.seed,
+                                      "status": c.status, "first_step": c.first_step}
+                                     for c in check.cases]}})
+    return {
+        "score": result.score,
+        "output": f"{result.score:g}/{result.max_score:g} points, graded on {result.device}",
+        "visibility": "visible", "stdout_visibility": "hidden", "tests": tests,
+        "extra_data": {"student": result.student, "device": result.device,
+                       "grader_version": result.grader_version, "secret_id": result.secret_id,
+                       "public_only": result.public_only,
+                       "sources": {a.folder: a.source for a in result.assignments}},
+    }
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write to a temporary file beside ``path``, fsync, then rename over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_results(result: StudentResult, results_root: Path) -> Path:
+    path = results_root / result.student / "results.json"
+    write_atomic(path, json.dumps(gradescope(result), indent=2))
+    return path

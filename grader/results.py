@@ -1,0 +1,98 @@
+"""Results as dataclasses: per case, per check, per assignment, per student; scores derived."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+STATUSES = ("passed", "partial", "wrong", "error", "grader_error")
+
+
+@dataclass
+class CaseResult:
+    """The verdict on one case of one check."""
+
+    id: str
+    hidden: bool
+    seed: int
+    status: str
+    """passed, partial (a near miss that earns part), wrong, error (the student's code failed:
+    crash, timeout, missing name, bad type) or grader_error (never charged to the student)."""
+    fraction: float
+    """Share of the case's points earned, 0 to 1."""
+    message: str = ""
+    first_step: int | None = None
+    """For trajectories: the first row that leaves the reference."""
+    seconds: float | None = None
+
+
+@dataclass
+class CheckResult:
+    """All cases of one contract name."""
+
+    assignment: str
+    name: str
+    max_score: float
+    cases: list[CaseResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def test_name(self) -> str:
+        return f"{self.assignment}/{self.name}"
+
+    @property
+    def score(self) -> float:
+        """Points split equally between cases; a case earns its fraction of its share."""
+        if not self.cases:
+            return 0.0
+        return round(self.max_score * sum(c.fraction for c in self.cases) / len(self.cases), 4)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.status == "passed" for c in self.cases)
+
+    def to_dict(self) -> dict:
+        return {"name": self.test_name, "score": self.score, "max_score": self.max_score,
+                "cases": [asdict(c) for c in self.cases], "notes": self.notes}
+
+
+@dataclass
+class AssignmentResult:
+    folder: str
+    module: str
+    source: str | None
+    """The file that was graded (relative to the student's folder), None when missing."""
+    checks: list[CheckResult] = field(default_factory=list)
+    note: str = ""
+    output: str = ""
+    """What the student's code printed (capped)."""
+
+    @property
+    def score(self) -> float:
+        return round(sum(c.score for c in self.checks), 4)
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.max_score for c in self.checks)
+
+
+@dataclass
+class StudentResult:
+    student: str
+    device: str
+    grader_version: str
+    secret_id: str
+    assignments: list[AssignmentResult] = field(default_factory=list)
+    public_only: bool = False
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return round(sum(a.score for a in self.assignments), 4)
+
+    @property
+    def max_score(self) -> float:
+        return sum(a.max_score for a in self.assignments)
+
+    def checks(self):
+        for a in self.assignments:
+            yield from a.checks

@@ -1,0 +1,163 @@
+"""Plain data across the process boundary: JSON with arrays as base64, never a pickle.
+
+Only ``None``, ``bool``, ``int``, ``float``, ``str``, lists, string-keyed dicts and numeric
+NumPy arrays travel. ``decode`` rebuilds exactly those types and refuses anything else, so
+nothing a worker sends can run code in the grader.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import struct
+from typing import Any, BinaryIO
+
+import numpy as np
+
+ARRAY_KEY = "__ndarray__"
+FLOAT_KEY = "__float__"
+ALLOWED_DTYPES = frozenset(
+    {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool",
+     "complex64", "complex128", "uint16", "uint32", "uint64"}
+)
+MAX_FRAME = 256 * 1024 * 1024
+
+
+class WireError(ValueError):
+    """A message that is not plain data in our format."""
+
+
+def to_jsonable(value: Any) -> Any:
+    """Turn plain data (with NumPy arrays) into JSON-ready structures."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        return f if math.isfinite(f) else {FLOAT_KEY: repr(f)}
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.ndarray):
+        if value.dtype.name not in ALLOWED_DTYPES:
+            raise WireError(f"arrays of dtype {value.dtype} cannot be sent")
+        data = np.ascontiguousarray(value)
+        return {ARRAY_KEY: {"dtype": data.dtype.name, "shape": list(data.shape),
+                            "data": base64.b64encode(data.tobytes()).decode("ascii")}}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise WireError(f"dict keys must be strings, not {type(k).__name__}")
+            out[k] = to_jsonable(v)
+        return out
+    raise WireError(f"{type(value).__name__} is not plain data")
+
+
+def from_jsonable(value: Any) -> Any:
+    """Inverse of :func:`to_jsonable`, validating every array."""
+    if isinstance(value, list):
+        return [from_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {ARRAY_KEY}:
+            return _decode_array(value[ARRAY_KEY])
+        if set(value) == {FLOAT_KEY}:
+            text = value[FLOAT_KEY]
+            if text not in ("nan", "inf", "-inf"):
+                raise WireError(f"bad float {text!r}")
+            return float(text)
+        return {str(k): from_jsonable(v) for k, v in value.items()}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise WireError(f"unexpected JSON value {type(value).__name__}")
+
+
+def _decode_array(spec: Any) -> np.ndarray:
+    if not isinstance(spec, dict) or set(spec) != {"dtype", "shape", "data"}:
+        raise WireError("malformed array")
+    dtype, shape, data = spec["dtype"], spec["shape"], spec["data"]
+    if dtype not in ALLOWED_DTYPES:
+        raise WireError(f"dtype {dtype!r} not allowed")
+    if not isinstance(shape, list) or not all(isinstance(n, int) and n >= 0 for n in shape):
+        raise WireError("malformed shape")
+    raw = base64.b64decode(data.encode("ascii"), validate=True)
+    size = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    if size * np.dtype(dtype).itemsize != len(raw):
+        raise WireError("array data does not match its shape")
+    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+
+
+def dumps(value: Any) -> bytes:
+    return json.dumps(to_jsonable(value), allow_nan=False, separators=(",", ":")).encode()
+
+
+def loads(raw: bytes) -> Any:
+    try:
+        return from_jsonable(json.loads(raw))
+    except (ValueError, UnicodeDecodeError, TypeError) as exc:
+        raise WireError(str(exc)) from None
+
+
+def write_frame(stream: BinaryIO | int, value: Any) -> None:
+    """Write one length-prefixed message to a file object or a raw fd."""
+    write_payload(stream, dumps(value))
+
+
+def write_payload(stream: BinaryIO | int, payload: bytes) -> None:
+    """Write already-encoded JSON bytes as one length-prefixed message."""
+    frame = struct.pack(">I", len(payload)) + payload
+    if isinstance(stream, int):
+        view = memoryview(frame)
+        while view:
+            n = os.write(stream, view)
+            view = view[n:]
+    else:
+        stream.write(frame)
+        stream.flush()
+
+
+def read_frame(stream: BinaryIO) -> Any:
+    """Read one message; ``EOFError`` at a clean end of stream."""
+    header = _read_exact(stream, 4)
+    (size,) = struct.unpack(">I", header)
+    if size > MAX_FRAME:
+        raise WireError(f"message of {size} bytes is too large")
+    return loads(_read_exact(stream, size))
+
+
+def _read_exact(stream: BinaryIO, n: int) -> bytes:
+    chunks, got = [], 0
+    while got < n:
+        chunk = stream.read(n - got)
+        if not chunk:
+            if got == 0:
+                raise EOFError
+            raise WireError("truncated message")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+class FrameReader:
+    """Incremental reader of length-prefixed messages from a non-blocking stream."""
+
+    def __init__(self, limit: int = MAX_FRAME):
+        self._buf = bytearray()
+        self._limit = limit
+
+    def feed(self, data: bytes) -> list[Any]:
+        self._buf += data
+        out = []
+        while len(self._buf) >= 4:
+            (size,) = struct.unpack(">I", self._buf[:4])
+            if size > self._limit:
+                raise WireError(f"message of {size} bytes is too large")
+            if len(self._buf) < 4 + size:
+                break
+            payload = bytes(self._buf[4:4 + size])
+            del self._buf[:4 + size]
+            out.append(loads(payload))
+        return out

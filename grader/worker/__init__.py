@@ -1,0 +1,1 @@
+"""Running untrusted code: a warm fork server, the confinement it applies, and its pool."""

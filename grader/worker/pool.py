@@ -1,0 +1,171 @@
+"""Grader side of the workers: a pool of warm fork servers and the retry-after-death rule."""
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import wire
+
+ZYGOTE_ENV_KEEP = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
+                   "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "SYSTEMROOT")
+
+
+class WorkerStartError(RuntimeError):
+    """A fork server could not start: the grader's fault, never the student's."""
+
+
+@dataclass
+class Call:
+    """One probe of one contract name on one case (plain data only)."""
+
+    probe: str
+    name: str
+    inputs: dict
+    seed: int
+    timeout: float
+
+    def to_dict(self) -> dict:
+        return {"probe": self.probe, "name": self.name, "inputs": self.inputs,
+                "seed": self.seed, "timeout": self.timeout}
+
+
+@dataclass
+class Job:
+    """Every call of one student's module: one fork per job (more after a crash)."""
+
+    module_path: str
+    module_name: str
+    student_dir: str
+    calls: list[Call]
+    device: str = "cpu"
+    confine: bool = True
+    limits: dict = field(default_factory=dict)
+
+
+@dataclass
+class JobOutcome:
+    """What came back: one result per call, the import error if any, captured output."""
+
+    import_error: dict | None
+    results: list[dict]
+    output: str
+    output_dropped: int
+    forks: int
+
+
+class Zygote:
+    """One warm fork server process (``python -m grader.worker.zygote``)."""
+
+    def __init__(self):
+        root = Path(__file__).resolve().parents[2]
+        env = {k: v for k, v in os.environ.items() if k in ZYGOTE_ENV_KEEP}
+        env["PYTHONPATH"] = str(root)
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "grader.worker.zygote"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, env=env, cwd="/")
+        try:
+            hello = wire.read_frame(self.proc.stdout)
+        except (EOFError, wire.WireError) as exc:
+            raise WorkerStartError(f"the worker process did not start ({exc})") from None
+        self.features = hello["features"]
+
+    def run(self, request: dict) -> dict:
+        wire.write_frame(self.proc.stdin, request)
+        return wire.read_frame(self.proc.stdout)
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=5)
+        except Exception:
+            self.proc.kill()
+
+
+class WorkerPool:
+    """``size`` warm fork servers shared by threads; each job takes one while it runs."""
+
+    def __init__(self, size: int = 1):
+        self._idle: queue.Queue[Zygote] = queue.Queue()
+        self._all: list[Zygote] = []
+        starters = [threading.Thread(target=self._start_one) for _ in range(size)]
+        self._errors: list[Exception] = []
+        for t in starters:
+            t.start()
+        for t in starters:
+            t.join()
+        if not self._all:
+            raise self._errors[0] if self._errors else WorkerStartError("no worker started")
+        self.features = self._all[0].features
+
+    def _start_one(self) -> None:
+        try:
+            z = Zygote()
+        except Exception as exc:
+            self._errors.append(exc)
+            return
+        self._all.append(z)
+        self._idle.put(z)
+
+    def _request(self, request: dict) -> dict:
+        z = self._idle.get()
+        try:
+            return z.run(request)
+        except (EOFError, OSError, wire.WireError):
+            # The fork server itself died: replace it and report the job as not run.
+            self._all.remove(z)
+            z = Zygote()
+            self._all.append(z)
+            raise
+        finally:
+            self._idle.put(z)
+
+    def run(self, job: Job) -> JobOutcome:
+        """Run every call; after a crash or timeout, a fresh fork runs the calls left."""
+        results: list[dict | None] = [None] * len(job.calls)
+        output, dropped, forks = [], 0, 0
+        pending = list(range(len(job.calls)))
+        while pending:
+            request = {"module_path": job.module_path, "module_name": job.module_name,
+                       "student_dir": job.student_dir, "device": job.device,
+                       "confine": job.confine, "limits": job.limits,
+                       "calls": [job.calls[i].to_dict() for i in pending]}
+            out = self._request(request)
+            forks += 1
+            output.append(out["output"])
+            dropped += out["output_dropped"]
+            if out.get("import_error") or not out.get("imported"):
+                error = out.get("import_error") or {
+                    "kind": "died", "type": "WorkerDied", "frames": [],
+                    "message": f"the worker {out['exit']} while importing the module"}
+                return JobOutcome(error, [{"status": "error", "error": error}] * len(job.calls),
+                                  "".join(output), dropped, forks)
+            finished = []
+            for local, i in enumerate(pending):
+                r = out["results"][local]
+                if r is None and out.get("running") == local:
+                    r = {"status": "died", "exit": out["exit"], "killed": out.get("killed")}
+                if r is not None:
+                    results[i] = r
+                    finished.append(i)
+            if not finished:  # the child died before starting any call: do not loop
+                for i in pending:
+                    results[i] = {"status": "died", "exit": out["exit"], "killed": out.get("killed")}
+                break
+            pending = [i for i in pending if i not in finished]
+        return JobOutcome(None, results, "".join(output), dropped, forks)
+
+    def close(self) -> None:
+        for z in self._all:
+            z.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,80 @@
+"""Inside the confined worker: load the student's module and run the probes on it.
+
+Nothing here ever sees an expected value. What goes back is plain data only.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+import types
+from pathlib import Path
+
+from .. import wire
+from ..probes import run_probe
+
+
+def load_module(path: str, name: str) -> types.ModuleType:
+    """Execute a student's file as module ``name``; errors keep the student's file and line."""
+    source = Path(path).read_text(encoding="utf-8", errors="replace")
+    code = compile(source, path, "exec", dont_inherit=True)
+    module = types.ModuleType(name)
+    module.__file__ = path
+    sys.modules[name] = module
+    exec(code, module.__dict__)
+    return module
+
+
+def describe_error(exc: BaseException, student_dir: str) -> dict:
+    """The exception as a student should see it: type, message, and their own frames."""
+    frames = []
+    for fs in traceback.extract_tb(exc.__traceback__):
+        if os.path.abspath(fs.filename).startswith(student_dir):
+            frames.append({"file": os.path.basename(fs.filename), "line": fs.lineno,
+                           "function": fs.name, "code": (fs.line or "").strip()})
+    if isinstance(exc, SyntaxError) and exc.filename:
+        frames.append({"file": os.path.basename(exc.filename), "line": exc.lineno or 0,
+                       "function": "<module>", "code": (exc.text or "").strip()})
+    kind = "error"
+    if isinstance(exc, NotImplementedError):
+        kind = "not_implemented"
+    elif isinstance(exc, MemoryError):
+        kind = "memory"
+    elif isinstance(exc, SystemExit):
+        kind = "exit"
+    try:
+        message = str(exc)[:2000]
+    except BaseException:  # a hostile __str__
+        message = "<the exception's message could not be read>"
+    return {"kind": kind, "type": type(exc).__name__, "message": message, "frames": frames[-6:]}
+
+
+def run(request: dict, channel: int) -> None:
+    """Import the student's module, then run every call; one message per event."""
+    student_dir = os.path.abspath(request["student_dir"])
+    send = lambda msg: wire.write_frame(channel, msg)
+    try:
+        module = load_module(request["module_path"], request["module_name"])
+    except BaseException as exc:
+        send({"event": "import_error", "error": describe_error(exc, student_dir)})
+        return
+    send({"event": "imported"})
+    for i, call in enumerate(request["calls"]):
+        send({"event": "start", "index": i})
+        if call["name"] not in vars(module):
+            send({"event": "error", "index": i, "error": {
+                "kind": "missing", "type": "NameError", "frames": [],
+                "message": f"`{call['name']}` is not defined in {Path(request['module_path']).name}"}})
+            continue
+        started = time.perf_counter()
+        try:
+            output = run_probe(module, call["probe"], call["name"], call["inputs"],
+                               request["device"], call["seed"])
+            payload = wire.dumps(output)
+        except BaseException as exc:
+            send({"event": "error", "index": i, "error": describe_error(exc, student_dir)})
+            continue
+        head = wire.dumps({"event": "result", "index": i,
+                           "seconds": time.perf_counter() - started})
+        wire.write_payload(channel, head[:-1] + b',"output":' + payload + b"}")

@@ -1,0 +1,203 @@
+"""The warm fork server: imports NumPy and torch once, then forks a confined child per job.
+
+Run as ``python -m grader.worker.zygote``. It reads one job at a time from stdin and answers
+with one outcome on stdout (length-prefixed JSON). It never computes anything itself: no
+torch operation runs here (a forked child of a process that ran a multi-threaded op can
+deadlock), CUDA is never initialised here (a CUDA context does not survive fork), and it
+never holds an expected value or the hidden-case secret.
+"""
+from __future__ import annotations
+
+import os
+import selectors
+import shutil
+import signal
+import sys
+import tempfile
+import time
+
+import numpy  # noqa: F401  (imported once, shared by every fork)
+import torch
+import torch.autograd  # noqa: F401
+import torch.nn  # noqa: F401
+import torch.nn.functional  # noqa: F401
+import torch.optim  # noqa: F401
+import torch._dynamo  # noqa: F401  (optimizers import it lazily; it touches caches outside the sandbox)
+import torch.utils.data  # noqa: F401
+
+from .. import wire
+from . import sandbox
+from .student import run as run_student
+
+SIGNAL_NAMES = {getattr(signal, n): n for n in dir(signal) if n.startswith("SIG") and "_" not in n}
+
+
+def _child(request: dict, scratch: str, channel: int, output: int) -> None:
+    """In the fork: confine, then run the student's code. Never returns."""
+    code = 0
+    try:
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        os.dup2(output, 1)
+        os.dup2(output, 2)
+        os.closerange(3, channel)
+        os.closerange(channel + 1, 1 << 16)
+        os.chdir(scratch)
+        os.environ.clear()
+        os.environ.update({"HOME": scratch, "TMPDIR": scratch, "MPLCONFIGDIR": scratch,
+                           "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
+                           "OMP_NUM_THREADS": "1", "LANG": "C.UTF-8"})
+        sys.stdout = open(1, "w", buffering=1, closefd=False)
+        sys.stderr = open(2, "w", buffering=1, closefd=False)
+        sys.path[:] = [request["student_dir"]] + [p for p in sys.path if "site-packages" in p
+                                                   or p.startswith(sys.base_prefix)]
+        torch.set_num_threads(1)
+        cuda = request["device"].startswith("cuda")
+        sandbox.apply_rlimits(sandbox.Limits(**request.get("limits", {})), cap_memory=not cuda)
+        if request.get("confine", True):
+            sandbox.apply_landlock(sandbox.readable_roots(request["student_dir"], cuda),
+                                   sandbox.writable_roots(scratch, cuda))
+            sandbox.apply_seccomp()
+        run_student(request, channel)
+    except BaseException:  # the supervisor reports the exit status
+        code = 70
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:
+            pass
+        os._exit(code)
+
+
+def _describe_exit(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        return f"was killed by signal {sig} ({SIGNAL_NAMES.get(sig, '?')})"
+    return f"exited with status {os.WEXITSTATUS(status)}"
+
+
+def run_job(request: dict, scratch_root: str) -> dict:
+    """Fork one confined child, supervise its time and output, and collect its events."""
+    limits = sandbox.Limits(**request.get("limits", {}))
+    scratch = tempfile.mkdtemp(prefix="scratch-", dir=scratch_root)
+    r_chan, w_chan = os.pipe()
+    r_out, w_out = os.pipe()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r_chan)
+        os.close(r_out)
+        _child(request, scratch, w_chan, w_out)
+    os.close(w_chan)
+    os.close(w_out)
+    calls = request["calls"]
+    outcome = {"imported": None, "import_error": None, "results": [None] * len(calls),
+               "output": "", "output_dropped": 0, "exit": None, "killed": None}
+    reader = wire.FrameReader()
+    kept = bytearray()
+    deadline = started + request.get("import_timeout", 30.0)
+    current = None
+    sel = selectors.DefaultSelector()
+    sel.register(r_chan, selectors.EVENT_READ, "chan")
+    sel.register(r_out, selectors.EVENT_READ, "out")
+    open_streams = 2
+    try:
+        while open_streams:
+            timeout = deadline - time.monotonic()
+            if timeout <= 0:
+                os.kill(pid, signal.SIGKILL)
+                outcome["killed"] = "timeout"
+                if current is not None:
+                    outcome["results"][current] = {"status": "timeout", "limit": calls[current]["timeout"]}
+                else:
+                    outcome["import_error"] = {"kind": "timeout", "type": "TimeoutError", "frames": [],
+                                               "message": "importing the module took longer than "
+                                               f"{request.get('import_timeout', 30.0):g} s"}
+                break
+            for key, _ in sel.select(timeout):
+                data = os.read(key.fd, 1 << 16)
+                if not data:
+                    sel.unregister(key.fd)
+                    open_streams -= 1
+                    continue
+                if key.data == "out":
+                    room = limits.output_bytes - len(kept)
+                    kept += data[:max(room, 0)]
+                    outcome["output_dropped"] += max(len(data) - max(room, 0), 0)
+                    continue
+                try:
+                    events = reader.feed(data)
+                except wire.WireError as exc:
+                    os.kill(pid, signal.SIGKILL)
+                    outcome["killed"] = f"sent an unreadable message ({exc})"
+                    open_streams = 0
+                    break
+                for ev in events:
+                    current, deadline = _apply_event(ev, outcome, calls, current, deadline)
+    finally:
+        sel.close()
+        os.close(r_chan)
+        os.close(r_out)
+        status = _reap(pid, deadline)
+        shutil.rmtree(scratch, ignore_errors=True)
+    outcome["exit"] = _describe_exit(status)
+    outcome["running"] = current
+    outcome["output"] = kept.decode("utf-8", errors="replace")
+    return outcome
+
+
+def _reap(pid: int, deadline: float) -> int:
+    """Wait for the child until ``deadline`` (it may have closed its pipes and kept running)."""
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            return os.waitpid(pid, 0)[1]
+        time.sleep(0.002)
+
+
+def _apply_event(ev: dict, outcome: dict, calls: list, current, deadline):
+    kind = ev.get("event") if isinstance(ev, dict) else None
+    index = ev.get("index") if isinstance(ev, dict) else None
+    if kind == "imported":
+        outcome["imported"] = True
+        return None, deadline
+    if kind == "import_error":
+        outcome["imported"] = False
+        outcome["import_error"] = ev.get("error")
+        return None, deadline
+    if not isinstance(index, int) or not 0 <= index < len(calls):
+        return current, deadline
+    if kind == "start":
+        return index, time.monotonic() + float(calls[index]["timeout"])
+    if kind == "result":
+        outcome["results"][index] = {"status": "ok", "output": ev.get("output"),
+                                     "seconds": ev.get("seconds")}
+    elif kind == "error":
+        outcome["results"][index] = {"status": "error", "error": ev.get("error")}
+    return None, time.monotonic() + 10.0
+
+
+def main() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    scratch_root = tempfile.mkdtemp(prefix="grader-scratch-")
+    os.chmod(scratch_root, 0o700)
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing but frames on the channel
+    wire.write_frame(stdout, {"ready": True, "features": sandbox.probe_features(),
+                              "pid": os.getpid()})
+    try:
+        while True:
+            try:
+                request = wire.read_frame(stdin)
+            except EOFError:
+                break
+            wire.write_frame(stdout, run_job(request, scratch_root))
+    finally:
+        shutil.rmtree(scratch_root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
