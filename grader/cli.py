@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--secret-file", help="file holding the hidden-case secret")
     g.add_argument("--public-only", action="store_true", help="skip hidden cases")
     _add_common(g)
+    sub.add_parser("assign", help="regenerate the student stubs in assignments/ from reference/")
     return parser
 
 
@@ -67,7 +68,7 @@ def open_session(args, secret: str, include_hidden: bool):
     course = _course(args.assignment)
     pool = WorkerPool(size=max(1, min(args.workers, len(course))))
     warnings = []
-    missing = sandbox.missing_features(pool.features)
+    missing = sandbox.missing_features(sandbox.probe_features())
     if args.no_confine:
         warnings.append("confinement is off (--no-confine): student code runs unconfined")
     elif missing:
@@ -100,7 +101,14 @@ def cmd_grade(args) -> int:
     return 0
 
 
-COMMANDS = {"grade": cmd_grade}
+def cmd_assign(args) -> int:
+    from .assign import write_assignments
+    for path in write_assignments(ROOT / "reference", ROOT / "assignments", COURSE):
+        print(f"wrote {path.relative_to(ROOT)}")
+    return 0
+
+
+COMMANDS = {"grade": cmd_grade, "assign": cmd_assign}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -121,6 +121,11 @@ def _compare(a: Any, e: Any, where: str, kind: str, device: str, reveal: bool,
     if isinstance(e, np.ndarray):
         return _compare_arrays(np.asarray(a) if isinstance(a, (list, np.ndarray)) else a, e,
                                where, kind, device, reveal, cmp)
+    if isinstance(e, list) and e and all(_is_label(x) for x in e) and \
+            isinstance(a, list) and all(_is_label(x) for x in a):
+        if a != e:  # names, dtypes, shapes, sizes: contract facts, shown even when hidden
+            cmp.problems.append(Problem(where, f"expected {e!r}, got {a!r}"))
+        return
     if isinstance(e, list):
         if not isinstance(a, list) or len(a) != len(e):
             got = f"{len(a)} entries" if isinstance(a, list) else type(a).__name__
@@ -135,10 +140,17 @@ def _compare(a: Any, e: Any, where: str, kind: str, device: str, reveal: bool,
         return _compare_arrays(np.asarray(float(a)), np.asarray(e), where, kind, device,
                                reveal, cmp)
     if a != e:
-        text = f"expected {e!r}, got {a!r}" if reveal else "is not as expected"
+        text = f"expected {e!r}, got {a!r}"
         if isinstance(e, bool):
             text = "does not hold" if e else "holds but should not"
         cmp.problems.append(Problem(where, text))
+
+
+def _is_label(x: Any) -> bool:
+    """Strings, ints, bools and lists of them (shapes): compared exactly."""
+    if isinstance(x, list):
+        return all(_is_label(v) for v in x)
+    return isinstance(x, (str, int, bool))
 
 
 def _scalar(desc: dict) -> float | None:

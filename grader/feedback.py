@@ -68,8 +68,8 @@ def check_text(check: CheckResult) -> str:
     for c in check.cases:
         mark = {"passed": "PASS", "partial": "PART", "grader_error": "GRADER ERROR"}.get(
             c.status, "FAIL")
-        label = f"hidden case {c.id}" if c.hidden else f"case {c.id}"
-        lines.append(f"[{mark}] {label} (seed {c.seed})")
+        label = f"hidden case {c.id}" if c.hidden else f"case {c.id} (seed {c.seed})"
+        lines.append(f"[{mark}] {label}")
         if c.message:
             lines += ["    " + ln for ln in c.message.splitlines()]
     lines += [f"note: {n}" for n in check.notes]

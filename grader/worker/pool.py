@@ -88,32 +88,43 @@ class Zygote:
 
 
 class WorkerPool:
-    """``size`` warm fork servers shared by threads; each job takes one while it runs."""
+    """``size`` warm fork servers shared by threads; each job takes one while it runs.
+
+    The servers boot in the background (importing torch takes seconds), so the grader can
+    compute expected values meanwhile; the first job simply waits for a free server.
+    """
 
     def __init__(self, size: int = 1):
         self._idle: queue.Queue[Zygote] = queue.Queue()
         self._all: list[Zygote] = []
-        starters = [threading.Thread(target=self._start_one) for _ in range(size)]
         self._errors: list[Exception] = []
-        for t in starters:
+        self._starters = [threading.Thread(target=self._start_one, daemon=True)
+                          for _ in range(size)]
+        for t in self._starters:
             t.start()
-        for t in starters:
-            t.join()
-        if not self._all:
-            raise self._errors[0] if self._errors else WorkerStartError("no worker started")
-        self.features = self._all[0].features
 
     def _start_one(self) -> None:
         try:
             z = Zygote()
         except Exception as exc:
             self._errors.append(exc)
+            if len(self._errors) == len(self._starters):
+                self._idle.put(None)  # wake a waiting job so it can report the failure
             return
         self._all.append(z)
         self._idle.put(z)
 
+    def wait_ready(self) -> None:
+        for t in self._starters:
+            t.join()
+        if not self._all:
+            raise self._errors[0] if self._errors else WorkerStartError("no worker started")
+
     def _request(self, request: dict) -> dict:
         z = self._idle.get()
+        if z is None:
+            self._idle.put(None)
+            raise self._errors[0]
         try:
             return z.run(request)
         except (EOFError, OSError, wire.WireError):
@@ -161,6 +172,8 @@ class WorkerPool:
         return JobOutcome(None, results, "".join(output), dropped, forks)
 
     def close(self) -> None:
+        for t in self._starters:
+            t.join()
         for z in self._all:
             z.close()
 

@@ -1,0 +1,41 @@
+"""Stubs come from the reference (the single source) and the committed ones are current."""
+import ast
+
+import pytest
+
+from conftest import ROOT
+from grader.assign import MarkerError, make_stub, stub_files
+from grader.course import COURSE
+
+
+def test_committed_assignments_match_what_make_assignments_writes():
+    for rel, text in stub_files(ROOT / "reference", COURSE).items():
+        path = ROOT / "assignments" / rel
+        assert path.is_file(), f"{rel} is missing: run `make assignments`"
+        assert path.read_text() == text, f"{rel} is stale: run `make assignments`"
+
+
+def test_stubs_keep_every_contract_name_and_no_solution():
+    for rel, text in stub_files(ROOT / "reference", COURSE).items():
+        tree = ast.parse(text)
+        names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+        folder = rel.split("/")[0]
+        assert {c.name for c in next(a for a in COURSE if a.folder == folder).checks} <= names
+        assert "BEGIN SOLUTION" not in text
+
+
+def test_a_stub_raises_at_the_region_indentation():
+    src = "def f(x):\n    '''Doc.'''\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION\n"
+    stub = make_stub(src)
+    assert '    raise NotImplementedError("f: your code here")' in stub
+    assert "return x" not in stub and "'''Doc.'''" in stub
+
+
+@pytest.mark.parametrize("src", [
+    "### BEGIN SOLUTION\nx = 1\n",
+    "### END SOLUTION\n",
+    "### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n",
+])
+def test_unbalanced_markers_are_refused(src):
+    with pytest.raises(MarkerError):
+        make_stub(src)

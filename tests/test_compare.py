@@ -1,0 +1,89 @@
+"""Closeness and its messages: pure functions, actual then expected."""
+import numpy as np
+
+from grader.compare import compare_outputs, tolerance_for
+
+
+def described(value, kind="ndarray"):
+    value = np.asarray(value)
+    return {"kind": kind, "dtype": value.dtype.name, "shape": list(value.shape), "value": value}
+
+
+def test_equal_within_tolerance_passes():
+    e = {"result": described([1.0, 2.0])}
+    a = {"result": described([1.0 + 1e-12, 2.0])}
+    assert compare_outputs(a, e, "gradient").passed
+
+
+def test_message_reports_mismatch_count_and_greatest_differences():
+    e = {"result": described([1.0, 2.0, 3.0])}
+    a = {"result": described([1.0, 2.5, 4.0])}
+    cmp = compare_outputs(a, e, "value")
+    text = cmp.problems[0].text
+    assert "Mismatched elements: 2 / 3 (66.7%)" in text
+    assert "Greatest absolute difference: 1 at index (2,)" in text
+    assert "Greatest relative difference: 0.333333 at index (2,)" in text
+
+
+def test_attributes_are_checked_before_values():
+    e = {"result": described(np.zeros(3))}
+    assert "shape does not match: got (4,), expected (3,)" in \
+        compare_outputs({"result": described(np.zeros(4))}, e, "value").problems[0].text
+    assert "dtype does not match: got float32, expected float64" in compare_outputs(
+        {"result": described(np.zeros(3, np.float32))}, e, "value").problems[0].text
+    assert "expected a NumPy array, got a torch tensor" in compare_outputs(
+        {"result": described(np.zeros(3), "tensor")}, e, "value").problems[0].text
+
+
+def test_trajectory_names_the_first_step_that_leaves():
+    path = np.cumsum(np.ones((6, 2)), axis=0)
+    wrong = path.copy()
+    wrong[3:] += 0.1
+    cmp = compare_outputs({"result": described(wrong)}, {"result": described(path)}, "trajectory")
+    assert cmp.problems[0].first_step == 3
+    assert "leaves the reference at step 4 (row 3)" in cmp.problems[0].text
+
+
+def test_nan_is_reported_with_its_first_step():
+    path = np.ones((5, 2))
+    bad = path.copy()
+    bad[2, 1] = np.nan
+    text = compare_outputs({"result": described(bad)}, {"result": described(path)},
+                           "trajectory").problems[0].text
+    assert "contains NaN (first at step 3, row 2)" in text
+
+
+def test_hidden_cases_never_show_values():
+    e = {"result": described([1.234567, 2.0])}
+    a = {"result": described([9.876543, 2.0])}
+    text = compare_outputs(a, e, "value", reveal=False).problems[0].text
+    assert "1.234567" not in text and "9.876543" not in text
+    assert "Mismatched elements: 1 / 2" in text
+
+
+def test_scalars_accept_any_number_like_return():
+    e = {"result": {"kind": "float", "type": "float", "value": 0.5}}
+    for a in ({"kind": "float", "type": "float64", "value": 0.5}, described(0.5),
+              described([0.5], "tensor")):
+        assert compare_outputs({"result": a}, e, "value").passed
+
+
+def test_a_list_is_converted_with_a_note_when_an_array_is_expected():
+    e = {"result": described([[1.0, 2.0]])}
+    a = {"result": {"kind": "list", "items": [{"kind": "list", "items": [
+        {"kind": "float", "type": "float", "value": 1.0},
+        {"kind": "float", "type": "float", "value": 2.0}]}]}}
+    cmp = compare_outputs(a, e, "trajectory")
+    assert cmp.passed and "converted to a NumPy array" in cmp.notes[0]
+
+
+def test_mutated_inputs_fail_even_with_right_values():
+    e = {"result": described([1.0]), "mutated": []}
+    a = {"result": described([1.0]), "mutated": ["`params0`"]}
+    assert "modified its input `params0` in place" in compare_outputs(a, e, "value").problems[0].text
+
+
+def test_tolerances_depend_on_dtype_kind_and_device():
+    assert tolerance_for("value", "float64").rtol < tolerance_for("value", "float32").rtol
+    assert tolerance_for("trajectory", "float64").rtol > tolerance_for("value", "float64").rtol
+    assert tolerance_for("value", "float64", "cuda").rtol > tolerance_for("value", "float64").rtol

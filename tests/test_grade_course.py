@@ -1,0 +1,106 @@
+"""The whole course (issue 3): full marks, zero for stubs, other styles, classic mistakes."""
+import pytest
+
+from conftest import ROOT, broken, messages, mutate, reference_source
+
+COURSE_NAMES = ["02_autograd", "03_dataset", "04_custom_function", "05_models"]
+
+
+def test_reference_scores_100(grade):
+    result = grade(ROOT / "reference")
+    assert (result.score, result.max_score) == (100, 100)
+    assert [a.max_score for a in result.assignments] == [25, 25, 15, 20, 15]
+
+
+def test_stubs_score_zero(grade):
+    result = grade(ROOT / "assignments")
+    assert result.score == 0
+    assert all("not implemented" in c.message for ch in result.checks() for c in ch.cases)
+
+
+def test_demo_shows_full_marks_and_one_useful_failure(grade):
+    result = grade(ROOT / "submissions" / "demo")
+    assert broken(result) == {"gradient_descent"}
+    assert result.score == 94
+
+
+@pytest.mark.parametrize("folder", COURSE_NAMES)
+def test_other_styles_score_full_marks(grade, fixture_student, folder):
+    result = grade(fixture_student("styles"), folder)
+    assert result.score == result.max_score, broken(result)
+
+
+MISTAKES = {
+    "02_autograd": {
+        "gradients not zeroed": ([("        b.grad.zero_()\n        w.grad.zero_()\n", "")],
+                                 {"autograd_gd"}),
+        "update loses the leaf": ([("b -= lr * b.grad\n            w -= lr * w.grad",
+                                    "b = b - lr * b.grad\n            w = w - lr * w.grad")],
+                                  {"autograd_gd"}),
+        "float32 parameters": ([("self.b = nn.Parameter(torch.tensor(b0, dtype=torch.float64))",
+                                 "self.b = nn.Parameter(torch.tensor(b0, dtype=torch.float32))"),
+                                ("self.w = nn.Parameter(torch.tensor(w0, dtype=torch.float64))",
+                                 "self.w = nn.Parameter(torch.tensor(w0, dtype=torch.float32))")],
+                               {"LR"}),
+        "(N,1) against (N,) in MSELoss": ([("loss = loss_fn(model(X), y)",
+                                            "loss = loss_fn(model(X), y.reshape(-1, 1))")],
+                                          {"train_model"}),
+        "optimizer never zeroed": ([("        optimizer.zero_grad()\n        loss = ((y",
+                                     "        loss = ((y")], {"optimizer_gd"}),
+    },
+    "03_dataset": {
+        "__len__ off by one": ([("return self.data.shape[0]", "return self.data.shape[0] - 1")],
+                               {"LRDataset"}),
+        "items as NumPy": ([("return self.x[i], self.y[i]",
+                             "return self.x[i].numpy(), self.y[i].numpy()")], {"MyData"}),
+        "unseeded DataLoader": ([("generator = torch.Generator().manual_seed(seed) if shuffle "
+                                  "and seed is not None else None", "generator = None")],
+                                {"make_loader"}),
+        "gradients not zeroed": ([("            optimizer.zero_grad()\n", "")],
+                                 {"train_minibatch"}),
+    },
+    "04_custom_function": {
+        "wrong derivative in backward": ([("grad_output * 1.5 * (5 * input ** 2 - 1)",
+                                           "grad_output * 1.5 * (5 * input ** 2)")],
+                                         {"LegendrePolynomial3", "fit_sine"}),
+        "ctx.saved_tensor": ([("(input,) = ctx.saved_tensors", "(input,) = ctx.saved_tensor")],
+                             {"LegendrePolynomial3", "fit_sine"}),
+        "poly_grads without factor 2": ([("g = 2.0 * residual", "g = residual")],
+                                        {"poly_grads", "fit_poly"}),
+        "fit_sine never zeroes": ([("                p.grad = None\n", "")], {"fit_sine"}),
+    },
+    "05_models": {
+        "missing sigmoid": ([("return torch.sigmoid(self.linear(x))", "return self.linear(x)")],
+                            {"LogisticRegression"}),
+        "matrix_grad without 2": ([("return 2.0 / n * X.T", "return 1.0 / n * X.T")],
+                                  {"matrix_grad", "matrix_gd"}),
+        "loss recorded after the step": ([("        losses.append(loss.detach())\n"
+                                           "        loss.backward()\n        optimizer.step()\n",
+                                           "        loss.backward()\n        optimizer.step()\n"
+                                           "        losses.append(loss_fn(model(X), y).detach())"
+                                           "\n")], {"train_logistic"}),
+        "threshold on the logit": ([("(model(X) >= 0.5)", "(model(X) >= 0.0)")], {"accuracy"}),
+    },
+}
+TABLE = [(folder, name) for folder in MISTAKES for name in MISTAKES[folder]]
+
+
+@pytest.mark.parametrize("folder, mistake", TABLE)
+def test_classic_mistakes_lose_points_exactly_where_they_break(grade, student, folder, mistake):
+    replacements, names = MISTAKES[folder][mistake]
+    result = grade(student(folder, mutate(reference_source(folder), replacements)), folder)
+    assert broken(result) == names
+
+
+def test_float32_is_named_in_the_feedback(grade, student):
+    replacements, _ = MISTAKES["02_autograd"]["float32 parameters"]
+    result = grade(student("02_autograd", mutate(reference_source("02_autograd"), replacements)),
+                   "02_autograd")
+    assert "expected ['float64', 'float64']" in messages(result, "LR")
+
+
+def test_numpy_items_are_named_in_the_feedback(grade, student):
+    replacements, _ = MISTAKES["03_dataset"]["items as NumPy"]
+    result = grade(student("03_dataset", mutate(reference_source("03_dataset"), replacements)),
+                   "03_dataset")
+    assert "expected a torch tensor, got a NumPy array" in messages(result, "MyData")

@@ -1,0 +1,54 @@
+"""Only plain data crosses the process boundary; anything else is refused."""
+import io
+import pickle
+
+import numpy as np
+import pytest
+
+from grader import wire
+
+
+def test_round_trip_keeps_arrays_numbers_and_non_finite_floats():
+    value = {"a": np.arange(6, dtype=np.float32).reshape(2, 3), "b": [1, 2.5, float("nan")],
+             "c": None, "d": "text", "e": True}
+    back = wire.loads(wire.dumps(value))
+    assert back["a"].dtype == np.float32 and back["a"].shape == (2, 3)
+    assert back["b"][:2] == [1, 2.5] and np.isnan(back["b"][2])
+    assert back["c"] is None and back["d"] == "text" and back["e"] is True
+
+
+def test_objects_are_refused_when_sending():
+    class Sneaky:
+        def __reduce__(self):
+            raise AssertionError("never called")
+    with pytest.raises(wire.WireError):
+        wire.dumps({"x": Sneaky()})
+    with pytest.raises(wire.WireError):
+        wire.dumps(np.array([object()]))
+
+
+def test_a_pickle_is_never_unpickled():
+    with pytest.raises(wire.WireError):
+        wire.loads(pickle.dumps({"a": 1}))
+
+
+@pytest.mark.parametrize("bad", [
+    b'{"__ndarray__": {"dtype": "object", "shape": [1], "data": ""}}',
+    b'{"__ndarray__": {"dtype": "float64", "shape": [3], "data": "AAAA"}}',
+    b'{"__float__": "__import__(\'os\')"}',
+])
+def test_malformed_arrays_and_floats_are_refused(bad):
+    with pytest.raises(wire.WireError):
+        wire.loads(bad)
+
+
+def test_frames_round_trip_and_truncation_is_detected():
+    buf = io.BytesIO()
+    wire.write_frame(buf, {"x": 1})
+    wire.write_frame(buf, [1, 2])
+    raw = buf.getvalue()
+    reader = wire.FrameReader()
+    assert reader.feed(raw[:5]) == []
+    assert reader.feed(raw[5:]) == [{"x": 1}, [1, 2]]
+    with pytest.raises(wire.WireError):
+        wire.read_frame(io.BytesIO(raw[:6]))
