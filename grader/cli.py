@@ -66,19 +66,17 @@ def open_session(args, secret: str, include_hidden: bool):
     from .worker.pool import WorkerPool
     device = resolve_device(args.device)
     course = _course(args.assignment)
-    pool = WorkerPool(size=max(1, min(args.workers, len(course))))
     warnings = []
     missing = sandbox.missing_features(sandbox.probe_features())
     if args.no_confine:
         warnings.append("confinement is off (--no-confine): student code runs unconfined")
     elif missing:
-        line = "this kernel lacks " + "; ".join(missing) + ": grading goes on without it"
         if args.strict_sandbox:
-            pool.close()
-            raise UsageError(line.replace(": grading goes on without it", "") +
-                             " (--strict-sandbox)")
+            raise UsageError("this kernel lacks " + "; ".join(missing) + " (--strict-sandbox)")
+        line = "this kernel lacks " + "; ".join(missing) + ": grading goes on without it"
         print(f"warning: {line}", file=sys.stderr)
         warnings.append(line)
+    pool = WorkerPool(size=max(1, min(args.workers, len(course))))
     return Session(pool, course, device=device, secret=secret, include_hidden=include_hidden,
                    confine=not args.no_confine, warnings=warnings)
 

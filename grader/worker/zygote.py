@@ -48,7 +48,7 @@ def _child(request: dict, scratch: str, channel: int, output: int) -> None:
                            "OMP_NUM_THREADS": "1", "LANG": "C.UTF-8"})
         sys.stdout = open(1, "w", buffering=1, closefd=False)
         sys.stderr = open(2, "w", buffering=1, closefd=False)
-        sys.path[:] = [request["student_dir"]] + [p for p in sys.path if "site-packages" in p
+        sys.path[:] = [os.path.dirname(request["module_path"])] + [p for p in sys.path if "site-packages" in p
                                                    or p.startswith(sys.base_prefix)]
         torch.set_num_threads(1)
         cuda = request["device"].startswith("cuda")
