@@ -32,6 +32,9 @@ export: $(STAMP)
 assignments: $(STAMP)
 	$(PY) -m grader assign
 
+gradescope: $(STAMP)
+	$(PY) -m grader gradescope
+
 release: $(STAMP)
 	$(PY) -m grader release dist/student
 

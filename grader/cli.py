@@ -40,6 +40,26 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--public-only", action="store_true", help="skip hidden cases")
     _add_common(g)
     sub.add_parser("assign", help="regenerate the student stubs in assignments/ from reference/")
+    b = sub.add_parser("batch", help="grade every student folder under a folder, in parallel")
+    b.add_argument("folder", nargs="?", default=str(ROOT / "submissions"))
+    b.add_argument("--results", default=str(ROOT / "results"))
+    b.add_argument("--gradebook", help="SQLite file (default: <results>/gradebook.sqlite)")
+    b.add_argument("--secret-file")
+    b.add_argument("--public-only", action="store_true")
+    b.add_argument("--force", action="store_true", help="re-grade unchanged submissions too")
+    _add_common(b)
+    e = sub.add_parser("export", help="write grades.csv and every results.json from the gradebook")
+    e.add_argument("--results", default=str(ROOT / "results"))
+    e.add_argument("--gradebook")
+    e.add_argument("--csv", help="default: <results>/grades.csv")
+    i = sub.add_parser("import", help="unpack a Canvas or Gradescope submissions zip")
+    i.add_argument("zip")
+    i.add_argument("--into", default=str(ROOT / "submissions"))
+    gs = sub.add_parser("gradescope", help="build the Gradescope autograder bundle")
+    gs.add_argument("--out", default=str(ROOT / "dist" / "gradescope"))
+    gr = sub.add_parser("gradescope-run", help="(inside Gradescope) grade /autograder/submission")
+    gr.add_argument("--root", default="/autograder")
+    _add_common(gr)
     return parser
 
 
@@ -106,7 +126,96 @@ def cmd_assign(args) -> int:
     return 0
 
 
-COMMANDS = {"grade": cmd_grade, "assign": cmd_assign}
+def _gradebook_path(args) -> Path:
+    return Path(args.gradebook) if args.gradebook else Path(args.results) / "gradebook.sqlite"
+
+
+def cmd_batch(args) -> int:
+    from . import summary
+    from .batch import discover, run_batch
+    from .gradebook import Gradebook
+    from .report import write_atomic
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise UsageError(f"no folder {folder}")
+    students = discover(folder)
+    secret, real = load_secret(args.secret_file, ROOT)
+    if not real and not args.public_only:
+        print("warning: no hidden-case secret set: hidden cases use a development seed",
+              file=sys.stderr)
+    session = open_session(args, secret, include_hidden=not args.public_only)
+    gradebook = Gradebook(_gradebook_path(args))
+    try:
+        session.one_fork_per_student = True
+        outcome = run_batch(session, students, gradebook, Path(args.results), force=args.force,
+                            command=" ".join(sys.argv), parallel=session.pool.size + 1)
+        latest = [p for _, p in gradebook.latest()]
+    finally:
+        session.pool.close()
+        gradebook.close()
+    print(f"graded {len(outcome.graded)}, unchanged {len(outcome.skipped)} (use --force to "
+          f"re-grade), grader failures {len(outcome.failed)} in {outcome.seconds:.1f} s")
+    for name, why in outcome.failed:
+        print(f"  grader failure on {name} (not charged; re-run to retry): {why}")
+    print(summary.terminal(latest))
+    write_atomic(Path(args.results) / "summary.html", summary.html_page(latest))
+    print(f"class summary written to {Path(args.results) / 'summary.html'}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .export import write_exports
+    from .gradebook import Gradebook
+    path = _gradebook_path(args)
+    if not path.is_file():
+        raise UsageError(f"no gradebook at {path} (run `make grade-all` first)")
+    gradebook = Gradebook(path)
+    latest = gradebook.latest()
+    gradebook.close()
+    csv_path = Path(args.csv) if args.csv else Path(args.results) / "grades.csv"
+    write_exports(latest, [a.folder for a in COURSE], Path(args.results), csv_path)
+    print(f"wrote {csv_path} ({len(latest)} students) and their results.json files")
+    return 0
+
+
+def cmd_import(args) -> int:
+    from .importer import import_zip
+    zip_path = Path(args.zip)
+    if not zip_path.is_file():
+        raise UsageError(f"no such file {zip_path}")
+    try:
+        report = import_zip(zip_path, Path(args.into), COURSE)
+    except (ValueError, OSError) as exc:
+        raise UsageError(f"cannot import {zip_path.name}: {exc}") from None
+    print(f"placed {len(report.placed)} files for {len(report.students)} students in {args.into}")
+    for name in report.unmatched:
+        print(f"  not matched to any contract name: {name}")
+    return 0
+
+
+def cmd_gradescope(args) -> int:
+    from .bundle import build
+    print(f"wrote {build(Path(args.out))}")
+    return 0
+
+
+def cmd_gradescope_run(args) -> int:
+    from .bundle import run
+    from .report import gradescope
+    root = Path(args.root)
+    secret, _ = load_secret(None, ROOT)
+    session = open_session(args, secret, include_hidden=True)
+    try:
+        payload = run(root, session.course, lambda folder: gradescope(session.grade(folder)))
+    finally:
+        session.pool.close()
+    print(payload.get("output", ""))
+    return 0
+
+
+COMMANDS = {"grade": cmd_grade, "assign": cmd_assign, "batch": cmd_batch, "export": cmd_export,
+            "import": cmd_import, "gradescope": cmd_gradescope,
+            "gradescope-run": cmd_gradescope_run}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from . import __version__, wire
 from .cases import build_cases, secret_id
 from .compare import compare_outputs
 from .feedback import describe_comparison, describe_crash, describe_student_error
@@ -16,7 +16,20 @@ from .reference import Expected, ReferenceError
 from .results import AssignmentResult, CaseResult, CheckResult, StudentResult
 from .spec import Assignment, Case, Check
 from .submission import locate
-from .worker.pool import Call, Job, WorkerPool
+from .worker.pool import Call, Job, ModuleCalls, WorkerPool
+
+ADAPTIVE_FACTOR, ADAPTIVE_FLOOR = 100.0, 2.0
+
+
+@dataclass
+class Plan:
+    """One assignment of one student: what to run, and what came back."""
+
+    assignment: Assignment
+    result: AssignmentResult
+    pairs: list[tuple[Check, Case]]
+    module: ModuleCalls | None
+    outcomes: list[dict]
 
 
 @dataclass
@@ -29,17 +42,27 @@ class Session:
     secret: str = ""
     include_hidden: bool = True
     confine: bool = True
+    one_fork_per_student: bool = False
+    """Batch mode: all of a student's modules in one fork (cheaper, but not in parallel)."""
     max_timeout: float | None = None
     """Caps every check's time limit (tests use it to keep endless loops short)."""
     expected: Expected = field(default_factory=Expected)
     warnings: list[str] = field(default_factory=list)
     _cases: dict = field(default_factory=dict)
+    _encoded: dict = field(default_factory=dict)
 
     def cases(self, assignment: Assignment, check: Check) -> list[Case]:
         key = (assignment.folder, check.name)
         if key not in self._cases:
             self._cases[key] = build_cases(assignment, check, self.secret, self.include_hidden)
         return self._cases[key]
+
+    def encoded(self, assignment: Assignment, check: Check, case: Case):
+        """A case's inputs in wire form, encoded once for every student."""
+        key = (assignment.folder, check.name, case.id)
+        if key not in self._encoded:
+            self._encoded[key] = wire.to_jsonable(case.inputs)
+        return self._encoded[key]
 
     def warm_expected(self) -> None:
         """Compute every expected value now; a reference failure is reported per case later."""
@@ -51,8 +74,15 @@ class Session:
                     except ReferenceError:
                         pass
 
-    def timeout(self, check: Check) -> float:
-        return min(check.timeout, self.max_timeout or check.timeout)
+    def timeout(self, assignment: Assignment, check: Check, case: Case | None = None) -> float:
+        """The check's limit, shortened to 100x the reference's median time (+2 s) if known."""
+        limit = min(check.timeout, self.max_timeout or check.timeout)
+        times = [self.expected.seconds[k] for k in
+                 (Expected.key(assignment, check, c, self.device)
+                  for c in self.cases(assignment, check)) if k in self.expected.seconds]
+        if times:
+            limit = min(limit, ADAPTIVE_FACTOR * float(np.median(times)) + ADAPTIVE_FLOOR)
+        return limit
 
     def grade(self, student_dir: Path, student: str | None = None) -> StudentResult:
         started = time.perf_counter()
@@ -60,36 +90,52 @@ class Session:
         result = StudentResult(student or student_dir.name, self.device, __version__,
                                secret_id(self.secret), public_only=not self.include_hidden,
                                warnings=list(self.warnings))
-        with ThreadPoolExecutor(max_workers=len(self.course)) as ex:
-            futures = [ex.submit(self.grade_assignment, student_dir, a) for a in self.course]
-            self.warm_expected()  # while the workers run the student's code
-            result.assignments = [f.result() for f in futures]
+        plans = [self.plan(student_dir, a) for a in self.course]
+        runnable = [p for p in plans if p.module is not None]
+        if self.one_fork_per_student:  # batch: one fork per student (a fork costs ~20 ms)
+            if runnable:
+                ran = self.pool.run(Job([p.module for p in runnable], str(student_dir),
+                                        self.device, self.confine))
+                for p, m in zip(runnable, ran.modules):
+                    p.outcomes, p.result.output = m.results, ran.output
+        else:  # one student: its assignments in parallel, expected values meanwhile
+            with ThreadPoolExecutor(max_workers=max(len(runnable), 1)) as ex:
+                futures = [(p, ex.submit(self.pool.run, Job([p.module], str(student_dir),
+                                                            self.device, self.confine)))
+                           for p in runnable]
+                self.warm_expected()
+                for p, fut in futures:
+                    ran = fut.result()
+                    p.outcomes, p.result.output = ran.modules[0].results, ran.output
+        result.assignments = [self.finish(p) for p in plans]
         result.seconds = time.perf_counter() - started
         return result
 
-    def grade_assignment(self, student_dir: Path, assignment: Assignment) -> AssignmentResult:
+    def plan(self, student_dir: Path, assignment: Assignment) -> "Plan":
         located = locate(student_dir, assignment)
         rel = str(located.path.relative_to(student_dir)) if located.path else None
         out = AssignmentResult(assignment.folder, assignment.module, rel, note=located.note)
-        plan = [(check, case) for check in assignment.checks for case in self.cases(assignment,
-                                                                                     check)]
+        pairs = [(check, case) for check in assignment.checks
+                 for case in self.cases(assignment, check)]
+        module = None
         if located.path is None:
             outcomes = [{"status": "error", "error": {"kind": "missing", "message": located.note}}
-                        ] * len(plan)
+                        ] * len(pairs)
         else:
-            job = Job(str(located.path), assignment.module, str(student_dir),
-                      [Call(ch.probe, ch.name, ca.inputs, ca.seed, self.timeout(ch))
-                       for ch, ca in plan],
-                      device=self.device, confine=self.confine)
-            ran = self.pool.run(job)
-            outcomes, out.output = ran.results, ran.output
+            outcomes = []
+            module = ModuleCalls(str(located.path), assignment.module, [
+                Call(ch.probe, ch.name, ca.inputs, ca.seed, self.timeout(assignment, ch, ca),
+                     encoded_inputs=self.encoded(assignment, ch, ca)) for ch, ca in pairs])
+        return Plan(assignment, out, pairs, module, outcomes)
+
+    def finish(self, plan: "Plan") -> AssignmentResult:
         by_check: dict[str, CheckResult] = {}
-        for (check, case), outcome in zip(plan, outcomes):
-            cr = by_check.setdefault(check.name, CheckResult(assignment.folder, check.name,
+        for (check, case), outcome in zip(plan.pairs, plan.outcomes):
+            cr = by_check.setdefault(check.name, CheckResult(plan.assignment.folder, check.name,
                                                              check.points))
-            cr.cases.append(self.judge(assignment, check, case, outcome, cr.notes))
-        out.checks = [by_check[c.name] for c in assignment.checks]
-        return out
+            cr.cases.append(self.judge(plan.assignment, check, case, outcome, cr.notes))
+        plan.result.checks = [by_check[c.name] for c in plan.assignment.checks]
+        return plan.result
 
     def judge(self, assignment: Assignment, check: Check, case: Case, outcome: dict,
               notes: list[str]) -> CaseResult:
@@ -100,7 +146,8 @@ class Session:
                               message=describe_student_error(check.name, outcome["error"]))
         if status != "ok":
             return CaseResult(**base, status="error", fraction=0.0,
-                              message=describe_crash(check.name, outcome, self.timeout(check)))
+                              message=describe_crash(check.name, outcome, outcome.get("limit") or
+                                                     self.timeout(assignment, check, case)))
         try:
             expected = self.expected.get(assignment, check, case, self.device)
         except ReferenceError as exc:

@@ -51,12 +51,14 @@ def materialize(value: Any, device: str) -> Any:
     return value
 
 
-def seed_everything(seed: int) -> None:
+def seed_everything(seed: int, device: str = "cpu") -> None:
     """Seed ``random``, NumPy and torch identically for the student and the reference."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
     import torch
-    torch.manual_seed(seed)
+    torch.default_generator.manual_seed(seed)  # torch.manual_seed also queues every backend
+    if device.startswith("cuda"):
+        torch.cuda.manual_seed_all(seed)
 
 
 # --------------------------------------------------------------------------- outputs
@@ -315,5 +317,5 @@ def accuracy_of(module, name: str, inputs: dict, device: str) -> dict:
 
 def run_probe(module, probe_name: str, name: str, inputs: dict, device: str, seed: int) -> dict:
     """Seed every generator, then run one probe. Used identically for student and reference."""
-    seed_everything(seed)
+    seed_everything(seed, device)
     return PROBES[probe_name](module, name, inputs, device)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 import threading
+import time
 from pathlib import Path
 
 from . import wire
@@ -24,6 +25,8 @@ class Expected:
         self.root = root
         self._modules: dict[str, object] = {}
         self._cache: dict[tuple, dict] = {}
+        self.seconds: dict[tuple, float] = {}
+        """How long the reference took per case: the base of adaptive time limits."""
         self._lock = threading.Lock()
 
     def module(self, assignment: Assignment):
@@ -37,13 +40,20 @@ class Expected:
             self._modules[assignment.folder] = module
         return self._modules[assignment.folder]
 
+    @staticmethod
+    def key(assignment: Assignment, check: Check, case: Case, device: str) -> tuple:
+        return (assignment.folder, check.name, case.id, case.seed, device)
+
     def get(self, assignment: Assignment, check: Check, case: Case, device: str) -> dict:
-        key = (assignment.folder, check.name, case.id, case.seed, device)
+        key = self.key(assignment, check, case, device)
         with self._lock:
             if key not in self._cache:
                 try:
-                    raw = run_probe(self.module(assignment), check.probe, check.name,
-                                    case.inputs, device, case.seed)
+                    module = self.module(assignment)
+                    started = time.perf_counter()
+                    raw = run_probe(module, check.probe, check.name, case.inputs, device,
+                                    case.seed)
+                    self.seconds[key] = time.perf_counter() - started
                     # The same plain-data round trip as a worker's output.
                     self._cache[key] = wire.loads(wire.dumps(raw))
                 except Exception as exc:

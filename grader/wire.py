@@ -144,9 +144,10 @@ def _read_exact(stream: BinaryIO, n: int) -> bytes:
 class FrameReader:
     """Incremental reader of length-prefixed messages from a non-blocking stream."""
 
-    def __init__(self, limit: int = MAX_FRAME):
+    def __init__(self, limit: int = MAX_FRAME, decode=None):
         self._buf = bytearray()
         self._limit = limit
+        self._decode = decode or loads
 
     def feed(self, data: bytes) -> list[Any]:
         self._buf += data
@@ -159,5 +160,8 @@ class FrameReader:
                 break
             payload = bytes(self._buf[4:4 + size])
             del self._buf[:4 + size]
-            out.append(loads(payload))
+            try:
+                out.append(self._decode(payload))
+            except ValueError as exc:
+                raise WireError(str(exc)) from None
         return out

@@ -29,30 +29,47 @@ class Call:
     seed: int
     timeout: float
 
+    encoded_inputs: object = None
+    """The inputs already in wire form (shared by every student of a batch)."""
+
     def to_dict(self) -> dict:
-        return {"probe": self.probe, "name": self.name, "inputs": self.inputs,
+        if self.encoded_inputs is None:
+            self.encoded_inputs = wire.to_jsonable(self.inputs)
+        return {"probe": self.probe, "name": self.name, "inputs": self.encoded_inputs,
                 "seed": self.seed, "timeout": self.timeout}
 
 
 @dataclass
-class Job:
-    """Every call of one student's module: one fork per job (more after a crash)."""
+class ModuleCalls:
+    """One student module and the calls to make on it."""
 
     module_path: str
     module_name: str
-    student_dir: str
     calls: list[Call]
+
+
+@dataclass
+class Job:
+    """Modules of one student run in one fork (more forks only after a crash or timeout)."""
+
+    modules: list[ModuleCalls]
+    student_dir: str
     device: str = "cpu"
     confine: bool = True
     limits: dict = field(default_factory=dict)
 
 
 @dataclass
-class JobOutcome:
-    """What came back: one result per call, the import error if any, captured output."""
-
+class ModuleOutcome:
     import_error: dict | None
     results: list[dict]
+
+
+@dataclass
+class JobOutcome:
+    """What came back: per module its import error (if any) and one result per call."""
+
+    modules: list[ModuleOutcome]
     output: str
     output_dropped: int
     forks: int
@@ -76,7 +93,7 @@ class Zygote:
         self.features = hello["features"]
 
     def run(self, request: dict) -> dict:
-        wire.write_frame(self.proc.stdin, request)
+        wire.write_frame(self.proc.stdin, request)  # already-encoded inputs pass through as is
         return wire.read_frame(self.proc.stdout)
 
     def close(self) -> None:
@@ -95,6 +112,7 @@ class WorkerPool:
     """
 
     def __init__(self, size: int = 1):
+        self.size = size
         self._idle: queue.Queue[Zygote] = queue.Queue()
         self._all: list[Zygote] = []
         self._errors: list[Exception] = []
@@ -138,38 +156,54 @@ class WorkerPool:
 
     def run(self, job: Job) -> JobOutcome:
         """Run every call; after a crash or timeout, a fresh fork runs the calls left."""
-        results: list[dict | None] = [None] * len(job.calls)
+        results = [[None] * len(m.calls) for m in job.modules]
+        import_errors: list[dict | None] = [None] * len(job.modules)
         output, dropped, forks = [], 0, 0
-        pending = list(range(len(job.calls)))
-        while pending:
-            request = {"module_path": job.module_path, "module_name": job.module_name,
-                       "student_dir": job.student_dir, "device": job.device,
+        pending = {mi: list(range(len(m.calls))) for mi, m in enumerate(job.modules)}
+        while any(pending.values()):
+            order = [mi for mi in pending if pending[mi]]
+            request = {"student_dir": job.student_dir, "device": job.device,
                        "confine": job.confine, "limits": job.limits,
-                       "calls": [job.calls[i].to_dict() for i in pending]}
+                       "modules": [{"module_path": job.modules[mi].module_path,
+                                    "module_name": job.modules[mi].module_name,
+                                    "calls": [job.modules[mi].calls[i].to_dict()
+                                              for i in pending[mi]]} for mi in order]}
             out = self._request(request)
             forks += 1
             output.append(out["output"])
             dropped += out["output_dropped"]
-            if out.get("import_error") or not out.get("imported"):
-                error = out.get("import_error") or {
-                    "kind": "died", "type": "WorkerDied", "frames": [],
-                    "message": f"the worker {out['exit']} while importing the module"}
-                return JobOutcome(error, [{"status": "error", "error": error}] * len(job.calls),
-                                  "".join(output), dropped, forks)
-            finished = []
-            for local, i in enumerate(pending):
-                r = out["results"][local]
-                if r is None and out.get("running") == local:
-                    r = {"status": "died", "exit": out["exit"], "killed": out.get("killed")}
-                if r is not None:
-                    results[i] = r
-                    finished.append(i)
-            if not finished:  # the child died before starting any call: do not loop
-                for i in pending:
-                    results[i] = {"status": "died", "exit": out["exit"], "killed": out.get("killed")}
+            progressed = False
+            for local_m, mi in enumerate(order):
+                got = out["modules"][local_m]
+                if got["imported"] is False or (got["imported"] is None and
+                                                 out["running"] == [local_m, None]):
+                    error = got.get("import_error") or {
+                        "kind": "died", "type": "WorkerDied", "frames": [],
+                        "message": f"the worker {out['exit']} while importing the module"}
+                    import_errors[mi] = error
+                    for i in pending[mi]:
+                        results[mi][i] = {"status": "error", "error": error}
+                    pending[mi] = []
+                    progressed = True
+                    continue
+                finished = []
+                for local, i in enumerate(pending[mi]):
+                    r = got["results"][local]
+                    if r is None and out["running"] == [local_m, local]:
+                        r = {"status": "died", "exit": out["exit"], "killed": out.get("killed")}
+                    if r is not None:
+                        results[mi][i] = r
+                        finished.append(i)
+                pending[mi] = [i for i in pending[mi] if i not in finished]
+                progressed |= bool(finished)
+            if not progressed:  # the child died outside any call: do not loop
+                for mi in pending:
+                    for i in pending[mi]:
+                        results[mi][i] = {"status": "died", "exit": out["exit"],
+                                          "killed": out.get("killed")}
                 break
-            pending = [i for i in pending if i not in finished]
-        return JobOutcome(None, results, "".join(output), dropped, forks)
+        return JobOutcome([ModuleOutcome(import_errors[mi], results[mi])
+                           for mi in range(len(job.modules))], "".join(output), dropped, forks)
 
     def close(self) -> None:
         for t in self._starters:

@@ -50,31 +50,51 @@ def describe_error(exc: BaseException, student_dir: str) -> dict:
     return {"kind": kind, "type": type(exc).__name__, "message": message, "frames": frames[-6:]}
 
 
+def _forget_student_modules(student_dir: str) -> None:
+    """Drop helper modules imported from the student's folders before the next module."""
+    for name, mod in list(sys.modules.items()):
+        path = getattr(mod, "__file__", None) or ""
+        if path and os.path.abspath(path).startswith(student_dir):
+            del sys.modules[name]
+
+
 def run(request: dict, channel: int) -> None:
-    """Import the student's module, then run every call; one message per event."""
+    """Import each student module in turn, then run its calls; one message per event."""
     student_dir = os.path.abspath(request["student_dir"])
     send = lambda msg: wire.write_frame(channel, msg)
-    try:
-        module = load_module(request["module_path"], request["module_name"])
-    except BaseException as exc:
-        send({"event": "import_error", "error": describe_error(exc, student_dir)})
-        return
-    send({"event": "imported"})
-    for i, call in enumerate(request["calls"]):
-        send({"event": "start", "index": i})
-        if call["name"] not in vars(module):
-            send({"event": "error", "index": i, "error": {
-                "kind": "missing", "type": "NameError", "frames": [],
-                "message": f"`{call['name']}` is not defined in {Path(request['module_path']).name}"}})
-            continue
-        started = time.perf_counter()
+    base_path = list(sys.path)
+    for mi, spec in enumerate(request["modules"]):
+        _forget_student_modules(student_dir)
+        sys.path[:] = [os.path.dirname(spec["module_path"])] + base_path
+        send({"event": "importing", "module": mi})
         try:
-            output = run_probe(module, call["probe"], call["name"], call["inputs"],
-                               request["device"], call["seed"])
-            payload = wire.dumps(output)
+            module = load_module(spec["module_path"], spec["module_name"])
         except BaseException as exc:
-            send({"event": "error", "index": i, "error": describe_error(exc, student_dir)})
+            send({"event": "import_error", "module": mi, "error": describe_error(exc, student_dir)})
             continue
-        head = wire.dumps({"event": "result", "index": i,
-                           "seconds": time.perf_counter() - started})
-        wire.write_payload(channel, head[:-1] + b',"output":' + payload + b"}")
+        send({"event": "imported", "module": mi})
+        for i, call in enumerate(spec["calls"]):
+            run_call(module, call, mi, i, request["device"], spec["module_path"], student_dir,
+                     channel)
+
+
+def run_call(module, call: dict, mi: int, i: int, device: str, module_path: str,
+             student_dir: str, channel: int) -> None:
+    send = lambda msg: wire.write_frame(channel, msg)
+    if call["name"] not in vars(module):
+        send({"event": "error", "module": mi, "index": i, "error": {
+            "kind": "missing", "type": "NameError", "frames": [],
+            "message": f"`{call['name']}` is not defined in {Path(module_path).name}"}})
+        return
+    started = time.perf_counter()
+    try:
+        output = run_probe(module, call["probe"], call["name"], call["inputs"], device,
+                           call["seed"])
+        payload = wire.dumps(output)
+    except BaseException as exc:
+        send({"event": "error", "module": mi, "index": i,
+              "error": describe_error(exc, student_dir)})
+        return
+    head = wire.dumps({"event": "result", "module": mi, "index": i,
+                       "seconds": time.perf_counter() - started})
+    wire.write_payload(channel, head[:-1] + b',"output":' + payload + b"}")

@@ -8,6 +8,7 @@ never holds an expected value or the hidden-case secret.
 """
 from __future__ import annotations
 
+import json
 import os
 import selectors
 import shutil
@@ -48,8 +49,8 @@ def _child(request: dict, scratch: str, channel: int, output: int) -> None:
                            "OMP_NUM_THREADS": "1", "LANG": "C.UTF-8"})
         sys.stdout = open(1, "w", buffering=1, closefd=False)
         sys.stderr = open(2, "w", buffering=1, closefd=False)
-        sys.path[:] = [os.path.dirname(request["module_path"])] + [p for p in sys.path if "site-packages" in p
-                                                   or p.startswith(sys.base_prefix)]
+        sys.path[:] = [p for p in sys.path if "site-packages" in p
+                       or p.startswith(sys.base_prefix)]
         torch.set_num_threads(1)
         cuda = request["device"].startswith("cuda")
         sandbox.apply_rlimits(sandbox.Limits(**request.get("limits", {})), cap_memory=not cuda)
@@ -90,13 +91,17 @@ def run_job(request: dict, scratch_root: str) -> dict:
         _child(request, scratch, w_chan, w_out)
     os.close(w_chan)
     os.close(w_out)
-    calls = request["calls"]
-    outcome = {"imported": None, "import_error": None, "results": [None] * len(calls),
+    modules = request["modules"]
+    outcome = {"modules": [{"imported": None, "import_error": None,
+                            "results": [None] * len(m["calls"])} for m in modules],
                "output": "", "output_dropped": 0, "exit": None, "killed": None}
-    reader = wire.FrameReader()
+    import_timeout = request.get("import_timeout", 30.0)
+    # Plain JSON here: the fork server relays arrays as the text they came in, and only the
+    # grader decodes (and validates) them.
+    reader = wire.FrameReader(decode=json.loads)
     kept = bytearray()
-    deadline = started + request.get("import_timeout", 30.0)
-    current = None
+    deadline = started + import_timeout
+    current = None  # [module, call] running now; call None while importing
     sel = selectors.DefaultSelector()
     sel.register(r_chan, selectors.EVENT_READ, "chan")
     sel.register(r_out, selectors.EVENT_READ, "out")
@@ -107,12 +112,15 @@ def run_job(request: dict, scratch_root: str) -> dict:
             if timeout <= 0:
                 os.kill(pid, signal.SIGKILL)
                 outcome["killed"] = "timeout"
-                if current is not None:
-                    outcome["results"][current] = {"status": "timeout", "limit": calls[current]["timeout"]}
-                else:
-                    outcome["import_error"] = {"kind": "timeout", "type": "TimeoutError", "frames": [],
-                                               "message": "importing the module took longer than "
-                                               f"{request.get('import_timeout', 30.0):g} s"}
+                if current is not None and current[1] is not None:
+                    mi, i = current
+                    outcome["modules"][mi]["results"][i] = {
+                        "status": "timeout", "limit": modules[mi]["calls"][i]["timeout"]}
+                elif current is not None:
+                    outcome["modules"][current[0]]["imported"] = False
+                    outcome["modules"][current[0]]["import_error"] = {
+                        "kind": "timeout", "type": "TimeoutError", "frames": [],
+                        "message": f"importing the module took longer than {import_timeout:g} s"}
                 break
             for key, _ in sel.select(timeout):
                 data = os.read(key.fd, 1 << 16)
@@ -133,7 +141,8 @@ def run_job(request: dict, scratch_root: str) -> dict:
                     open_streams = 0
                     break
                 for ev in events:
-                    current, deadline = _apply_event(ev, outcome, calls, current, deadline)
+                    current, deadline = _apply_event(ev, outcome, modules, current, deadline,
+                                                     import_timeout)
     finally:
         sel.close()
         os.close(r_chan)
@@ -158,26 +167,41 @@ def _reap(pid: int, deadline: float) -> int:
         time.sleep(0.002)
 
 
-def _apply_event(ev: dict, outcome: dict, calls: list, current, deadline):
-    kind = ev.get("event") if isinstance(ev, dict) else None
-    index = ev.get("index") if isinstance(ev, dict) else None
-    if kind == "imported":
-        outcome["imported"] = True
-        return None, deadline
-    if kind == "import_error":
-        outcome["imported"] = False
-        outcome["import_error"] = ev.get("error")
-        return None, deadline
-    if not isinstance(index, int) or not 0 <= index < len(calls):
+def _apply_event(ev, outcome: dict, modules: list, current, deadline: float,
+                 import_timeout: float):
+    """Record one event of the child; returns what runs now and until when it may run."""
+    if not isinstance(ev, dict):
         return current, deadline
-    if kind == "start":
-        return index, time.monotonic() + float(calls[index]["timeout"])
+    kind, mi, i = ev.get("event"), ev.get("module"), ev.get("index")
+    if not isinstance(mi, int) or not 0 <= mi < len(modules):
+        return current, deadline
+    slot = outcome["modules"][mi]
+    now = time.monotonic()
+    if kind == "importing":
+        return [mi, None], now + import_timeout
+    if kind == "imported":
+        slot["imported"] = True
+        return _next_call(modules, mi, 0, now)
+    if kind == "import_error":
+        slot["imported"] = False
+        slot["import_error"] = ev.get("error")
+        return None, now + 10.0
+    if not isinstance(i, int) or not 0 <= i < len(modules[mi]["calls"]):
+        return current, deadline
     if kind == "result":
-        outcome["results"][index] = {"status": "ok", "output": ev.get("output"),
-                                     "seconds": ev.get("seconds")}
+        slot["results"][i] = {"status": "ok", "output": ev.get("output"),
+                              "seconds": ev.get("seconds")}
     elif kind == "error":
-        outcome["results"][index] = {"status": "error", "error": ev.get("error")}
-    return None, time.monotonic() + 10.0
+        slot["results"][i] = {"status": "error", "error": ev.get("error")}
+    return _next_call(modules, mi, i + 1, now)
+
+
+def _next_call(modules: list, mi: int, i: int, now: float):
+    """Calls run in order, so the end of one is the start of the next (no extra message)."""
+    calls = modules[mi]["calls"]
+    if i < len(calls):
+        return [mi, i], now + float(calls[i]["timeout"])
+    return None, now + 10.0
 
 
 def main() -> None:
@@ -194,7 +218,7 @@ def main() -> None:
                 request = wire.read_frame(stdin)
             except EOFError:
                 break
-            wire.write_frame(stdout, run_job(request, scratch_root))
+            wire.write_payload(stdout, json.dumps(run_job(request, scratch_root)).encode())
     finally:
         shutil.rmtree(scratch_root, ignore_errors=True)
 

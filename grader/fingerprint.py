@@ -1,0 +1,33 @@
+"""Content hashes: of a student's submission, and of the grader itself (its version)."""
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+
+from . import __version__
+
+ROOT = Path(__file__).resolve().parents[1]
+IGNORED_PARTS = {"__pycache__", ".ipynb_checkpoints", ".git"}
+
+
+def tree_hash(folder: Path, suffixes: tuple[str, ...] | None = None) -> str:
+    """SHA-256 of every file's relative path and bytes, in sorted order."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = path.relative_to(folder)
+        if IGNORED_PARTS & set(rel.parts) or (suffixes and path.suffix not in suffixes):
+            continue
+        h.update(str(rel).encode() + b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+@functools.cache
+def grader_version() -> str:
+    """``__version__`` plus a hash of the engine, the checks and the reference solutions."""
+    code = hashlib.sha256()
+    for part in ("grader", "reference"):
+        if (ROOT / part).is_dir():
+            code.update(tree_hash(ROOT / part, (".py",)).encode())
+    return f"{__version__}+{code.hexdigest()[:10]}"

@@ -1,0 +1,113 @@
+"""The gradebook: an SQLite file with students, submissions, runs and per-test scores.
+
+History is kept: every grading of a submission adds a ``grades`` row; the latest one per
+student is what exports use. Each student's grade is one transaction, so a crash or a kill
+in the middle of a batch leaves every earlier student's grade intact.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from .report import gradescope
+from .results import StudentResult
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS students (
+    id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);
+CREATE TABLE IF NOT EXISTS submissions (
+    id INTEGER PRIMARY KEY, student_id INTEGER NOT NULL REFERENCES students(id),
+    content_hash TEXT NOT NULL, first_seen REAL NOT NULL,
+    UNIQUE (student_id, content_hash));
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY, started REAL NOT NULL, finished REAL, grader_version TEXT NOT NULL,
+    secret_id TEXT NOT NULL, device TEXT NOT NULL, command TEXT);
+CREATE TABLE IF NOT EXISTS grades (
+    id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),
+    submission_id INTEGER NOT NULL REFERENCES submissions(id), graded_at REAL NOT NULL,
+    score REAL NOT NULL, max_score REAL NOT NULL, public_only INTEGER NOT NULL,
+    seconds REAL, results_json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tests (
+    grade_id INTEGER NOT NULL REFERENCES grades(id), name TEXT NOT NULL, assignment TEXT NOT NULL,
+    score REAL NOT NULL, max_score REAL NOT NULL, output TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS grades_by_submission ON grades (submission_id);
+CREATE INDEX IF NOT EXISTS tests_by_grade ON tests (grade_id);
+"""
+
+
+class Gradebook:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def start_run(self, grader_version: str, secret_id: str, device: str, command: str) -> int:
+        with self._lock, self.db:
+            cur = self.db.execute("INSERT INTO runs (started, grader_version, secret_id, device, "
+                                  "command) VALUES (?, ?, ?, ?, ?)",
+                                  (time.time(), grader_version, secret_id, device, command))
+            return cur.lastrowid
+
+    def finish_run(self, run_id: int) -> None:
+        with self._lock, self.db:
+            self.db.execute("UPDATE runs SET finished = ? WHERE id = ?", (time.time(), run_id))
+
+    def already_graded(self, student: str, content_hash: str, grader_version: str,
+                       secret_id: str, device: str, public_only: bool) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM grades g JOIN submissions s ON g.submission_id = s.id "
+            "JOIN students st ON s.student_id = st.id JOIN runs r ON g.run_id = r.id "
+            "WHERE st.name = ? AND s.content_hash = ? AND r.grader_version = ? "
+            "AND r.secret_id = ? AND r.device = ? AND g.public_only = ? LIMIT 1",
+            (student, content_hash, grader_version, secret_id, device, int(public_only))).fetchone()
+        return row is not None
+
+    def record(self, run_id: int, result: StudentResult, content_hash: str) -> None:
+        """One transaction per student: all of it is stored, or none of it."""
+        payload = gradescope(result)
+        with self._lock, self.db:
+            self.db.execute("INSERT OR IGNORE INTO students (name) VALUES (?)", (result.student,))
+            (student_id,) = self.db.execute("SELECT id FROM students WHERE name = ?",
+                                            (result.student,)).fetchone()
+            self.db.execute("INSERT OR IGNORE INTO submissions (student_id, content_hash, "
+                            "first_seen) VALUES (?, ?, ?)", (student_id, content_hash, time.time()))
+            (submission_id,) = self.db.execute(
+                "SELECT id FROM submissions WHERE student_id = ? AND content_hash = ?",
+                (student_id, content_hash)).fetchone()
+            cur = self.db.execute(
+                "INSERT INTO grades (run_id, submission_id, graded_at, score, max_score, "
+                "public_only, seconds, results_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (run_id, submission_id, time.time(), result.score, result.max_score,
+                 int(result.public_only), result.seconds, json.dumps(payload)))
+            self.db.executemany(
+                "INSERT INTO tests (grade_id, name, assignment, score, max_score, output) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(cur.lastrowid, t["name"], t["name"].split("/")[0], t["score"], t["max_score"],
+                  t["output"]) for t in payload["tests"]])
+
+    def latest(self) -> list[tuple[str, dict]]:
+        """The newest grade of every student: (name, results.json payload), by name."""
+        rows = self.db.execute(
+            "SELECT st.name, g.results_json FROM grades g JOIN submissions s ON "
+            "g.submission_id = s.id JOIN students st ON s.student_id = st.id "
+            "WHERE g.id = (SELECT g2.id FROM grades g2 JOIN submissions s2 ON "
+            "g2.submission_id = s2.id WHERE s2.student_id = st.id "
+            "ORDER BY g2.graded_at DESC, g2.id DESC LIMIT 1) ORDER BY st.name").fetchall()
+        return [(name, json.loads(text)) for name, text in rows]
+
+    def history(self, student: str) -> list[tuple[float, float, str]]:
+        """(graded_at, score, content_hash) of every grading of one student, oldest first."""
+        return self.db.execute(
+            "SELECT g.graded_at, g.score, s.content_hash FROM grades g JOIN submissions s ON "
+            "g.submission_id = s.id JOIN students st ON s.student_id = st.id WHERE st.name = ? "
+            "ORDER BY g.graded_at, g.id", (student,)).fetchall()

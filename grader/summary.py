@@ -1,0 +1,82 @@
+"""The class at a glance: score distribution and per-test pass rates (terminal and HTML)."""
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections import defaultdict
+
+import numpy as np
+
+
+def pass_rates(payloads: list[dict]) -> list[tuple[str, float, float]]:
+    """(test name, share of students with full marks, mean score share), in course order."""
+    full, share, order = defaultdict(int), defaultdict(float), []
+    for p in payloads:
+        for t in p["tests"]:
+            if t["name"] not in full and t["name"] not in order:
+                order.append(t["name"])
+            full[t["name"]] += t["score"] >= t["max_score"] - 1e-9
+            share[t["name"]] += t["score"] / t["max_score"] if t["max_score"] else 0
+    n = max(len(payloads), 1)
+    return [(name, full[name] / n, share[name] / n) for name in order]
+
+
+def histogram_png(scores: list[float], max_score: float = 100.0) -> bytes:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 3), dpi=100)
+    ax.hist(scores, bins=np.linspace(0, max_score, 21), color="#3b6ea5", edgecolor="white")
+    ax.set_xlabel("score")
+    ax.set_ylabel("students")
+    ax.set_title(f"{len(scores)} students, median {np.median(scores) if scores else 0:g}")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def terminal(payloads: list[dict]) -> str:
+    scores = [p["score"] for p in payloads]
+    if not scores:
+        return "no graded students"
+    lines = [f"{len(scores)} students: mean {np.mean(scores):.1f}, median {np.median(scores):g}, "
+             f"min {min(scores):g}, max {max(scores):g}", "", "pass rate  test"]
+    for name, rate, _ in pass_rates(payloads):
+        bar = "#" * int(round(rate * 20))
+        lines.append(f"  {rate:6.1%}  {bar:<20} {name}")
+    return "\n".join(lines)
+
+
+def html_page(payloads: list[dict], extra_sections: str = "") -> str:
+    scores = [p["score"] for p in payloads]
+    png = base64.b64encode(histogram_png(scores)).decode() if scores else ""
+    rows = "\n".join(
+        f"<tr><td>{html.escape(name)}</td><td>{rate:.0%}</td><td>{mean:.0%}</td>"
+        f"<td><div class='bar' style='width:{rate * 100:.0f}%'></div></td></tr>"
+        for name, rate, mean in pass_rates(payloads))
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Class summary</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; }}
+table {{ border-collapse: collapse; width: 100%; table-layout: fixed; }}
+td, th {{ padding: .25rem .5rem; border-bottom: 1px solid #ddd; overflow-wrap: anywhere; }}
+th {{ text-align: left; }}
+.bar {{ background: #3b6ea5; height: .8rem; }}
+img {{ max-width: 100%; height: auto; }}
+</style></head><body>
+<h1>Class summary</h1>
+<p>{len(scores)} students graded; mean {np.mean(scores) if scores else 0:.1f},
+median {np.median(scores) if scores else 0:g}.</p>
+<h2>Score distribution</h2>
+{f'<img alt="histogram of scores" src="data:image/png;base64,{png}">' if png else ''}
+<h2>Per-test pass rate</h2>
+<table><thead><tr><th style="width:45%">test</th><th>full marks</th><th>mean score</th>
+<th style="width:30%"></th></tr></thead><tbody>
+{rows}
+</tbody></table>
+{extra_sections}
+</body></html>
+"""
