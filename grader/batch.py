@@ -45,7 +45,8 @@ def run_batch(session: Session, students: list[Path], gradebook: Gradebook, resu
         else:
             todo.append((path, content))
     progress = progress or Progress(len(todo))
-    session.warm_expected()  # once for the class; also gives every case its adaptive limit
+    if todo:
+        session.warm_expected()  # once for the class; also gives every case its adaptive limit
     run_id = gradebook.start_run(version, sid, session.device, command)
     with ThreadPoolExecutor(max_workers=parallel) as ex:
         futures = {ex.submit(session.grade, path, path.name): (path, content)

@@ -148,7 +148,7 @@ def cmd_batch(args) -> int:
     try:
         session.one_fork_per_student = True
         outcome = run_batch(session, students, gradebook, Path(args.results), force=args.force,
-                            command=" ".join(sys.argv), parallel=session.pool.size + 1)
+                            command=" ".join(sys.argv), parallel=session.pool.size)
         latest = [p for _, p in gradebook.latest()]
     finally:
         session.pool.close()

@@ -31,6 +31,9 @@ def describe_student_error(name: str, error: dict) -> str:
 
 
 def describe_crash(name: str, result: dict, timeout: float) -> str:
+    if result["status"] == "skipped":
+        return (f"not run: an earlier case of `{name}` ran past its time limit of "
+                f"{timeout:g} s")
     if result["status"] == "timeout":
         return (f"`{name}` did not finish within {timeout:g} s (an endless loop, or far too "
                 "much work); it was stopped")

@@ -159,9 +159,9 @@ class Session:
             if note not in notes:
                 notes.append(note)
         first = next((p.first_step for p in cmp.problems if p.first_step is not None), None)
+        base["seconds"] = outcome.get("seconds")
         if cmp.passed:
-            return CaseResult(**base, status="passed", fraction=1.0,
-                              seconds=outcome.get("seconds"))
+            return CaseResult(**base, status="passed", fraction=1.0)
         message = describe_comparison(cmp)
         if case.hidden:
             message += "\n(hidden case: its inputs and expected values are not shown)"

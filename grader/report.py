@@ -45,7 +45,8 @@ def gradescope(result: StudentResult) -> dict:
             "name": check.test_name, "score": check.score, "max_score": check.max_score,
             "output": f"{verdict_line(check)}\n\n{check_text(check)}", "visibility": "visible",
             "extra_data": {"cases": [{"id": c.id, "hidden": c.hidden, "seed": c.seed,
-                                      "status": c.status, "first_step": c.first_step}
+                                      "status": c.status, "first_step": c.first_step,
+                                      "seconds": c.seconds}
                                      for c in check.cases]}})
     return {
         "score": result.score,
@@ -53,7 +54,7 @@ def gradescope(result: StudentResult) -> dict:
         "visibility": "visible", "stdout_visibility": "hidden", "tests": tests,
         "extra_data": {"student": result.student, "device": result.device,
                        "grader_version": result.grader_version, "secret_id": result.secret_id,
-                       "public_only": result.public_only,
+                       "public_only": result.public_only, "seconds": result.seconds,
                        "sources": {a.folder: a.source for a in result.assignments}},
     }
 

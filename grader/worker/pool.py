@@ -83,6 +83,10 @@ class Zygote:
         env = {k: v for k, v in os.environ.items() if k in ZYGOTE_ENV_KEEP}
         env["PYTHONPATH"] = str(root)
         env["PYTHONDONTWRITEBYTECODE"] = "1"
+        # One thread per worker: several workers share the cores, and BLAS pools that spin
+        # while waiting would fight each other.
+        env.update({k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                     "MKL_NUM_THREADS")})
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "grader.worker.zygote"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, env=env, cwd="/")
@@ -194,6 +198,9 @@ class WorkerPool:
                     if r is not None:
                         results[mi][i] = r
                         finished.append(i)
+                        if r["status"] == "timeout":
+                            finished += self._skip_same_name(job.modules[mi], results[mi],
+                                                             pending[mi], i)
                 pending[mi] = [i for i in pending[mi] if i not in finished]
                 progressed |= bool(finished)
             if not progressed:  # the child died outside any call: do not loop
@@ -204,6 +211,20 @@ class WorkerPool:
                 break
         return JobOutcome([ModuleOutcome(import_errors[mi], results[mi])
                            for mi in range(len(job.modules))], "".join(output), dropped, forks)
+
+    @staticmethod
+    def _skip_same_name(module: ModuleCalls, results: list, pending: list[int],
+                        timed_out: int) -> list[int]:
+        """After a time-out, the other cases of that name are not run: an endless loop rarely
+        depends on its inputs, and each would cost the whole limit again."""
+        name = module.calls[timed_out].name
+        skipped = []
+        for i in pending:
+            if i != timed_out and results[i] is None and module.calls[i].name == name:
+                results[i] = {"status": "skipped", "reason": "timeout",
+                              "limit": module.calls[timed_out].timeout}
+                skipped.append(i)
+        return skipped
 
     def close(self) -> None:
         for t in self._starters:

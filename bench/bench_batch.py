@@ -1,0 +1,127 @@
+"""Batch benchmark (issue 6): a class of 100 through `python -m grader batch` vs a naive baseline.
+
+Reports: wall time for the class, students per second, the grader's own overhead per
+student beyond the time student code ran, peak memory of the whole process tree, and the
+naive baseline (a fresh Python per student and assignment) measured on a sample and scaled.
+Usage: python bench/bench_batch.py [--students 100] [--naive-sample 6]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+sys.path.insert(0, str(ROOT / "bench"))
+from make_class import make_class  # noqa: E402
+
+
+def tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def timed(cmd: list[str], env=None) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS of the process tree (sampled every 50 ms), and stdout."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True, env=env)
+    ps, peak = psutil.Process(proc.pid), 0
+    done = threading.Event()
+
+    def sample():
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss(ps))
+            time.sleep(0.05)
+    t = threading.Thread(target=sample)
+    t.start()
+    out = proc.communicate()[0]
+    done.set()
+    t.join()
+    return time.perf_counter() - started, peak, out
+
+
+def per_student(results: Path) -> list[tuple[float, float]]:
+    """(wall seconds of grading the student, seconds inside their code) from the gradebook."""
+    import sqlite3
+    db = sqlite3.connect(results / "gradebook.sqlite")
+    rows = []
+    for (text,) in db.execute("SELECT results_json FROM grades WHERE run_id = "
+                              "(SELECT MAX(run_id) FROM grades)"):
+        payload = json.loads(text)
+        inside = sum(c.get("seconds") or 0.0 for t in payload["tests"]
+                     for c in t["extra_data"]["cases"])
+        rows.append((payload["extra_data"]["seconds"], inside))
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--students", type=int, default=100)
+    ap.add_argument("--naive-sample", type=int, default=6,
+                    help="students graded the naive way (then scaled to the class)")
+    args = ap.parse_args()
+    klass = OUT / "class"
+    counts = make_class(klass, args.students)
+    results = OUT / "results"
+    py = sys.executable
+    wall, peak, out = timed([py, "-m", "grader", "batch", str(klass), "--results", str(results),
+                             "--device", "cpu", "--force"])
+    rows = per_student(results)
+    inside = sum(r[1] for r in rows)
+    cores = os.cpu_count() or 1
+    overhead = (wall * cores - inside) / args.students
+    per = sorted(w - i for w, i in rows)
+    print(f"class: {counts}")
+    print(f"grader batch: {wall:.1f} s for {args.students} students "
+          f"({args.students / wall:.2f} students/s) on {cores} cores; peak RSS "
+          f"{peak / 2**20:.0f} MiB")
+    print(f"  student code ran {inside:.1f} s in all; grader overhead per student "
+          f"(wall x cores - student time) / students = {overhead * 1000:.0f} ms "
+          "(includes start-up, the reference and time limits of looping students)")
+    print(f"  per student, grading wall time minus student code: median "
+          f"{per[len(per) // 2] * 1000:.0f} ms, 90th percentile {per[len(per) * 9 // 10] * 1000:.0f} ms")
+    rerun, _, _ = timed([py, "-m", "grader", "batch", str(klass), "--results", str(results),
+                         "--device", "cpu"])
+    print(f"  re-run with nothing changed (resumable, all skipped): {rerun:.1f} s")
+    if args.naive_sample <= 0:
+        return
+    sample = sorted(klass.iterdir())[:: max(1, args.students // max(args.naive_sample, 1))]
+    sample = sample[:args.naive_sample]
+    started = time.perf_counter()
+    jobs = [[py, str(ROOT / "bench" / "naive_grade.py"), str(s), a]
+            for s in sample for a in ("01_gradient_descent", "02_autograd", "03_dataset",
+                                      "04_custom_function", "05_models")]
+    running: list[subprocess.Popen] = []
+    for cmd in jobs:
+        while len(running) >= cores:
+            running = [p for p in running if p.poll() is None]
+            time.sleep(0.05)
+        running.append(subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL))
+    for p in running:
+        p.wait(timeout=600)
+    naive = time.perf_counter() - started
+    scaled = naive / len(sample) * args.students
+    print(f"naive baseline: {naive:.1f} s for {len(sample)} students x 5 assignments "
+          f"({len(jobs)} processes, {cores} at a time) -> about {scaled:.0f} s for "
+          f"{args.students} students ({scaled / wall:.1f}x slower); looping students would "
+          "hang it without a time limit, so the sample has none")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""Batch grading, the gradebook, exports, imports and the Gradescope bundle (issue 6)."""
+import csv
+import io
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from grader.batch import discover, run_batch
+from grader.course import COURSE, assignment
+from grader.export import gradebook_csv
+from grader.grade import Session
+from grader.gradebook import Gradebook
+from grader.importer import import_zip
+from grader.progress import Progress
+from grader.summary import html_page, terminal
+
+A01 = "01_gradient_descent"
+
+
+@pytest.fixture
+def klass(tmp_path):
+    """Three students: the reference (25), the demo (19) and the stubs (0), on 01 only."""
+    subs = tmp_path / "submissions"
+    for name, src in (("alice", ROOT / "reference"), ("bob", ROOT / "submissions" / "demo"),
+                      ("carol", ROOT / "assignments")):
+        shutil.copytree(src / A01, subs / name / A01)
+    return subs
+
+
+def batch(pool, expected, subs, results, force=False):
+    session = Session(pool, (assignment(A01),), secret="t", expected=expected,
+                      one_fork_per_student=True, max_timeout=5)
+    book = Gradebook(results / "gradebook.sqlite")
+    try:
+        return run_batch(session, discover(subs), book, results, force=force,
+                         progress=Progress(3, io.StringIO())), book.latest()
+    finally:
+        book.close()
+
+
+def test_batch_grades_everyone_and_records_the_gradebook(pool, expected, klass, tmp_path):
+    results = tmp_path / "results"
+    outcome, latest = batch(pool, expected, klass, results)
+    scores = {name: payload["score"] for name, payload in latest}
+    assert scores == {"alice": 25, "bob": 19, "carol": 0}
+    for name in scores:
+        data = json.loads((results / name / "results.json").read_text())
+        assert data["score"] == scores[name]
+    db = sqlite3.connect(results / "gradebook.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM tests").fetchone()[0] == 3 * 6
+    assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
+
+
+def test_unchanged_submissions_are_skipped_and_history_is_kept(pool, expected, klass, tmp_path):
+    results = tmp_path / "results"
+    batch(pool, expected, klass, results)
+    again, _ = batch(pool, expected, klass, results)
+    assert sorted(again.skipped) == ["alice", "bob", "carol"] and not again.graded
+    fixed = (ROOT / "reference" / A01 / "gradient_descent.py").read_text()
+    (klass / "bob" / A01 / "gradient_descent.py").write_text(fixed.replace("### ", "# "))
+    third, latest = batch(pool, expected, klass, results)
+    assert [r.student for r in third.graded] == ["bob"]
+    assert dict((n, p["score"]) for n, p in latest)["bob"] == 25
+    forced, _ = batch(pool, expected, klass, results, force=True)
+    assert len(forced.graded) == 3
+    book = Gradebook(results / "gradebook.sqlite")
+    assert [score for _, score, _ in book.history("bob")] == [19, 25, 25]
+    book.close()
+
+
+def test_export_csv_has_one_row_per_student_and_a_column_per_assignment():
+    payload = {"score": 44, "tests": [
+        {"name": "01_gradient_descent/predict", "score": 3, "max_score": 3},
+        {"name": "02_autograd/LR", "score": 4, "max_score": 4},
+        {"name": "02_autograd/BetterLR", "score": 37, "max_score": 37}]}
+    rows = list(csv.reader(io.StringIO(gradebook_csv([("ann", payload)],
+                                                     [a.folder for a in COURSE]))))
+    assert rows[0] == ["student", *[a.folder for a in COURSE], "total"]
+    assert rows[1] == ["ann", "3", "41", "0", "0", "0", "44"]
+
+
+def test_a_killed_batch_loses_nothing_and_a_rerun_completes_it(tmp_path):
+    subs = tmp_path / "submissions"
+    for i in range(6):
+        shutil.copytree(ROOT / "reference" / A01, subs / f"s{i}" / A01)
+    results = tmp_path / "results"
+    cmd = [sys.executable, "-m", "grader", "batch", str(subs), "--results", str(results),
+           "--assignment", A01, "--device", "cpu", "--workers", "1"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(results.glob("*/results.json"))) < 2:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = sorted(p.parent.name for p in results.glob("*/results.json"))
+    assert 2 <= len(finished)
+    for name in finished:
+        assert json.loads((results / name / "results.json").read_text())["score"] == 25
+    book = Gradebook(results / "gradebook.sqlite")
+    recorded = {name for name, _ in book.latest()}
+    book.close()
+    rerun = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"graded {6 - len(recorded)}, unchanged {len(recorded)}" in rerun.stdout
+    assert len(list(results.glob("*/results.json"))) == 6
+
+
+def test_import_canvas_and_gradescope_exports(tmp_path):
+    canvas = tmp_path / "canvas.zip"
+    with zipfile.ZipFile(canvas, "w") as z:
+        z.writestr("doejane_123_456_gradient_descent.py", "# jane 01\n")
+        z.writestr("doejane_LATE_123_789_autograd_lr-1.py", "# jane 02\n")
+        z.writestr("smithbob_124_457_notes.txt", "unrelated")
+        z.writestr("../../evil_1_2_models.py", "# path traversal attempt\n")
+    report = import_zip(canvas, tmp_path / "subs", COURSE)
+    assert (tmp_path / "subs/doejane/01_gradient_descent/gradient_descent.py").read_text() == \
+        "# jane 01\n"
+    assert (tmp_path / "subs/doejane/02_autograd/autograd_lr.py").is_file()
+    assert (tmp_path / "subs/evil/05_models/models.py").is_file()
+    assert not (tmp_path.parent / "evil_1_2_models.py").exists()
+    assert report.unmatched == ["smithbob_124_457_notes.txt"]
+    gs = tmp_path / "gs.zip"
+    with zipfile.ZipFile(gs, "w") as z:
+        z.writestr("assignment_1_export/submission_metadata.yml",
+                   "submission_111:\n  :submitters:\n  - :name: Ann Lee\n    :email: ann@u.edu\n")
+        z.writestr("assignment_1_export/submission_111/dataset.py", "# ann 03\n")
+    import_zip(gs, tmp_path / "subs", COURSE)
+    assert (tmp_path / "subs/Ann_Lee/03_dataset/dataset.py").read_text() == "# ann 03\n"
+
+
+def test_gradescope_bundle_runs_against_a_simulated_autograder_tree(tmp_path):
+    built = subprocess.run([sys.executable, "-m", "grader", "gradescope", "--out",
+                            str(tmp_path / "dist")], cwd=ROOT, capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(tmp_path / "dist" / "autograder.zip") as z:
+        z.extractall(root / "source")
+        assert {"setup.sh", "run_autograder", "requirements.lock"} <= set(z.namelist())
+    (root / "submission").mkdir()
+    shutil.copy(ROOT / "submissions" / "demo" / A01 / "gradient_descent.py", root / "submission")
+    (root / "submission" / "notes.txt").write_text("not code")
+    script = root / "source" / "run_autograder"
+    script.chmod(0o755)
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "PYTHON": sys.executable}
+    proc = subprocess.run([str(script)], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((root / "results" / "results.json").read_text())
+    by_name = {t["name"]: t["score"] for t in data["tests"]}
+    assert by_name["01_gradient_descent/predict"] == 3
+    assert by_name["01_gradient_descent/gradient_descent"] == 0
+    assert by_name["02_autograd/LR"] == 0  # no file submitted for 02
+    assert "notes.txt" in data["output"]
+
+
+def test_progress_bar_shows_done_rate_and_time_left():
+    out = io.StringIO()
+    p = Progress(4, out)
+    p.update()
+    assert "1/4 students" in out.getvalue() and "students/s" in out.getvalue()
+    assert "s left" in out.getvalue()
+
+
+def test_class_summary_has_histogram_and_pass_rates():
+    payloads = [{"score": s, "tests": [{"name": "01/a", "score": s / 10, "max_score": 10}]}
+                for s in (10, 50, 100)]
+    page = html_page(payloads)
+    assert "data:image/png;base64," in page and "01/a" in page
+    assert "33.3%" in terminal(payloads)
