@@ -26,7 +26,11 @@ from make_class import make_class  # noqa: E402
 
 def tree_rss(proc: psutil.Process) -> int:
     total = 0
-    for p in [proc, *proc.children(recursive=True)]:
+    try:
+        family = [proc, *proc.children(recursive=True)]
+    except psutil.Error:  # the process just ended
+        return 0
+    for p in family:
         try:
             total += p.memory_info().rss
         except psutil.Error:
@@ -72,6 +76,7 @@ def per_student(results: Path) -> list[tuple[float, float]]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--students", type=int, default=100)
+    ap.add_argument("--device", default="cpu")
     ap.add_argument("--naive-sample", type=int, default=6,
                     help="students graded the naive way (then scaled to the class)")
     args = ap.parse_args()
@@ -80,14 +85,14 @@ def main() -> None:
     results = OUT / "results"
     py = sys.executable
     wall, peak, out = timed([py, "-m", "grader", "batch", str(klass), "--results", str(results),
-                             "--device", "cpu", "--force"])
+                             "--device", args.device, "--force"])
     rows = per_student(results)
     inside = sum(r[1] for r in rows)
     cores = os.cpu_count() or 1
     overhead = (wall * cores - inside) / args.students
     per = sorted(w - i for w, i in rows)
     print(f"class: {counts}")
-    print(f"grader batch: {wall:.1f} s for {args.students} students "
+    print(f"grader batch on {args.device}: {wall:.1f} s for {args.students} students "
           f"({args.students / wall:.2f} students/s) on {cores} cores; peak RSS "
           f"{peak / 2**20:.0f} MiB")
     print(f"  student code ran {inside:.1f} s in all; grader overhead per student "
@@ -96,7 +101,7 @@ def main() -> None:
     print(f"  per student, grading wall time minus student code: median "
           f"{per[len(per) // 2] * 1000:.0f} ms, 90th percentile {per[len(per) * 9 // 10] * 1000:.0f} ms")
     rerun, _, _ = timed([py, "-m", "grader", "batch", str(klass), "--results", str(results),
-                         "--device", "cpu"])
+                         "--device", args.device])
     print(f"  re-run with nothing changed (resumable, all skipped): {rerun:.1f} s")
     if args.naive_sample <= 0:
         return

@@ -39,6 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--secret-file", help="file holding the hidden-case secret")
     g.add_argument("--public-only", action="store_true", help="skip hidden cases")
     _add_common(g)
+    c = sub.add_parser("check", help="check your own work on the public cases")
+    c.add_argument("targets", nargs="*", help="assignment folders or exercise names (default: all)")
+    c.add_argument("--dir", default=str(ROOT / "assignments"), help="where your files are")
+    c.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
+    c.add_argument("-v", "--verbose", action="store_true", help="show passing cases too")
+    r = sub.add_parser("release", help="build the student bundle (no reference, no secret)")
+    r.add_argument("out", nargs="?", default=str(ROOT / "dist" / "student"))
     sub.add_parser("assign", help="regenerate the student stubs in assignments/ from reference/")
     b = sub.add_parser("batch", help="grade every student folder under a folder, in parallel")
     b.add_argument("folder", nargs="?", default=str(ROOT / "submissions"))
@@ -116,6 +123,62 @@ def cmd_grade(args) -> int:
     print(terminal(result, verbose=args.verbose))
     path = write_results(result, Path(args.results))
     print(f"results written to {path}")
+    return 0
+
+
+def _selected(targets: list[str]):
+    """The course cut down to the named folders or exercises."""
+    import dataclasses
+    if not targets:
+        return COURSE
+    chosen = []
+    for a in COURSE:
+        if a.folder in targets:
+            chosen.append(a)
+            continue
+        checks = tuple(c for c in a.checks if c.name in targets)
+        if checks:
+            chosen.append(dataclasses.replace(a, checks=checks,
+                                              points=sum(c.points for c in checks)))
+    known = {a.folder for a in COURSE} | {c.name for a in COURSE for c in a.checks}
+    unknown = [t for t in targets if t not in known]
+    if unknown:
+        raise UsageError(f"unknown assignment or exercise: {', '.join(unknown)}")
+    return tuple(chosen)
+
+
+def cmd_check(args) -> int:
+    from .grade import Session
+    from .public import PUBLIC_FILE, PublicExpected
+    from .report import terminal
+    from .worker.pool import LocalRunner, WorkerPool
+    folder = Path(args.dir)
+    if not folder.is_dir():
+        raise UsageError(f"no folder {folder}")
+    course = _selected(args.targets)
+    device = resolve_device(args.device)
+    if PUBLIC_FILE.is_file():  # a student's bundle: expected values from the shipped table
+        runner, expected = LocalRunner(), PublicExpected()
+    else:  # the instructor's checkout: the reference, computed beside a fork server
+        from .reference import Expected
+        runner, expected = WorkerPool(1), Expected()
+    session = Session(runner, course, device=device, secret="", include_hidden=False,
+                      expected=expected, one_fork_per_student=True)
+    try:
+        result = session.grade(folder, "your work")
+    finally:
+        runner.close()
+    print(terminal(result, verbose=args.verbose))
+    print("\nHidden cases with other data will also count in your grade: passing every public "
+          "case is necessary, not sufficient.")
+    return 0
+
+
+def cmd_release(args) -> int:
+    from .release import build_release
+    target = Path(args.out)
+    zip_path = build_release(target)
+    print(f"wrote {target} and {zip_path}")
     return 0
 
 
@@ -213,7 +276,8 @@ def cmd_gradescope_run(args) -> int:
     return 0
 
 
-COMMANDS = {"grade": cmd_grade, "assign": cmd_assign, "batch": cmd_batch, "export": cmd_export,
+COMMANDS = {"grade": cmd_grade, "check": cmd_check, "release": cmd_release,
+            "assign": cmd_assign, "batch": cmd_batch, "export": cmd_export,
             "import": cmd_import, "gradescope": cmd_gradescope,
             "gradescope-run": cmd_gradescope_run}
 
@@ -224,4 +288,10 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except (UsageError, DeviceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("grader."):
+            raise
+        print(f"error: `{args.command}` is an instructor command; this student copy of the "
+              "grader does not include it", file=sys.stderr)
         return 2

@@ -7,6 +7,10 @@ class DeviceError(RuntimeError):
 
 
 def resolve_device(requested: str) -> str:
+    import os
+    # Ask NVML, not the CUDA runtime: this process may fork workers afterwards, and a CUDA
+    # context does not survive fork.
+    os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
     import torch
     if requested == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"

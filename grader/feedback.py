@@ -22,12 +22,22 @@ def describe_student_error(name: str, error: dict) -> str:
     head = f"`{name}` {ERROR_WORDS[kind]}" if kind in ERROR_WORDS else \
         f"`{name}` raised {error.get('type', 'an error')}: {error.get('message', '')}".rstrip(": ")
     frames = error.get("frames") or []
+    if _mixes_devices(error.get("message", "")):
+        head += ("\n    the inputs live on the GPU, but this line uses a tensor on the CPU: a tensor "
+                 "made with torch.tensor(...), torch.zeros(...) and the like is created on the "
+                 "CPU unless you pass device=X.device (or call .to(X.device))")
     if frames:
         f = frames[-1]
         head += f"\n    at {f['file']}, line {f['line']}, in {f['function']}"
         if f.get("code"):
             head += f"\n        {f['code']}"
     return head
+
+
+def _mixes_devices(message: str) -> bool:
+    """PyTorch's complaint about a CPU tensor meeting a CUDA one."""
+    m = message.lower()
+    return ("same device" in m or "device type" in m or "cuda" in m) and "cpu" in m
 
 
 def describe_crash(name: str, result: dict, timeout: float) -> str:

@@ -1,6 +1,7 @@
 """Grader side of the workers: a pool of warm fork servers and the retry-after-death rule."""
 from __future__ import annotations
 
+import abc
 import os
 import queue
 import subprocess
@@ -108,55 +109,14 @@ class Zygote:
             self.proc.kill()
 
 
-class WorkerPool:
-    """``size`` warm fork servers shared by threads; each job takes one while it runs.
+class Runner(abc.ABC):
+    """Runs jobs through ``_request`` (one fork per request) and re-runs what a crash left."""
 
-    The servers boot in the background (importing torch takes seconds), so the grader can
-    compute expected values meanwhile; the first job simply waits for a free server.
-    """
+    size = 1
 
-    def __init__(self, size: int = 1):
-        self.size = size
-        self._idle: queue.Queue[Zygote] = queue.Queue()
-        self._all: list[Zygote] = []
-        self._errors: list[Exception] = []
-        self._starters = [threading.Thread(target=self._start_one, daemon=True)
-                          for _ in range(size)]
-        for t in self._starters:
-            t.start()
-
-    def _start_one(self) -> None:
-        try:
-            z = Zygote()
-        except Exception as exc:
-            self._errors.append(exc)
-            if len(self._errors) == len(self._starters):
-                self._idle.put(None)  # wake a waiting job so it can report the failure
-            return
-        self._all.append(z)
-        self._idle.put(z)
-
-    def wait_ready(self) -> None:
-        for t in self._starters:
-            t.join()
-        if not self._all:
-            raise self._errors[0] if self._errors else WorkerStartError("no worker started")
-
+    @abc.abstractmethod
     def _request(self, request: dict) -> dict:
-        z = self._idle.get()
-        if z is None:
-            self._idle.put(None)
-            raise self._errors[0]
-        try:
-            return z.run(request)
-        except (EOFError, OSError, wire.WireError):
-            # The fork server itself died: replace it and report the job as not run.
-            self._all.remove(z)
-            z = Zygote()
-            self._all.append(z)
-            raise
-        finally:
-            self._idle.put(z)
+        """Run one request in a fresh confined fork and return its outcome."""
 
     def run(self, job: Job) -> JobOutcome:
         """Run every call; after a crash or timeout, a fresh fork runs the calls left."""
@@ -226,6 +186,56 @@ class WorkerPool:
                 skipped.append(i)
         return skipped
 
+class WorkerPool(Runner):
+    """``size`` warm fork servers shared by threads; each job takes one while it runs.
+
+    The servers boot in the background (importing torch takes seconds), so the grader can
+    compute expected values meanwhile; the first job simply waits for a free server.
+    """
+
+    def __init__(self, size: int = 1):
+        self.size = size
+        self._idle: queue.Queue[Zygote] = queue.Queue()
+        self._all: list[Zygote] = []
+        self._errors: list[Exception] = []
+        self._starters = [threading.Thread(target=self._start_one, daemon=True)
+                          for _ in range(size)]
+        for t in self._starters:
+            t.start()
+
+    def _start_one(self) -> None:
+        try:
+            z = Zygote()
+        except Exception as exc:
+            self._errors.append(exc)
+            if len(self._errors) == len(self._starters):
+                self._idle.put(None)  # wake a waiting job so it can report the failure
+            return
+        self._all.append(z)
+        self._idle.put(z)
+
+    def wait_ready(self) -> None:
+        for t in self._starters:
+            t.join()
+        if not self._all:
+            raise self._errors[0] if self._errors else WorkerStartError("no worker started")
+
+    def _request(self, request: dict) -> dict:
+        z = self._idle.get()
+        if z is None:
+            self._idle.put(None)
+            raise self._errors[0]
+        try:
+            return z.run(request)
+        except (EOFError, OSError, wire.WireError):
+            # The fork server itself died: replace it and report the job as not run.
+            self._all.remove(z)
+            z = Zygote()
+            self._all.append(z)
+            raise
+        finally:
+            self._idle.put(z)
+
     def close(self) -> None:
         for t in self._starters:
             t.join()
@@ -237,3 +247,21 @@ class WorkerPool:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class LocalRunner(Runner):
+    """Forks straight from this process: for a student checking their own work, where no
+    fork server is worth its start-up. This process must have run no multi-threaded torch
+    operation (it only imports torch and compares)."""
+
+    def __init__(self):
+        import tempfile
+        self._scratch = tempfile.mkdtemp(prefix="grader-check-")
+
+    def _request(self, request: dict) -> dict:
+        from .zygote import run_job
+        return wire.from_jsonable(run_job(wire.from_jsonable(request), self._scratch))
+
+    def close(self) -> None:
+        import shutil
+        shutil.rmtree(self._scratch, ignore_errors=True)

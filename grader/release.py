@@ -1,0 +1,89 @@
+"""The student release: assignments, the grader, public expected values; nothing secret.
+
+``dist/student/`` (and ``dist/student.zip``) holds what a student needs to work and to check
+their work: the stubs and notebooks, the grader package, the expected values of the public
+cases, a README and a Makefile whose ``make check`` builds a virtual environment and runs
+``python -m grader check``. It never holds ``reference/``, the mistake catalogue, hidden
+cases' expected values or the hidden-case secret.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from .course import COURSE
+from .fingerprint import ROOT
+from .public import build_public
+
+STUDENT_MAKEFILE = """# Your course folder. `make check` checks your work on the public cases.
+PYTHON ?= python3.11
+VENV := .venv
+STAMP := $(VENV)/.installed
+ARGS ?=
+
+.PHONY: check venv
+
+check: $(STAMP)
+\t$(VENV)/bin/python -m grader check $(ARGS)
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock
+\t$(PYTHON) -m venv $(VENV)
+\t$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.lock
+\t@# let notebooks anywhere in this folder `from grader import check`
+\t$(VENV)/bin/python -c "import site, sys; open(site.getsitepackages()[0] + '/course.pth', 'w').write(sys.argv[1])" "$(CURDIR)"
+\t@touch $(STAMP)
+"""
+
+STUDENT_README = """# Your PyTorch course folder
+
+Each assignment is a folder under `assignments/` with a README, a Python file of stubs
+(`raise NotImplementedError`) and a notebook with the same exercises. Work in either one:
+replace each `raise NotImplementedError` with your code, and keep every name and signature.
+
+## Checking your work
+
+```sh
+make check                          # every exercise (the first run builds .venv)
+make check ARGS=01_gradient_descent # one assignment
+make check ARGS=mse_grad            # one exercise
+```
+
+or, inside a notebook:
+
+```python
+from grader import check
+check("mse_grad")
+```
+
+Each check runs your code on the *public* cases and tells you, for every exercise, what
+was expected, what your code returned and where they differ (for a trajectory: the first
+step that leaves the expected path). Your final grade also uses *hidden* cases with other
+data: passing every public case is necessary, not sufficient. Write code that follows the
+contract in each README, not code that matches the public numbers.
+
+Your code runs confined while it is graded: it cannot open network connections, start
+processes or write outside a scratch folder. Printing is fine and never costs points.
+"""
+
+# Instructor tools stay home: authoring (it knows the solution markers), batches, exports.
+EXCLUDED = {"__pycache__", "public_expected.json", "assign.py", "release.py", "bundle.py",
+            "batch.py", "gradebook.py", "importer.py", "export.py", "summary.py", "progress.py"}
+
+
+def build_release(target: Path) -> Path:
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    shutil.copytree(ROOT / "assignments", target / "assignments",
+                    ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    shutil.copytree(ROOT / "grader", target / "grader",
+                    ignore=shutil.ignore_patterns(*EXCLUDED))
+    (target / "grader" / "public_expected.json").write_text(json.dumps(build_public(COURSE)))
+    shutil.copy(ROOT / "requirements.lock", target / "requirements.lock")
+    (target / "Makefile").write_text(STUDENT_MAKEFILE)
+    (target / "README.md").write_text(STUDENT_README)
+    archive = shutil.make_archive(str(target), "zip", root_dir=target.parent, base_dir=target.name)
+    return Path(archive)

@@ -1,0 +1,114 @@
+"""Student self-check and the student release (issue 8)."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, reference_source
+from grader.course import COURSE
+from grader.release import build_release
+
+# A solution marker, a line of the reference solution, a hint of the mistake catalogue.
+LEAK_MARKERS = ("### BEGIN SOLUTION", "residual = y - b - w * X", "the derivative of a square")
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    target = tmp_path_factory.mktemp("release") / "student"
+    os.environ["GRADER_SECRET"] = "leak-me-if-you-can"
+    try:
+        build_release(target)
+    finally:
+        del os.environ["GRADER_SECRET"]
+    return target
+
+
+def test_bundle_holds_no_reference_no_mistakes_and_no_secret(bundle):
+    names = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*")}
+    assert not any(n.startswith("reference") or "mistake" in n for n in names)
+    assert not any(".grader-secret" in n for n in names)
+    assert {"Makefile", "README.md", "requirements.lock", "grader/public_expected.json",
+            "assignments/01_gradient_descent/gradient_descent.py"} <= names
+    for path in bundle.rglob("*"):
+        if path.is_file():
+            text = path.read_bytes().decode("utf-8", "replace")
+            assert "leak-me-if-you-can" not in text, path
+            for marker in LEAK_MARKERS:
+                assert marker not in text, (path, marker)
+    public = (bundle / "grader" / "public_expected.json").read_text()
+    assert '"hidden-' not in public
+
+
+def test_bundle_zip_is_written_beside_the_folder(bundle):
+    assert (bundle.parent / "student.zip").is_file()
+
+
+def check_in(bundle, *args):
+    return subprocess.run([sys.executable, "-m", "grader", "check", "--device", "cpu", *args],
+                          cwd=bundle, capture_output=True, text=True, timeout=300)
+
+
+def test_check_reports_not_implemented_and_says_hidden_cases_count(bundle):
+    proc = check_in(bundle, "01_gradient_descent")
+    assert proc.returncode == 0, proc.stderr
+    assert "is not implemented yet" in proc.stdout
+    assert "hidden cases will also count" in proc.stdout.lower()
+
+
+def test_check_names_the_difference_like_the_real_grading(bundle, tmp_path):
+    work = tmp_path / "work" / "01_gradient_descent"
+    work.mkdir(parents=True)
+    (work / "gradient_descent.py").write_text(reference_source("01_gradient_descent").replace(
+        "np.mean(2 * residual * -1)", "np.mean(residual * -1)"))
+    proc = check_in(bundle, "mse_grad", "--dir", str(tmp_path / "work"))
+    assert "Greatest absolute difference" in proc.stdout
+    assert "mse_grad" in proc.stdout and "0/6" in proc.stdout
+
+
+def test_check_function_in_a_namespace_shows_text_and_html(bundle):
+    script = (
+        "from grader import check\n"
+        "good = check('predict', {'predict': lambda p, X: p[0] + p[1] * X})\n"
+        "bad = check('predict', {'predict': lambda p, X: p[1] + p[0] * X})\n"
+        "print(good.passed, bad.passed)\nprint(good)\nprint(bad._repr_html_())\n")
+    proc = subprocess.run([sys.executable, "-c", script], cwd=bundle, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("True False")
+    assert "3/3 public cases pass" in proc.stdout and "✗" in proc.stdout
+    assert "hidden cases with other data will also count" in proc.stdout
+
+
+@pytest.mark.slow
+def test_make_check_in_a_fresh_bundle_venv(bundle):
+    """The bundle's own instructions: make check builds .venv, then grades the stubs."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONPATH"))}
+    env["PYTHON"] = "python3.11"
+    first = subprocess.run(["make", "check", "ARGS=--device cpu"], cwd=bundle, env=env,
+                           capture_output=True, text=True, timeout=900)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    assert "Total: 0/100" in first.stdout and "not implemented" in first.stdout
+    for a in COURSE:
+        (bundle / "assignments" / a.folder / f"{a.module}.py").write_text(
+            reference_source(a.folder))
+    second = subprocess.run(["make", "check", "ARGS=--device cpu"], cwd=bundle, env=env,
+                            capture_output=True, text=True, timeout=900)
+    assert "Total: 100/100" in second.stdout, second.stdout[-3000:]
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import numpy as np\n"
+        "def mse_loss(params, X, y):\n    return float(np.mean((y - params[0] - params[1]*X)**2))\n"
+        "from grader import check\nreport = check('mse_loss')\nreport")])
+    path = bundle / "assignments" / "01_gradient_descent" / "try.ipynb"
+    nbformat.write(nb, path)
+    run = subprocess.run([str(bundle / ".venv" / "bin" / "python"), "-c",
+                          "import nbformat, nbclient, sys; nb = nbformat.read(sys.argv[1], 4); "
+                          "nbclient.NotebookClient(nb, timeout=120, resources={'metadata': "
+                          "{'path': sys.argv[2]}}).execute(); "
+                          "print(nb.cells[0].outputs[-1]['data']['text/html'])",
+                          str(path), str(path.parent)], cwd=bundle, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "3/3 public cases pass" in run.stdout
