@@ -15,7 +15,8 @@ import torch  # noqa: E402
 from grader.worker import sandbox  # noqa: E402
 
 
-def attempt(landlock: bool, seccomp: bool, rlimits: bool) -> None:
+def attempt(landlock: bool, seccomp: bool, rlimits: bool, extra_read=(), extra_write=(),
+            unix=False) -> None:
     scratch = tempfile.mkdtemp()
     r, w = os.pipe()
     pid = os.fork()
@@ -25,10 +26,10 @@ def attempt(landlock: bool, seccomp: bool, rlimits: bool) -> None:
             if rlimits:
                 sandbox.apply_rlimits(sandbox.Limits(), cap_memory=False)
             if landlock:
-                sandbox.apply_landlock(sandbox.readable_roots(scratch, True),
-                                       sandbox.writable_roots(scratch, True))
+                sandbox.apply_landlock(sandbox.readable_roots(scratch, True) + list(extra_read),
+                                       sandbox.writable_roots(scratch, True) + list(extra_write))
             if seccomp:
-                sandbox.apply_seccomp()
+                sandbox.apply_seccomp(allow_unix_sockets=unix)
             x = torch.ones(3, device="cuda")
             msg = f"ok {float(x.sum())}"
         except BaseException as exc:
@@ -38,11 +39,17 @@ def attempt(landlock: bool, seccomp: bool, rlimits: bool) -> None:
     os.close(w)
     out = os.read(r, 4096).decode()
     os.waitpid(pid, 0)
-    print(f"landlock={landlock!s:5} seccomp={seccomp!s:5} rlimits={rlimits!s:5}: {out}")
+    print(f"landlock={landlock!s:5} seccomp={seccomp!s:5} rlimits={rlimits!s:5} "
+          f"read+={list(extra_read)} write+={list(extra_write)} unix={unix}: {out}")
 
 
 if __name__ == "__main__":
     print("features:", sandbox.probe_features())
-    for combo in [(False, False, False), (False, False, True), (True, False, False),
-                  (False, True, False), (True, True, True)]:
+    for combo in [(False, False, False), (True, False, False), (False, True, False),
+                  (True, True, True)]:
         attempt(*combo)
+    attempt(False, True, False, unix=True)
+    attempt(True, False, False, extra_read=["/proc"])
+    attempt(True, False, False, extra_read=["/"])
+    attempt(True, False, False, extra_write=["/dev/shm", "/tmp"])
+    attempt(True, False, False, extra_read=["/"], extra_write=["/"])

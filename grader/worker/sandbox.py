@@ -109,8 +109,12 @@ def _bpf(code: int, jt: int, jf: int, k: int) -> bytes:
     return struct.pack("<HBBI", code, jt, jf, k & 0xFFFFFFFF)
 
 
-def seccomp_program() -> bytes | None:
-    """The BPF filter as bytes, or None on an architecture we have no table for."""
+def seccomp_program(allow_unix_sockets: bool = False) -> bytes | None:
+    """The BPF filter as bytes, or None on an architecture we have no table for.
+
+    ``allow_unix_sockets`` lets ``socket(AF_UNIX, ...)`` through (still no network): the
+    CUDA driver talks to its helpers over Unix sockets.
+    """
     table = _SYSCALLS.get(_ARCH)
     if table is None:
         return None
@@ -118,6 +122,10 @@ def seccomp_program() -> bytes | None:
     prog = [_bpf(_LD_ABS, 0, 0, 4), _bpf(_JEQ, 1, 0, table["arch"]), _bpf(_RET, 0, 0, _RET_KILL),
             _bpf(_LD_ABS, 0, 0, 0), _bpf(_JGE, 0, 1, 0x40000000),
             _bpf(_RET, 0, 0, deny(errno.EPERM))]
+    if allow_unix_sockets:  # socket(AF_UNIX=1, ...) passes; every other family is refused
+        prog += [_bpf(_JEQ, 0, 4, table["socket"]), _bpf(_LD_ABS, 0, 0, 16),
+                 _bpf(_JEQ, 0, 1, 1), _bpf(_RET, 0, 0, _RET_ALLOW),
+                 _bpf(_RET, 0, 0, deny(errno.EACCES)), _bpf(_LD_ABS, 0, 0, 0)]
     rules = [("socket", errno.EACCES), ("fork", errno.EAGAIN), ("vfork", errno.EAGAIN),
              ("clone3", errno.ENOSYS), ("ptrace", errno.EPERM), ("process_vm_readv", errno.EPERM),
              ("process_vm_writev", errno.EPERM)]
@@ -135,8 +143,8 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-def apply_seccomp() -> bool:
-    program = seccomp_program()
+def apply_seccomp(allow_unix_sockets: bool = False) -> bool:
+    program = seccomp_program(allow_unix_sockets)
     if program is None:
         return False
     buf = ctypes.create_string_buffer(program, len(program))
