@@ -49,7 +49,5 @@ if __name__ == "__main__":
                   (True, True, True)]:
         attempt(*combo)
     attempt(False, True, False, unix=True)
-    attempt(True, False, False, extra_read=["/proc"])
-    attempt(True, False, False, extra_read=["/"])
-    attempt(True, False, False, extra_write=["/dev/shm", "/tmp"])
-    attempt(True, False, False, extra_read=["/"], extra_write=["/"])
+    for extra in (["/dev"], ["/proc"], ["/sys"], ["/dev/shm", "/tmp"], ["/"]):
+        attempt(True, False, False, extra_write=extra)
