@@ -45,9 +45,8 @@ def attempt(landlock: bool, seccomp: bool, rlimits: bool, extra_read=(), extra_w
 
 if __name__ == "__main__":
     print("features:", sandbox.probe_features())
-    for combo in [(False, False, False), (True, False, False), (False, True, False),
-                  (True, True, True)]:
-        attempt(*combo)
+    attempt(False, False, False)
+    attempt(True, False, False)
+    attempt(False, True, False, unix=False)
     attempt(False, True, False, unix=True)
-    for extra in (["/dev"], ["/proc"], ["/sys"], ["/dev/shm", "/tmp"], ["/"]):
-        attempt(True, False, False, extra_write=extra)
+    attempt(True, True, True, unix=True)

@@ -197,8 +197,8 @@ def readable_roots(student_dir: str, cuda: bool) -> list[str]:
 
 def writable_roots(scratch: str, cuda: bool) -> list[str]:
     paths = [scratch, "/dev/null"]
-    if cuda:
-        paths += [str(p) for p in Path("/dev").glob("nvidia*")]
+    if cuda:  # the driver's devices, and its writes to the process's own /proc entries
+        paths += [str(p) for p in Path("/dev").glob("nvidia*")] + ["/proc/self"]
     return paths
 
 

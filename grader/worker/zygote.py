@@ -57,7 +57,7 @@ def _child(request: dict, scratch: str, channel: int, output: int) -> None:
         if request.get("confine", True):
             sandbox.apply_landlock(sandbox.readable_roots(request["student_dir"], cuda),
                                    sandbox.writable_roots(scratch, cuda))
-            sandbox.apply_seccomp()
+            sandbox.apply_seccomp(allow_unix_sockets=cuda)
         run_student(request, channel)
     except BaseException:  # the supervisor reports the exit status
         code = 70
