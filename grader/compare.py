@@ -89,6 +89,7 @@ class Problem:
 class Comparison:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    equal_nan: bool = False
 
     @property
     def passed(self) -> bool:
@@ -96,15 +97,16 @@ class Comparison:
 
 
 def compare_outputs(actual: dict, expected: dict, kind: str, device: str = "cpu",
-                    reveal: bool = True) -> Comparison:
-    """Compare two probe outputs. ``reveal=False`` keeps expected numbers out of messages."""
-    cmp = Comparison()
+                    reveal: bool = True, equal_nan: bool = False) -> Comparison:
+    """Compare two probe outputs. ``reveal=False`` keeps expected numbers out of messages;
+    ``equal_nan`` counts NaN (and equal infinities) in the same places as agreement."""
+    cmp = Comparison(equal_nan=equal_nan)
     mutated = actual.get("mutated") or []
     if mutated:
         cmp.problems.append(Problem("inputs", f"modified its input {', '.join(mutated)} in place; "
                                     "a function must leave its arguments unchanged"))
     for key, exp in expected.items():
-        if key == "mutated":
+        if key == "mutated" or key.startswith("_"):  # "_" keys are evidence, not results
             continue
         where = LABELS.get(key, key)
         if key not in actual:
@@ -263,6 +265,9 @@ def _compare_arrays(a: Any, e: np.ndarray, where: str, kind: str, device: str, r
         return
     tol = tolerance_for(kind, e.dtype.name if e.dtype.kind == "f" else "float64", device)
     af, ef = a.astype(np.float64), e.astype(np.float64)
+    if cmp.equal_nan:
+        same = (np.isnan(af) & np.isnan(ef)) | (np.isinf(af) & (af == ef))
+        af, ef = np.where(same, 0.0, af), np.where(same, 0.0, ef)
     trajectory = kind in ("trajectory", "fit") and ef.ndim >= 1 and ef.shape[0] > 0
     finite = np.isfinite(af)
     if not finite.all() and np.isfinite(ef).all():
@@ -273,7 +278,8 @@ def _compare_arrays(a: Any, e: np.ndarray, where: str, kind: str, device: str, r
         cmp.problems.append(Problem(where, f"contains {what}{step}",
                                     idx[0] if trajectory and idx else None))
         return
-    diff = np.abs(af - ef)
+    with np.errstate(all="ignore"):
+        diff = np.abs(af - ef)
     allowed = tol.atol + tol.rtol * np.abs(ef)
     bad = ~(diff <= allowed)
     if not bad.any():
@@ -295,7 +301,8 @@ def _compare_arrays(a: Any, e: np.ndarray, where: str, kind: str, device: str, r
     lines.append(f"Mismatched elements: {n_bad} / {n} ({100.0 * n_bad / n:.1f}%)")
     if reveal:
         i_abs = np.unravel_index(int(np.argmax(np.where(bad, diff, -1))), diff.shape)
-        rel = diff / np.where(ef == 0, np.inf, np.abs(ef))
+        with np.errstate(all="ignore"):
+            rel = diff / np.where(ef == 0, np.inf, np.abs(ef))
         i_rel = np.unravel_index(int(np.argmax(np.where(bad, rel, -1))), rel.shape)
         at = lambda i: f" at index {tuple(int(k) for k in i)}" if len(i) else ""
         lines.append(f"Greatest absolute difference: {diff[i_abs]:.6g}{at(i_abs)} "

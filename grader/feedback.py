@@ -72,7 +72,9 @@ def verdict_line(check: CheckResult) -> str:
         return f"all {n} cases pass"
     first = next(c for c in check.cases if c.status != "passed")
     headline = first.message.splitlines()[0] if first.message else first.status
-    return f"{good}/{n} cases pass; {'hidden case' if first.hidden else 'case'} {first.id}: {headline}"
+    hint = f" (hint: {first.hint})" if first.hint else ""
+    return (f"{good}/{n} cases pass; {'hidden case' if first.hidden else 'case'} {first.id}: "
+            f"{headline}{hint}")
 
 
 def check_text(check: CheckResult) -> str:
@@ -83,7 +85,9 @@ def check_text(check: CheckResult) -> str:
             c.status, "FAIL")
         label = f"hidden case {c.id}" if c.hidden else f"case {c.id} (seed {c.seed})"
         lines.append(f"[{mark}] {label}")
-        if c.message:
+        if c.message and c.status != "passed":
             lines += ["    " + ln for ln in c.message.splitlines()]
+        if c.hint:
+            lines.append(f"    hint: {c.hint}")
     lines += [f"note: {n}" for n in check.notes]
     return "\n".join(lines)

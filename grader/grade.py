@@ -11,14 +11,17 @@ import numpy as np
 from . import __version__, wire
 from .cases import build_cases, secret_id
 from .compare import compare_outputs
+from .diagnose import Diagnoser, generic, own_loop_holds
 from .feedback import describe_comparison, describe_crash, describe_student_error
-from .reference import Expected, ReferenceError
+from .reference import REFERENCE_ROOT, Expected, ReferenceError
 from .results import AssignmentResult, CaseResult, CheckResult, StudentResult
 from .spec import Assignment, Case, Check
 from .submission import locate
 from .worker.pool import Call, Job, ModuleCalls, WorkerPool
 
 ADAPTIVE_FACTOR, ADAPTIVE_FLOOR = 100.0, 2.0
+OWN_LOOP = ("your loop is right: judged on its own, every step follows your own `{grad}`, "
+            "which is wrong (see there); the loop keeps its points")
 
 
 @dataclass
@@ -47,6 +50,7 @@ class Session:
     max_timeout: float | None = None
     """Caps every check's time limit (tests use it to keep endless loops short)."""
     expected: Expected = field(default_factory=Expected)
+    diagnoser: Diagnoser | None = field(default_factory=lambda: Diagnoser(REFERENCE_ROOT))
     warnings: list[str] = field(default_factory=list)
     _cases: dict = field(default_factory=dict)
     _encoded: dict = field(default_factory=dict)
@@ -142,8 +146,12 @@ class Session:
         base = dict(id=case.id, hidden=case.hidden, seed=case.seed)
         status = outcome["status"]
         if status == "error":
+            found = self.diagnoser.from_error(assignment, check, outcome["error"]) \
+                if self.diagnoser else None
             return CaseResult(**base, status="error", fraction=0.0,
-                              message=describe_student_error(check.name, outcome["error"]))
+                              message=describe_student_error(check.name, outcome["error"]),
+                              hint=found.hint if found else "",
+                              diagnosis=found.name if found else "")
         if status != "ok":
             return CaseResult(**base, status="error", fraction=0.0,
                               message=describe_crash(check.name, outcome, outcome.get("limit") or
@@ -165,11 +173,22 @@ class Session:
         message = describe_comparison(cmp)
         if case.hidden:
             message += "\n(hidden case: its inputs and expected values are not shown)"
+        values_only = all(p.first_step is not None for p in cmp.problems)  # not type, shape…
+        if check.probe == "descent" and values_only and \
+                own_loop_holds(actual, case.inputs, check.kind, self.device):
+            return CaseResult(**base, status="passed", fraction=1.0, first_step=first,
+                              hint=OWN_LOOP.format(grad=case.inputs["grad"]),
+                              diagnosis="loop right, gradient wrong")
+        found = self.diagnoser.from_output(assignment, check, case, actual, self.device) \
+            if self.diagnoser else None
+        hint = found.hint if found else generic(actual, expected, check.kind, self.device,
+                                                case.hidden)
+        extra = dict(first_step=first, hint=hint, diagnosis=found.name if found else "")
         partial = self._fit_credit(check, case, actual, expected)
         if partial:
-            return CaseResult(**base, status="partial", fraction=0.5, first_step=first,
-                              message=message + "\n" + partial)
-        return CaseResult(**base, status="wrong", fraction=0.0, message=message, first_step=first)
+            return CaseResult(**base, status="partial", fraction=0.5,
+                              message=message + "\n" + partial, **extra)
+        return CaseResult(**base, status="wrong", fraction=0.0, message=message, **extra)
 
     def _fit_credit(self, check: Check, case: Case, actual: dict, expected: dict) -> str:
         """Half credit when a fit reaches the reference's final loss by another path."""

@@ -148,6 +148,33 @@ def call(module, name: str, inputs: dict, device: str) -> dict:
     return {"result": describe(result), "mutated": _rename(mutated, _arg_names(fn, len(args)))}
 
 
+OWN_STEPS = 50
+"""How many steps of a descent loop are re-checked against the student's own gradient."""
+
+
+@probe
+def descent(module, name: str, inputs: dict, device: str) -> dict:
+    """A gradient-descent loop, plus the student's own gradient at the start of each step.
+
+    ``_own_grads`` lets the grader judge the loop on its own (keys starting with ``_`` are
+    evidence, not compared): a trajectory that is wrong only because the student's gradient
+    function is wrong still shows a correct loop.
+    """
+    out = call(module, name, inputs, device)
+    grad_fn = getattr(module, inputs["grad"], None)
+    if callable(grad_fn) and out["result"].get("kind") == "ndarray":
+        args = materialize(inputs["args"], device)
+        rows = np.asarray(out["result"]["value"], dtype=np.float64)
+        starts = [np.array(args[0], dtype=np.float64)] + list(rows[:OWN_STEPS - 1])
+        try:
+            out["_own_grads"] = np.array([np.asarray(grad_fn(p.copy(), args[1], args[2]),
+                                                     dtype=np.float64)
+                                          for p in starts[:len(rows)]])
+        except Exception:  # the gradient function fails: the loop cannot be judged alone
+            pass
+    return out
+
+
 def _build_model(spec: dict, device: str):
     """A model the grader builds itself, so a training function is graded on its own."""
     import torch

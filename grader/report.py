@@ -46,7 +46,7 @@ def gradescope(result: StudentResult) -> dict:
             "output": f"{verdict_line(check)}\n\n{check_text(check)}", "visibility": "visible",
             "extra_data": {"cases": [{"id": c.id, "hidden": c.hidden, "seed": c.seed,
                                       "status": c.status, "first_step": c.first_step,
-                                      "seconds": c.seconds}
+                                      "seconds": c.seconds, "diagnosis": c.diagnosis}
                                      for c in check.cases]}})
     return {
         "score": result.score,

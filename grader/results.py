@@ -22,6 +22,10 @@ class CaseResult:
     first_step: int | None = None
     """For trajectories: the first row that leaves the reference."""
     seconds: float | None = None
+    hint: str = ""
+    """What the mistake probably is, in a TA's words (never a hidden value)."""
+    diagnosis: str = ""
+    """The catalogued mistake's name, when one matched (for class statistics)."""
 
 
 @dataclass

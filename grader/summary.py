@@ -22,6 +22,19 @@ def pass_rates(payloads: list[dict]) -> list[tuple[str, float, float]]:
     return [(name, full[name] / n, share[name] / n) for name in order]
 
 
+def common_mistakes(payloads: list[dict], top: int = 10) -> list[tuple[str, str, float]]:
+    """(test, diagnosed mistake, share of the class) — each student counted once per pair."""
+    seen = defaultdict(set)
+    for i, p in enumerate(payloads):
+        for t in p["tests"]:
+            for c in t.get("extra_data", {}).get("cases", []):
+                if c.get("diagnosis"):
+                    seen[(t["name"], c["diagnosis"])].add(i)
+    n = max(len(payloads), 1)
+    rows = [(test, name, len(who) / n) for (test, name), who in seen.items()]
+    return sorted(rows, key=lambda r: (-r[2], r[0], r[1]))[:top]
+
+
 def histogram_png(scores: list[float], max_score: float = 100.0) -> bytes:
     import matplotlib
     matplotlib.use("Agg")
@@ -47,6 +60,10 @@ def terminal(payloads: list[dict]) -> str:
     for name, rate, _ in pass_rates(payloads):
         bar = "#" * int(round(rate * 20))
         lines.append(f"  {rate:6.1%}  {bar:<20} {name}")
+    mistakes = common_mistakes(payloads)
+    if mistakes:
+        lines += ["", "most common diagnosed mistakes"]
+        lines += [f"  {share:6.1%} of the class: {name} ({test})" for test, name, share in mistakes]
     return "\n".join(lines)
 
 
@@ -57,6 +74,11 @@ def html_page(payloads: list[dict], extra_sections: str = "") -> str:
         f"<tr><td>{html.escape(name)}</td><td>{rate:.0%}</td><td>{mean:.0%}</td>"
         f"<td><div class='bar' style='width:{rate * 100:.0f}%'></div></td></tr>"
         for name, rate, mean in pass_rates(payloads))
+    mistakes = common_mistakes(payloads)
+    mistake_list = ("<ul>" + "".join(
+        f"<li>{share:.0%} of the class: {html.escape(name)} "
+        f"(<code>{html.escape(test)}</code>)</li>" for test, name, share in mistakes) + "</ul>"
+        if mistakes else "<p>No catalogued mistake was diagnosed.</p>")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Class summary</title>
 <style>
@@ -77,6 +99,8 @@ median {np.median(scores) if scores else 0:g}.</p>
 <th style="width:30%"></th></tr></thead><tbody>
 {rows}
 </tbody></table>
+<h2>Most common mistakes</h2>
+{mistake_list}
 {extra_sections}
 </body></html>
 """

@@ -66,14 +66,14 @@ MISTAKES = {
         "ctx.saved_tensor": ([("(input,) = ctx.saved_tensors", "(input,) = ctx.saved_tensor")],
                              {"LegendrePolynomial3", "fit_sine"}),
         "poly_grads without factor 2": ([("g = 2.0 * residual", "g = residual")],
-                                        {"poly_grads", "fit_poly"}),
+                                        {"poly_grads"}),
         "fit_sine never zeroes": ([("                p.grad = None\n", "")], {"fit_sine"}),
     },
     "05_models": {
         "missing sigmoid": ([("return torch.sigmoid(self.linear(x))", "return self.linear(x)")],
                             {"LogisticRegression"}),
         "matrix_grad without 2": ([("return 2.0 / n * X.T", "return 1.0 / n * X.T")],
-                                  {"matrix_grad", "matrix_gd"}),
+                                  {"matrix_grad"}),
         "loss recorded after the step": ([("        losses.append(loss.detach())\n"
                                            "        loss.backward()\n        optimizer.step()\n",
                                            "        loss.backward()\n        optimizer.step()\n"

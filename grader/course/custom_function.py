@@ -53,12 +53,14 @@ def _poly_grads(rng):
 
 def _fit_poly(rng):
     x, y = _poly_data(rng)
-    return {"args": [rng.normal(0, 1, 4), x, y, 1e-5, int(rng.integers(50, 300))]}
+    return {"args": [rng.normal(0, 1, 4), x, y, 1e-5, int(rng.integers(50, 300))],
+            "grad": "poly_grads"}
 
 
 def _fit_poly_notes(rng):
     x, y = sine_data()
-    return {"args": [np.random.default_rng(0).normal(0, 1, 4), x, y, 1e-6, 2000]}
+    return {"args": [np.random.default_rng(0).normal(0, 1, 4), x, y, 1e-6, 2000],
+            "grad": "poly_grads"}
 
 
 ASSIGNMENT = Assignment(
@@ -75,7 +77,7 @@ ASSIGNMENT = Assignment(
             CaseSpec("random-1", _poly_grads), CaseSpec("random-2", _poly_grads),
             CaseSpec("hidden-1", _poly_grads, hidden=True), CaseSpec("hidden-2", _poly_grads,
                                                                        hidden=True))),
-        Check("fit_poly", 4, "call", kind="fit", timeout=30, fit=FitGoal(poly_loss), cases=(
+        Check("fit_poly", 4, "descent", kind="fit", timeout=30, fit=FitGoal(poly_loss), cases=(
             CaseSpec("notes", _fit_poly_notes), CaseSpec("random-1", _fit_poly),
             CaseSpec("hidden-1", _fit_poly, hidden=True))),
     ),

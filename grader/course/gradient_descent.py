@@ -55,9 +55,10 @@ ASSIGNMENT = Assignment(
         Check("mse_grad", 6, "call", kind="gradient", cases=cases(
             lambda rng: {"args": _random_params_data(rng)},
             notes=lambda rng: {"args": [NOTES_START.copy(), X_NOTES, Y_NOTES]}, n_public=3)),
-        Check("gradient_descent", 6, "call", kind="trajectory", cases=cases(
-            _gd_random,
-            notes=lambda rng: {"args": [NOTES_START.copy(), X_NOTES, Y_NOTES, 0.2, 10]})),
+        Check("gradient_descent", 6, "descent", kind="trajectory", cases=cases(
+            lambda rng: {**_gd_random(rng), "grad": "mse_grad"},
+            notes=lambda rng: {"args": [NOTES_START.copy(), X_NOTES, Y_NOTES, 0.2, 10],
+                               "grad": "mse_grad"})),
         Check("make_batches", 3, "call", kind="exact", cases=(
             CaseSpec("in-order", lambda rng: {"args": [10, 4]}),
             CaseSpec("notes", lambda rng: {"args": [85, 32, rng_marker("randomstate", 42)]}),

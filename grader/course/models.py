@@ -18,7 +18,8 @@ def _matrix_grad(rng):
 
 def _matrix_gd(rng):
     X, y, theta = design_matrix(rng)
-    return {"args": [theta, X, y, float(rng.choice([0.01, 0.05, 0.1])), int(rng.integers(5, 40))]}
+    return {"args": [theta, X, y, float(rng.choice([0.01, 0.05, 0.1])), int(rng.integers(5, 40))],
+            "grad": "matrix_grad"}
 
 
 def _logistic_module(rng):
@@ -55,7 +56,7 @@ ASSIGNMENT = Assignment(
             CaseSpec("random-1", _closed_random), CaseSpec("hidden-1", _closed_random,
                                                            hidden=True))),
         Check("matrix_grad", 3, "call", kind="gradient", cases=_three(_matrix_grad)),
-        Check("matrix_gd", 3, "call", kind="trajectory", cases=_three(_matrix_gd)),
+        Check("matrix_gd", 3, "descent", kind="trajectory", cases=_three(_matrix_gd)),
         Check("LogisticRegression", 2, "module_structure", kind="structure",
               cases=_three(_logistic_module)),
         Check("train_logistic", 3, "train", kind="trajectory", cases=_three(_train_logistic)),

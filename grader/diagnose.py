@@ -1,0 +1,230 @@
+"""Diagnosis: name the mistake behind a failure, the way a TA would.
+
+Two sources, both evaluated in trusted code (the grader), never in the student's process:
+- the catalogue beside the reference (``reference/mistakes.py``): each entry is a small wrong
+  implementation (a textual change to the reference) or the signature of an error, and the
+  hint a TA gives. A failing output is compared with each catalogued mistake's output on the
+  same inputs, through the same probe; a match shows its hint;
+- generic patterns when nothing in the catalogue matches: a constant ratio, a sign flip, a
+  permutation or a transposition, a shift by one step, agreement to float32 precision only.
+On a hidden case a hint describes the kind of mistake, never a value.
+"""
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+import threading
+import types
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import wire
+from .compare import compare_outputs, tolerance_for
+from .probes import run_probe
+from .spec import Assignment, Case, Check
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """One catalogued mistake."""
+
+    folder: str
+    target: str
+    """The contract name the mistake is made in."""
+    name: str
+    hint: str
+    replace: tuple[tuple[str, str], ...] = ()
+    """Textual changes to the reference that make the mistake (output matching)."""
+    error: str = ""
+    """A regular expression for the error message the mistake raises (error matching)."""
+    also: tuple[str, ...] = ()
+    """Other names whose outputs carry the mistake (a loop that calls the wrong gradient)."""
+
+    def hint_for(self, name: str) -> str:
+        if name == self.target:
+            return self.hint
+        return f"this comes from `{self.target}`: {self.hint}"
+
+
+@dataclass
+class Diagnosis:
+    name: str
+    hint: str
+
+
+class Diagnoser:
+    """Matches failures against the catalogue; mistake outputs are cached per case."""
+
+    def __init__(self, reference_root: Path):
+        self.root = reference_root
+        self.catalogue = _load_catalogue(reference_root / "mistakes.py")
+        self._modules: dict[Mistake, types.ModuleType | None] = {}
+        self._outputs: dict[tuple, dict | None] = {}
+        self._lock = threading.Lock()
+
+    def candidates(self, assignment: Assignment, name: str) -> list[Mistake]:
+        return [m for m in self.catalogue
+                if m.folder == assignment.folder and (m.target == name or name in m.also)]
+
+    def from_error(self, assignment: Assignment, check: Check, error: dict) -> Diagnosis | None:
+        text = f"{error.get('type', '')}: {error.get('message', '')}"
+        for m in self.candidates(assignment, check.name):
+            if m.error and re.search(m.error, text):
+                return Diagnosis(m.name, m.hint_for(check.name))
+        return None
+
+    def from_output(self, assignment: Assignment, check: Check, case: Case, actual: dict,
+                    device: str) -> Diagnosis | None:
+        for m in self.candidates(assignment, check.name):
+            if not m.replace:
+                continue
+            out = self._mistake_output(assignment, check, case, m, device)
+            if out is not None and compare_outputs(actual, out, check.kind, device,
+                                                   equal_nan=True).passed:
+                return Diagnosis(m.name, m.hint_for(check.name))
+        return None
+
+    def _mistake_output(self, assignment, check, case, mistake, device) -> dict | None:
+        key = (mistake, check.name, case.id, case.seed, device)
+        with self._lock:
+            if key not in self._outputs:
+                module = self._module(assignment, mistake)
+                try:
+                    with warnings.catch_warnings(), np.errstate(all="ignore"):
+                        warnings.simplefilter("ignore")  # a wrong loop may well overflow
+                        raw = run_probe(module, check.probe, check.name, case.inputs, device,
+                                        case.seed) if module else None
+                    self._outputs[key] = wire.loads(wire.dumps(raw)) if raw else None
+                except Exception:  # a mistake that crashes on this case cannot match it
+                    self._outputs[key] = None
+            return self._outputs[key]
+
+    def _module(self, assignment: Assignment, mistake: Mistake):
+        if mistake not in self._modules:
+            from .assign import strip_markers  # instructor side only: the bundle has no catalogue
+            source = strip_markers((self.root / assignment.folder /
+                                    f"{assignment.module}.py").read_text())
+            for old, new in mistake.replace:
+                if old not in source:
+                    self._modules[mistake] = None
+                    return None
+                source = source.replace(old, new)
+            module = types.ModuleType(f"_mistake_{assignment.module}")
+            module.__file__ = f"<mistake: {mistake.name}>"
+            exec(compile(source, module.__file__, "exec"), module.__dict__)
+            self._modules[mistake] = module
+        return self._modules[mistake]
+
+
+def _load_catalogue(path: Path) -> tuple[Mistake, ...]:
+    if not path.is_file():
+        return ()
+    spec = importlib.util.spec_from_file_location("_mistake_catalogue", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return tuple(module.MISTAKES)
+
+
+# --------------------------------------------------------------------------- generic patterns
+WORDS = {0.5: "half", 2.0: "twice", -1.0: "the negative of", -0.5: "minus half",
+         -2.0: "minus twice"}
+
+
+PROPERTY_HINTS = {
+    "same_seed_same_order": "your shuffling is not seeded: the same seed must give the same "
+                            "order (pass generator=torch.Generator().manual_seed(seed))",
+    "other_seed_other_order": "another seed gives the same order: the seed must drive the "
+                              "shuffling",
+    "each_index_once": "an epoch must visit every index exactly once",
+    "gradcheck": "torch.autograd.gradcheck fails: your backward is not the derivative of your "
+                 "forward",
+    "is_module": "it must subclass nn.Module",
+    "is_dataset": "it must subclass torch.utils.data.Dataset",
+}
+
+
+def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool) -> str:
+    """A pattern in how the returned numbers differ from the expected ones, or ''."""
+    for key, hint in PROPERTY_HINTS.items():
+        if expected.get(key) is True and actual.get(key) is False:
+            return hint
+    flows = actual.get("grads_flow")
+    if isinstance(flows, list) and flows and expected.get("grads_flow") != flows and \
+            not any(any(row) for row in flows if isinstance(row, list)):
+        return ("no gradient reaches your parameters: forward must compute with the "
+                "parameters themselves (no .detach(), .item() or new tensors)")
+    a, e = _values(actual.get("result")), _values(expected.get("result"))
+    if a is None or e is None:
+        return ""
+    if a.shape != e.shape:
+        if a.shape == e.shape[::-1] and a.ndim == 2 and _close(a.T, e, kind, device):
+            return "your result is the transpose of the expected one"
+        if a.ndim == e.ndim == 2 and a.shape[1] == e.shape[1] and a.shape[0] == e.shape[0] + 1 \
+                and _close(a[1:], e, kind, device):
+            return ("your trajectory has one row too many: it starts with the starting point; "
+                    "row t must hold the parameters after update t+1")
+        return ""
+    if not (np.isfinite(a).all() and np.isfinite(e).all()) or e.size == 0:
+        return ""
+    if kind in ("trajectory", "fit") and a.ndim == 2 and a.shape[0] > 1:
+        if _close(a[1:], e[:-1], kind, device):
+            return ("your trajectory is one step behind: it records the parameters before each "
+                    "update (the starting point first) instead of after it")
+        if _close(a[:-1], e[1:], kind, device):
+            return "your trajectory is one step ahead of the expected one"
+    if expected["result"].get("dtype") == "float64" and _close(a, e, kind, device, "float32"):
+        return ("your numbers agree only to float32 precision: somewhere the computation runs "
+                "in float32 (torch.Tensor(...), dtype=torch.float32, or .float())")
+    nz = np.abs(e) > 1e-12
+    if nz.any():
+        ratio = a[nz] / e[nz]
+        c = float(np.median(ratio))
+        if abs(c - 1) > 1e-6 and np.allclose(ratio, c, rtol=1e-6, atol=1e-9) and \
+                _close(a, c * e, kind, device):
+            word = next((w for k, w in WORDS.items() if abs(c - k) < 1e-9), None)
+            if hidden or word is None:
+                return ("every value is the expected one times the same constant" +
+                        ("" if hidden else f" ({c:.6g})") + ": look for a missing or extra "
+                        "factor (or a sign)")
+            return f"every value is {word} the expected one"
+    if a.ndim >= 1 and a.size > 1 and _close(np.sort(a, axis=None), np.sort(e, axis=None),
+                                             kind, device):
+        return "you return the right values in the wrong order (a permutation)"
+    return ""
+
+
+def _values(desc) -> np.ndarray | None:
+    if not isinstance(desc, dict) or desc.get("kind") not in ("ndarray", "tensor"):
+        return None
+    v = np.asarray(desc["value"])
+    return v.astype(np.float64) if v.dtype.kind in "fiu" else None
+
+
+def own_loop_holds(actual: dict, inputs: dict, kind: str, device: str) -> bool:
+    """True when every re-checked step is exactly a step along the student's own gradient:
+    ``row[t] == row[t-1] - lr * own_grad(row[t-1])`` (``row[-1]`` being the start)."""
+    own = actual.get("_own_grads")
+    rows = _values(actual.get("result"))
+    if own is None or rows is None or rows.ndim != 2 or len(own) == 0:
+        return False
+    own = np.asarray(own, dtype=np.float64)
+    args = inputs["args"]
+    start, lr = np.asarray(args[0], dtype=np.float64), float(args[3])
+    if own.shape != (min(len(rows), len(own)), rows.shape[1]):
+        return False
+    prev = np.vstack([start[None, :], rows[:len(own) - 1]])
+    got, want = rows[:len(own)], prev - lr * own
+    nan = np.isnan(want)
+    if not np.array_equal(np.isnan(got), nan):  # NaN from a NaN gradient is the loop's due
+        return False
+    return _close(np.where(nan, 0.0, got), np.where(nan, 0.0, want), kind, device)
+
+
+def _close(a: np.ndarray, e: np.ndarray, kind: str, device: str, dtype: str = "float64"):
+    tol = tolerance_for(kind, dtype, device)
+    return a.shape == e.shape and bool(np.all(np.abs(a - e) <= tol.atol + tol.rtol * np.abs(e)))

@@ -1,0 +1,116 @@
+"""Feedback that teaches (issue 7): every catalogued mistake gets its own hint; a correct
+submission gets none; hidden cases never show hidden values."""
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import ROOT, broken, mutate, reference_source
+from grader.diagnose import Diagnoser, generic
+from grader.reference import REFERENCE_ROOT
+
+CATALOGUE = Diagnoser(REFERENCE_ROOT).catalogue
+BY_OUTPUT = [m for m in CATALOGUE if m.replace]
+
+# Submissions that raise the errors the error-signature entries describe.
+ERROR_MUTATIONS = {
+    "update loses the leaf": [("b -= lr * b.grad\n            w -= lr * w.grad",
+                               "b = b - lr * b.grad\n            w = w - lr * w.grad")],
+    "missing super().__init__()": [("        super().__init__()\n        self.b", "        self.b"),
+                                   ("        super().__init__()\n        self.linear = nn.Linear(1",
+                                    "        self.linear = nn.Linear(1"),
+                                   ("        super().__init__()\n        self.linear = nn.Linear(n",
+                                    "        self.linear = nn.Linear(n")],
+    "def len instead of __len__": [("    def __len__(self):", "    def len(self):")],
+    "ctx.saved_tensor": [("(input,) = ctx.saved_tensors", "(input,) = ctx.saved_tensor")],
+}
+
+
+def hints(result, name):
+    check = next(c for c in result.checks() if c.name == name)
+    return [c.hint for c in check.cases]
+
+
+@pytest.mark.parametrize("mistake", BY_OUTPUT, ids=lambda m: f"{m.target}: {m.name}")
+def test_each_catalogued_mistake_gets_its_own_hint(grade, student, mistake):
+    source = mutate(reference_source(mistake.folder), list(mistake.replace))
+    result = grade(student(mistake.folder, source), mistake.folder)
+    assert mistake.target in broken(result)
+    found = hints(result, mistake.target)
+    assert mistake.hint in found, found
+
+
+@pytest.mark.parametrize("mistake", [m for m in CATALOGUE if m.error and m.name in
+                                     ERROR_MUTATIONS],
+                         ids=lambda m: f"{m.target}: {m.name}")
+def test_each_catalogued_error_gets_its_hint(grade, student, mistake):
+    source = reference_source(mistake.folder)
+    for old, new in ERROR_MUTATIONS[mistake.name]:
+        if old in source:
+            source = source.replace(old, new)
+    result = grade(student(mistake.folder, source), mistake.folder)
+    assert mistake.hint in hints(result, mistake.target)
+
+
+def test_every_error_entry_has_a_submission_here_or_needs_cuda():
+    untested = {m.name for m in CATALOGUE if m.error} - set(ERROR_MUTATIONS)
+    assert untested <= {"CPU tensor with GPU inputs"}  # covered by tests/test_gpu.py
+
+
+def test_correct_submissions_get_no_hint(grade, fixture_student):
+    for folder in (ROOT / "reference", fixture_student("styles"), fixture_student("loops")):
+        result = grade(folder)
+        assert [c.hint for ch in result.checks() for c in ch.cases if c.hint] == []
+
+
+def test_a_loop_over_a_wrong_gradient_is_judged_on_its_own(grade, student):
+    source = mutate(reference_source("01_gradient_descent"),
+                    [("np.mean(2 * residual * -1)", "np.mean(3 * residual * -1)")])
+    result = grade(student("01_gradient_descent", source), "01_gradient_descent")
+    assert "gradient_descent" not in broken(result) and "mse_grad" in broken(result)
+    assert any("judged on its own" in h for h in hints(result, "gradient_descent"))
+
+
+def test_generic_patterns_name_what_no_catalogue_knows():
+    def out(v, dtype="float64"):
+        v = np.asarray(v, dtype=np.float64)
+        return {"result": {"kind": "ndarray", "dtype": dtype, "shape": list(v.shape),
+                           "value": v}}
+    e = np.array([[1.0, 2.0], [1.5, 2.5], [1.75, 2.75]])
+    assert "3" in generic(out(3 * e), out(e), "value", "cpu", hidden=False)
+    assert "times the same constant" in generic(out(3 * e), out(e), "value", "cpu", True)
+    assert "3" not in generic(out(3 * e), out(e), "value", "cpu", hidden=True)
+    assert "negative" in generic(out(-e), out(e), "value", "cpu", False)
+    assert "transpose" in generic(out(e.T), out(e), "value", "cpu", False)
+    assert "wrong order" in generic(out(e[::-1]), out(e), "value", "cpu", False)
+    ahead = np.vstack([e[1:], [[1.9, 2.9]]])
+    assert "one step ahead" in generic(out(ahead), out(e), "trajectory", "cpu", False)
+    f32 = e.astype(np.float32).astype(np.float64) * (1 + 3e-7)
+    assert "float32 precision" in generic(out(f32), out(e), "value", "cpu", False)
+
+
+def test_hidden_failures_never_print_hidden_values(grade, student):
+    source = mutate(reference_source("01_gradient_descent"),
+                    [("np.mean(2 * residual * -1), np.mean(2 * residual * -X)",
+                      "np.mean(7 * residual * -1), np.mean(7 * residual * -X)")])
+    result = grade(student("01_gradient_descent", source), "01_gradient_descent")
+    check = next(c for c in result.checks() if c.name == "mse_grad")
+    hidden = [c for c in check.cases if c.hidden]
+    assert hidden and all(c.status == "wrong" for c in hidden)
+    for c in hidden:
+        text = c.message + c.hint
+        assert not re.search(r"\d\.\d{3,}", text), text  # no long decimals: no values
+        assert "expected [" not in text and "Greatest" not in text
+    public = [c for c in check.cases if not c.hidden]
+    assert any("3.5" in c.hint for c in public)  # the ratio 7/2 is shown where it may be
+
+
+def test_class_summary_names_the_most_common_mistakes():
+    from grader.summary import common_mistakes
+    payloads = [{"score": 1, "tests": [{"name": "02_autograd/autograd_gd", "score": 0,
+                                        "max_score": 5, "extra_data": {"cases": [
+                                            {"diagnosis": "gradients not zeroed"}]}}]}] * 3 + \
+               [{"score": 1, "tests": []}]
+    rows = common_mistakes(payloads)
+    assert rows[0] == ("02_autograd/autograd_gd", "gradients not zeroed", 0.75)
