@@ -11,7 +11,8 @@ from .fingerprint import grader_version, tree_hash
 from .grade import Session
 from .gradebook import Gradebook
 from .progress import Progress
-from .report import write_results
+from .html_report import render
+from .report import write_atomic, write_results
 from .results import StudentResult
 
 
@@ -59,7 +60,8 @@ def run_batch(session: Session, students: list[Path], gradebook: Gradebook, resu
                 outcome.failed.append((path.name, f"{type(exc).__name__}: {exc}"))
             else:
                 result.grader_version = version
-                write_results(result, results_root)
+                path = write_results(result, results_root)
+                write_atomic(path.parent / "report.html", render(result, pictures="failing"))
                 gradebook.record(run_id, result, content)
                 outcome.graded.append(result)
             progress.update()

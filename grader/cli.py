@@ -109,7 +109,7 @@ def open_session(args, secret: str, include_hidden: bool):
 
 
 def cmd_grade(args) -> int:
-    from .report import terminal, write_results
+    from .report import terminal, write_atomic, write_results
     student_dir = _student_dir(args.student, args.submissions)
     secret, real = load_secret(args.secret_file, ROOT)
     session = open_session(args, secret, include_hidden=not args.public_only)
@@ -122,7 +122,10 @@ def cmd_grade(args) -> int:
         session.pool.close()
     print(terminal(result, verbose=args.verbose))
     path = write_results(result, Path(args.results))
-    print(f"results written to {path}")
+    from .html_report import render
+    page = path.parent / "report.html"
+    write_atomic(page, render(result))
+    print(f"results written to {path} and {page}")
     return 0
 
 

@@ -168,6 +168,9 @@ class Session:
                 notes.append(note)
         first = next((p.first_step for p in cmp.problems if p.first_step is not None), None)
         base["seconds"] = outcome.get("seconds")
+        if check.kind in ("trajectory", "fit") and not case.hidden:
+            base["evidence"] = {"actual": actual.get("result"), "expected": expected.get("result"),
+                                "inputs": case.inputs, "check": check}
         if cmp.passed:
             return CaseResult(**base, status="passed", fraction=1.0)
         message = describe_comparison(cmp)

@@ -1,7 +1,7 @@
 """Results as dataclasses: per case, per check, per assignment, per student; scores derived."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 STATUSES = ("passed", "partial", "wrong", "error", "grader_error")
 
@@ -26,6 +26,8 @@ class CaseResult:
     """What the mistake probably is, in a TA's words (never a hidden value)."""
     diagnosis: str = ""
     """The catalogued mistake's name, when one matched (for class statistics)."""
+    evidence: dict | None = field(default=None, repr=False, compare=False)
+    """Public trajectory and fit cases only: what the report's pictures are drawn from."""
 
 
 @dataclass
@@ -53,9 +55,6 @@ class CheckResult:
     def passed(self) -> bool:
         return all(c.status == "passed" for c in self.cases)
 
-    def to_dict(self) -> dict:
-        return {"name": self.test_name, "score": self.score, "max_score": self.max_score,
-                "cases": [asdict(c) for c in self.cases], "notes": self.notes}
 
 
 @dataclass
