@@ -70,8 +70,73 @@ def stub_files(reference_root: Path, course: tuple[Assignment, ...]) -> dict[str
     files = {}
     for a in course:
         src = reference_root / a.folder / f"{a.module}.py"
-        files[f"{a.folder}/{a.module}.py"] = make_stub(src.read_text(), str(src))
+        stub = make_stub(src.read_text(), str(src))
+        files[f"{a.folder}/{a.module}.py"] = stub
+        files[f"{a.folder}/{a.module}.ipynb"] = notebook_text(a, stub, reference_root)
     return files
+
+
+def reference_notebook(reference_root: Path, assignment: Assignment) -> str:
+    """The lesson notebook with the solutions in it (what grading a notebook is tested on)."""
+    src = (reference_root / assignment.folder / f"{assignment.module}.py").read_text()
+    return notebook_text(assignment, strip_markers(src), reference_root)
+
+
+def lesson_sections(text: str, names: set[str]) -> dict[str, str]:
+    """``## <name>`` lines (``intro`` or a contract name) start sections; other lines,
+    other ``##`` headings included, are the section's markdown."""
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in text.splitlines():
+        key = line[3:].strip() if line.startswith("## ") else None
+        if key in names | {"intro"}:
+            current = key
+            sections[current] = []
+        elif current is not None:
+            sections[current].append(line)
+    return {k: "\n".join(v).strip() for k, v in sections.items()}
+
+
+def _chunks(source: str) -> tuple[str, dict[str, str]]:
+    """The code before the first definition, and each top-level def/class by its name."""
+    import ast
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    defs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+    first = min((d.decorator_list[0].lineno if d.decorator_list else d.lineno) for d in defs)
+    header = "\n".join(lines[:first - 1]).strip()
+    chunks = {}
+    for d in defs:
+        start = d.decorator_list[0].lineno if d.decorator_list else d.lineno
+        chunks[d.name] = "\n".join(lines[start - 1:d.end_lineno]).strip()
+    return header, chunks
+
+
+def notebook_text(assignment: Assignment, source: str, reference_root: Path) -> str:
+    """A lesson notebook: narrative, one code cell per exercise, a check cell after each."""
+    import nbformat
+    names = [c.name for c in assignment.checks]
+    lesson_path = reference_root / assignment.folder / "lesson.md"
+    lesson = lesson_sections(lesson_path.read_text(), set(names)) if lesson_path.is_file() \
+        else {}
+    header, chunks = _chunks(source)
+    v4 = nbformat.v4
+    cells = [v4.new_markdown_cell(lesson.get("intro", f"# {assignment.title}")),
+             v4.new_code_cell(header)]
+    for name, code in chunks.items():
+        if name in lesson:
+            cells.append(v4.new_markdown_cell(lesson[name]))
+        cells.append(v4.new_code_cell(code))
+        if name in names:
+            check = v4.new_code_cell(f'from grader import check\ncheck("{name}")')
+            check.metadata["tags"] = ["self-check"]
+            cells.append(check)
+    for i, cell in enumerate(cells):
+        cell.id = f"{assignment.folder[:2]}-{i:02d}"
+    nb = v4.new_notebook(cells=cells, metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"}})
+    return nbformat.writes(nb) + "\n"
 
 
 def write_assignments(reference_root: Path, target: Path, course) -> list[Path]:

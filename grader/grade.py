@@ -34,6 +34,9 @@ class Plan:
     module: ModuleCalls | None
     outcomes: list[dict]
 
+    def add_notes(self, notes: list[str]) -> None:
+        self.result.note = "\n".join(n for n in [self.result.note, *notes] if n)
+
 
 @dataclass
 class Session:
@@ -98,22 +101,26 @@ class Session:
         runnable = [p for p in plans if p.module is not None]
         if self.one_fork_per_student:  # batch: one fork per student (a fork costs ~20 ms)
             if runnable:
-                ran = self.pool.run(Job([p.module for p in runnable], str(student_dir),
-                                        self.device, self.confine))
+                ran = self.pool.run(self.job([p.module for p in runnable], student_dir))
                 for p, m in zip(runnable, ran.modules):
                     p.outcomes, p.result.output = m.results, ran.output
+                    p.add_notes(m.notes)
         else:  # one student: its assignments in parallel, expected values meanwhile
             with ThreadPoolExecutor(max_workers=max(len(runnable), 1)) as ex:
-                futures = [(p, ex.submit(self.pool.run, Job([p.module], str(student_dir),
-                                                            self.device, self.confine)))
+                futures = [(p, ex.submit(self.pool.run, self.job([p.module], student_dir)))
                            for p in runnable]
                 self.warm_expected()
                 for p, fut in futures:
                     ran = fut.result()
                     p.outcomes, p.result.output = ran.modules[0].results, ran.output
+                    p.add_notes(ran.modules[0].notes)
         result.assignments = [self.finish(p) for p in plans]
         result.seconds = time.perf_counter() - started
         return result
+
+    def job(self, modules: list[ModuleCalls], student_dir: Path) -> Job:
+        return Job(modules, str(student_dir), self.device, self.confine,
+                   cell_seconds=min(30.0, self.max_timeout or 30.0))
 
     def plan(self, student_dir: Path, assignment: Assignment) -> "Plan":
         located = locate(student_dir, assignment)

@@ -18,8 +18,8 @@ def terminal(result: StudentResult, verbose: bool = False) -> str:
         lines.append("")
         lines.append(f"{a.folder}  {a.score:g}/{a.max_score:g}"
                      + (f"   [{a.source}]" if a.source else ""))
-        if a.note:
-            lines.append(f"  note: {a.note}")
+        for note in a.note.splitlines():
+            lines.append(f"  note: {note}")
         width = max(len(c.name) for c in a.checks)
         for c in a.checks:
             mark = "ok " if c.passed else "FAIL"

@@ -14,11 +14,14 @@ class Located:
 
 
 def locate(student_dir: Path, assignment: Assignment) -> Located:
-    """The file to grade; when both a ``.py`` and an ``.ipynb`` exist, the ``.py`` wins."""
+    """The file to grade; when both a ``.py`` and an ``.ipynb`` exist, the one modified last
+    (the one the student worked in; the ``.py`` on a tie), and the report says so."""
     folder = student_dir / assignment.folder
     py, nb = folder / f"{assignment.module}.py", folder / f"{assignment.module}.ipynb"
     if py.is_file() and nb.is_file():
-        return Located(py, f"both {py.name} and {nb.name} were found; {py.name} was graded")
+        chosen, other = (nb, py) if nb.stat().st_mtime > py.stat().st_mtime else (py, nb)
+        return Located(chosen, f"both {py.name} and {nb.name} were found; {chosen.name}, "
+                               f"modified last, was graded ({other.name} was not)")
     if py.is_file():
         return Located(py)
     if nb.is_file():

@@ -17,6 +17,8 @@ def test_committed_assignments_match_what_make_assignments_writes():
 
 def test_stubs_keep_every_contract_name_and_no_solution():
     for rel, text in stub_files(ROOT / "reference", COURSE).items():
+        if not rel.endswith(".py"):
+            continue
         tree = ast.parse(text)
         names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
         folder = rel.split("/")[0]
@@ -39,3 +41,16 @@ def test_a_stub_raises_at_the_region_indentation():
 def test_unbalanced_markers_are_refused(src):
     with pytest.raises(MarkerError):
         make_stub(src)
+
+
+def test_notebooks_are_lessons_with_a_check_cell_per_exercise():
+    import nbformat
+    for a in COURSE:
+        nb = nbformat.reads(stub_files(ROOT / "reference", COURSE)[f"{a.folder}/{a.module}.ipynb"],
+                            4)
+        markdown = [c for c in nb.cells if c.cell_type == "markdown"]
+        checks = [c for c in nb.cells if "self-check" in c.metadata.get("tags", [])]
+        assert len(markdown) >= len(a.checks)  # an introduction and a section per exercise
+        assert [c.source for c in checks] == [f'from grader import check\ncheck("{c.name}")'
+                                              for c in a.checks]
+        assert "BEGIN SOLUTION" not in nbformat.writes(nb)

@@ -58,12 +58,16 @@ class Job:
     device: str = "cpu"
     confine: bool = True
     limits: dict = field(default_factory=dict)
+    cell_seconds: float = 30.0
+    """A notebook cell's time limit."""
 
 
 @dataclass
 class ModuleOutcome:
     import_error: dict | None
     results: list[dict]
+    notes: list[str] = field(default_factory=list)
+    """What happened while the module or notebook ran (a notebook's failing cells)."""
 
 
 @dataclass
@@ -122,12 +126,14 @@ class Runner(abc.ABC):
         """Run every call; after a crash or timeout, a fresh fork runs the calls left."""
         results = [[None] * len(m.calls) for m in job.modules]
         import_errors: list[dict | None] = [None] * len(job.modules)
+        notes: list[list[str]] = [[] for _ in job.modules]
         output, dropped, forks = [], 0, 0
         pending = {mi: list(range(len(m.calls))) for mi, m in enumerate(job.modules)}
         while any(pending.values()):
             order = [mi for mi in pending if pending[mi]]
             request = {"student_dir": job.student_dir, "device": job.device,
                        "confine": job.confine, "limits": job.limits,
+                       "cell_seconds": job.cell_seconds,
                        "modules": [{"module_path": job.modules[mi].module_path,
                                     "module_name": job.modules[mi].module_name,
                                     "calls": [job.modules[mi].calls[i].to_dict()
@@ -139,6 +145,7 @@ class Runner(abc.ABC):
             progressed = False
             for local_m, mi in enumerate(order):
                 got = out["modules"][local_m]
+                notes[mi] = notes[mi] or got.get("notes") or []
                 if got["imported"] is False or (got["imported"] is None and
                                                  out["running"] == [local_m, None]):
                     error = got.get("import_error") or {
@@ -169,7 +176,7 @@ class Runner(abc.ABC):
                         results[mi][i] = {"status": "died", "exit": out["exit"],
                                           "killed": out.get("killed")}
                 break
-        return JobOutcome([ModuleOutcome(import_errors[mi], results[mi])
+        return JobOutcome([ModuleOutcome(import_errors[mi], results[mi], notes[mi])
                            for mi in range(len(job.modules))], "".join(output), dropped, forks)
 
     @staticmethod

@@ -67,12 +67,18 @@ def run(request: dict, channel: int) -> None:
         _forget_student_modules(student_dir)
         sys.path[:] = [os.path.dirname(spec["module_path"])] + base_path
         send({"event": "importing", "module": mi})
+        notes: list[str] = []
         try:
-            module = load_module(spec["module_path"], spec["module_name"])
+            if spec["module_path"].endswith(".ipynb"):
+                from .notebook import load_notebook
+                module, notes = load_notebook(spec["module_path"], spec["module_name"],
+                                              request.get("cell_seconds", 30.0))
+            else:
+                module = load_module(spec["module_path"], spec["module_name"])
         except BaseException as exc:
             send({"event": "import_error", "module": mi, "error": describe_error(exc, student_dir)})
             continue
-        send({"event": "imported", "module": mi})
+        send({"event": "imported", "module": mi, "notes": notes})
         for i, call in enumerate(spec["calls"]):
             run_call(module, call, mi, i, request["device"], spec["module_path"], student_dir,
                      channel)

@@ -26,6 +26,8 @@ import torch.optim  # noqa: F401
 import torch._dynamo  # noqa: F401  (optimizers import it lazily; it touches caches outside the sandbox)
 import torch.utils.data  # noqa: F401
 
+from .notebook import preload as notebook_preload
+
 from .. import wire
 from . import sandbox
 from .student import run as run_student
@@ -95,7 +97,7 @@ def run_job(request: dict, scratch_root: str) -> dict:
     outcome = {"modules": [{"imported": None, "import_error": None,
                             "results": [None] * len(m["calls"])} for m in modules],
                "output": "", "output_dropped": 0, "exit": None, "killed": None}
-    import_timeout = request.get("import_timeout", 30.0)
+    import_timeout = request.get("import_timeout", 120.0)
     # Plain JSON here: the fork server relays arrays as the text they came in, and only the
     # grader decodes (and validates) them.
     reader = wire.FrameReader(decode=json.loads)
@@ -181,6 +183,7 @@ def _apply_event(ev, outcome: dict, modules: list, current, deadline: float,
         return [mi, None], now + import_timeout
     if kind == "imported":
         slot["imported"] = True
+        slot["notes"] = [str(n) for n in ev.get("notes") or []][:50]
         return _next_call(modules, mi, 0, now)
     if kind == "import_error":
         slot["imported"] = False
@@ -210,6 +213,8 @@ def main() -> None:
     os.chmod(scratch_root, 0o700)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but frames on the channel
+    os.environ["IPYTHONDIR"] = os.path.join(scratch_root, "ipython")
+    notebook_preload()  # nbformat and IPython's shell, made once, inherited by every fork
     wire.write_frame(stdout, {"ready": True, "features": sandbox.probe_features(),
                               "pid": os.getpid()})
     try:
