@@ -177,3 +177,19 @@ def test_class_summary_has_histogram_and_pass_rates():
     page = html_page(payloads)
     assert "data:image/png;base64," in page and "01/a" in page
     assert "33.3%" in terminal(payloads)
+
+
+def test_a_full_disk_mid_write_leaves_the_previous_results_intact(tmp_path, monkeypatch):
+    import errno
+
+    from grader import report
+    path = tmp_path / "alice" / "results.json"
+    report.write_atomic(path, '{"score": 25}')
+
+    def no_space(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(report.os, "fsync", no_space)
+    with pytest.raises(OSError):
+        report.write_atomic(path, '{"score": 0}')
+    assert json.loads(path.read_text()) == {"score": 25}
+    assert [p.name for p in path.parent.iterdir()] == ["results.json"]  # no temporary left
