@@ -21,7 +21,10 @@ from test_grade_course import MISTAKES as COURSE_MISTAKES  # noqa: E402
 from test_grade_gradient_descent import MISTAKES as GD_MISTAKES  # noqa: E402
 
 MISTAKES = {"01_gradient_descent": GD_MISTAKES, **COURSE_MISTAKES}
-STYLES = [ROOT / "tests" / "submissions" / "styles", ROOT / "tests" / "submissions" / "loops"]
+# Correct solutions in other styles: the demo (02-05 are right) and the Python-loop 01.
+STYLES = {"01_gradient_descent": [ROOT / "tests" / "submissions" / "loops"],
+          **{f: [ROOT / "submissions" / "demo"] for f in
+             ("02_autograd", "03_dataset", "04_custom_function", "05_models")}}
 
 
 def reference(folder: str, module: str) -> str:
@@ -36,7 +39,7 @@ def write(student: Path, folder: str, module: str, text: str) -> None:
 def correct(student: Path, rng: random.Random) -> None:
     for a in COURSE:
         source = reference(a.folder, a.module)
-        for style in STYLES:
+        for style in STYLES[a.folder]:
             candidate = style / a.folder / f"{a.module}.py"
             if candidate.is_file() and rng.random() < 0.5:
                 source = candidate.read_text()

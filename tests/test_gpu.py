@@ -18,9 +18,10 @@ def test_reference_scores_100_on_cuda(grade):
     assert result.device == "cuda"
 
 
-@pytest.mark.parametrize("student", ["demo", "styles"])
+@pytest.mark.parametrize("student", ["demo", "loops", "reference"])
 def test_verdicts_on_cuda_equal_those_on_cpu(grade, fixture_student, student):
-    folder = ROOT / "submissions" / "demo" if student == "demo" else fixture_student(student)
+    folder = {"demo": ROOT / "submissions" / "demo", "reference": ROOT / "reference"}.get(
+        student) or fixture_student(student)
     cpu, cuda = grade(folder, device="cpu"), grade(folder, device="cuda")
     assert {c.test_name: c.score for c in cpu.checks()} == \
         {c.test_name: c.score for c in cuda.checks()}
