@@ -1,8 +1,5 @@
 """Notebook submissions (issue 4): graded exactly like modules, realities handled per cell."""
-import json
 import os
-import subprocess
-import sys
 
 import pytest
 
