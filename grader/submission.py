@@ -13,13 +13,20 @@ class Located:
     note: str = ""
 
 
+WORKED_IN = 60.0
+"""Seconds by which a notebook must be newer than the .py to count as the one worked in
+(a fresh checkout or unzip writes both within a second or two)."""
+
+
 def locate(student_dir: Path, assignment: Assignment) -> Located:
-    """The file to grade; when both a ``.py`` and an ``.ipynb`` exist, the one modified last
-    (the one the student worked in; the ``.py`` on a tie), and the report says so."""
+    """The file to grade. When both a ``.py`` and an ``.ipynb`` exist: the notebook if it
+    was modified at least a minute after the ``.py`` (the one the student worked in), else
+    the ``.py``; the report says which."""
     folder = student_dir / assignment.folder
     py, nb = folder / f"{assignment.module}.py", folder / f"{assignment.module}.ipynb"
     if py.is_file() and nb.is_file():
-        chosen, other = (nb, py) if nb.stat().st_mtime > py.stat().st_mtime else (py, nb)
+        newer = nb.stat().st_mtime - py.stat().st_mtime > WORKED_IN
+        chosen, other = (nb, py) if newer else (py, nb)
         return Located(chosen, f"both {py.name} and {nb.name} were found; {chosen.name}, "
                                f"modified last, was graded ({other.name} was not)")
     if py.is_file():
