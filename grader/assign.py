@@ -140,11 +140,17 @@ def notebook_text(assignment: Assignment, source: str, reference_root: Path) -> 
 
 
 def write_assignments(reference_root: Path, target: Path, course) -> list[Path]:
+    """Write every stub and notebook; all get one modification time, so that neither of a
+    ``.py``/``.ipynb`` pair looks like the one a student worked in (see submission.locate)."""
+    import os
+    import time
     written = []
+    now = time.time()
     for rel, text in stub_files(reference_root, course).items():
         path = target / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists() or path.read_text() != text:
             path.write_text(text)
+        os.utime(path, (now, now))
         written.append(path)
     return written
