@@ -63,7 +63,6 @@ class Assignment:
     title: str
     points: float
     checks: tuple[Check, ...] = field(default_factory=tuple)
-    uses_torch: bool = True
 
     def __post_init__(self):
         total = sum(c.points for c in self.checks)

@@ -43,7 +43,7 @@ def _minibatch_random(rng):
 X_NOTES, Y_NOTES = notes_regression()
 
 ASSIGNMENT = Assignment(
-    folder="01_gradient_descent", module="gradient_descent", points=25, uses_torch=False,
+    folder="01_gradient_descent", module="gradient_descent", points=25,
     title="Linear regression and gradient descent in NumPy",
     checks=(
         Check("predict", 3, "call", kind="value", cases=cases(

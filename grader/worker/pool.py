@@ -99,7 +99,8 @@ class Zygote:
             hello = wire.read_frame(self.proc.stdout)
         except (EOFError, wire.WireError) as exc:
             raise WorkerStartError(f"the worker process did not start ({exc})") from None
-        self.features = hello["features"]
+        if not (isinstance(hello, dict) and hello.get("ready")):
+            raise WorkerStartError(f"the worker process said {hello!r} instead of ready")
 
     def run(self, request: dict) -> dict:
         wire.write_frame(self.proc.stdin, request)  # already-encoded inputs pass through as is
