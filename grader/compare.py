@@ -90,6 +90,7 @@ class Comparison:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     equal_nan: bool = False
+    strict_dtype: bool = True
 
     @property
     def passed(self) -> bool:
@@ -97,10 +98,11 @@ class Comparison:
 
 
 def compare_outputs(actual: dict, expected: dict, kind: str, device: str = "cpu",
-                    reveal: bool = True, equal_nan: bool = False) -> Comparison:
+                    reveal: bool = True, equal_nan: bool = False,
+                    strict_dtype: bool = True) -> Comparison:
     """Compare two probe outputs. ``reveal=False`` keeps expected numbers out of messages;
     ``equal_nan`` counts NaN (and equal infinities) in the same places as agreement."""
-    cmp = Comparison(equal_nan=equal_nan)
+    cmp = Comparison(equal_nan=equal_nan, strict_dtype=strict_dtype)
     mutated = actual.get("mutated") or []
     if mutated:
         cmp.problems.append(Problem("inputs", f"modified its input {', '.join(mutated)} in place; "
@@ -193,15 +195,17 @@ def _compare_described(a: Any, e: dict, where: str, kind: str, device: str, reve
             return
         return _compare(a["items"], e["items"], where, kind, device, reveal, cmp)
     if ek in ("ndarray", "tensor"):
-        if ak in ("list", "tuple") and ek == "ndarray":
-            converted = _from_items(a)
+        dtype_matters = cmp.strict_dtype
+        if ak in ("list", "tuple"):
+            converted, typed = _from_items(a)
             if converted is None:
                 cmp.problems.append(Problem(where, f"expected {_kind_word(e)}, got "
                                             f"{_kind_word(a)} that is not a grid of numbers"))
                 return
-            cmp.notes.append(f"{where}: returned a {ak}; it was converted to a NumPy array")
-            a = {"kind": "ndarray", "dtype": converted.dtype.name,
-                 "shape": list(converted.shape), "value": converted}
+            cmp.notes.append(f"{where}: returned a {ak}; it was converted to {_kind_word(e)}")
+            a = {"kind": ek, "dtype": converted.dtype.name, "shape": list(converted.shape),
+                 "value": converted}
+            dtype_matters &= typed  # plain Python numbers carry no dtype of their own
         elif ak != ek:
             cmp.problems.append(Problem(where, f"expected {_kind_word(e)}, got {_kind_word(a)}"))
             return
@@ -209,7 +213,8 @@ def _compare_described(a: Any, e: dict, where: str, kind: str, device: str, reve
             cmp.problems.append(Problem(where, f"the shape does not match: got "
                                         f"{tuple(a['shape'])}, expected {tuple(e['shape'])}"))
             return
-        if a["dtype"] != e["dtype"] and not _both_integer(a["dtype"], e["dtype"]):
+        if dtype_matters and a["dtype"] != e["dtype"] and \
+                not _both_integer(a["dtype"], e["dtype"]):
             cmp.problems.append(Problem(where, f"the dtype does not match: got {a['dtype']}, "
                                         f"expected {e['dtype']}"))
             return
@@ -224,20 +229,29 @@ def _both_integer(a: str, b: str) -> bool:
     return np.dtype(a).kind in "iu" and np.dtype(b).kind in "iu"
 
 
-def _from_items(desc: dict) -> np.ndarray | None:
-    """A list of numbers (or of lists/arrays of numbers) as a float64 array, if it is one."""
+def _from_items(desc: dict) -> tuple[np.ndarray | None, bool]:
+    """A list of numbers, arrays or tensors (nested) as one array, and whether its dtype came
+    from arrays or tensors (True) or was inferred from plain Python numbers (False)."""
+    dtypes = []
+
     def plain(d):
         if d["kind"] in ("float", "int"):
             return d["value"]
         if d["kind"] in ("ndarray", "tensor"):
+            dtypes.append(np.asarray(d["value"]).dtype)
             return np.asarray(d["value"]).tolist()
         if d["kind"] in ("list", "tuple"):
             return [plain(x) for x in d["items"]]
         raise ValueError
     try:
-        return np.array(plain(desc), dtype=np.float64)
+        values = plain(desc)
+        dtype = np.result_type(*dtypes) if dtypes else None
+        array = np.array(values, dtype=dtype)
+        if array.dtype.kind not in "biuf":
+            return None, False
+        return array, bool(dtypes)
     except (ValueError, TypeError, KeyError):
-        return None
+        return None, False
 
 
 def _fmt(x: Any) -> str:

@@ -169,7 +169,8 @@ class Session:
             return CaseResult(**base, status="grader_error", fraction=1.0,
                               message=f"grader error, not charged to you: {exc}")
         actual = outcome["output"]
-        cmp = compare_outputs(actual, expected, check.kind, self.device, reveal=not case.hidden)
+        cmp = compare_outputs(actual, expected, check.kind, self.device, reveal=not case.hidden,
+                              strict_dtype=check.strict_dtype)
         for note in cmp.notes:
             if note not in notes:
                 notes.append(note)

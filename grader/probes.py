@@ -218,7 +218,7 @@ def module_structure(module, name: str, inputs: dict, device: str) -> dict:
     import torch
     cls = getattr(module, name)
     model = cls(*inputs.get("ctor", []))
-    named = list(model.named_parameters())
+    named = sorted(model.named_parameters())  # by name: the order of definition is free
     out: dict[str, Any] = {
         "is_module": isinstance(model, torch.nn.Module),
         "names": [n for n, _ in named],
@@ -234,7 +234,7 @@ def module_structure(module, name: str, inputs: dict, device: str) -> dict:
         forwards.append(describe(y))
         y.sum().backward()
         grads.append([p.grad is not None and bool(torch.any(p.grad != 0).item())
-                      for p in model.parameters()])
+                      for _, p in sorted(model.named_parameters())])
     out["forward"] = forwards
     out["grads_flow"] = grads
     return out

@@ -46,6 +46,8 @@ class Check:
     timeout: float = 10.0
     """Seconds one case may run in the worker."""
     fit: FitGoal | None = None
+    strict_dtype: bool = True
+    """False where the contract fixes values but not the dtype they come back in."""
 
     def __post_init__(self):
         if self.kind not in KINDS:

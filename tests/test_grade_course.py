@@ -31,6 +31,36 @@ def test_other_styles_score_full_marks(grade, folder):
     assert result.score == result.max_score, broken(result)
 
 
+# Correct solutions the contract allows but the reference does not write: full marks.
+DIFFERENT_BUT_CORRECT = {
+    "parameters defined w first": ("02_autograd", [(
+        "        self.b = nn.Parameter(torch.tensor(b0, dtype=torch.float64))\n"
+        "        self.w = nn.Parameter(torch.tensor(w0, dtype=torch.float64))",
+        "        self.w = nn.Parameter(torch.tensor(w0, dtype=torch.float64))\n"
+        "        self.b = nn.Parameter(torch.tensor(b0, dtype=torch.float64))")]),
+    "trajectory as a list of tensors": ("02_autograd", [(
+        "        path.append(torch.stack([b.detach().clone(), w.detach().clone()]))\n"
+        "    return torch.stack(path)",
+        "        path.append(torch.stack([b.detach().clone(), w.detach().clone()]))\n"
+        "    return path")]),
+    "losses as Python floats": ("05_models", [(
+        "        losses.append(loss.detach())", "        losses.append(loss.item())"),
+        ("    return torch.stack(losses)", "    return losses")]),
+    "losses as a float64 tensor": ("05_models", [(
+        "    return torch.stack(losses)", "    return torch.stack(losses).double()")]),
+    "batches as lists of ints": ("01_gradient_descent", [(
+        "    return [order[start:start + batch_size] for start in range(0, n, batch_size)]",
+        "    return [order[start:start + batch_size].tolist() for start in range(0, n, batch_size)]")]),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(DIFFERENT_BUT_CORRECT))
+def test_correct_but_different_keeps_full_marks(grade, student, variant):
+    folder, replacements = DIFFERENT_BUT_CORRECT[variant]
+    result = grade(student(folder, mutate(reference_source(folder), replacements)), folder)
+    assert result.score == result.max_score, broken(result)
+
+
 MISTAKES = {
     "02_autograd": {
         "gradients not zeroed": ([("        b.grad.zero_()\n        w.grad.zero_()\n", "")],

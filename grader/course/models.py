@@ -59,7 +59,10 @@ ASSIGNMENT = Assignment(
         Check("matrix_gd", 3, "descent", kind="trajectory", cases=_three(_matrix_gd)),
         Check("LogisticRegression", 2, "module_structure", kind="structure",
               cases=_three(_logistic_module)),
-        Check("train_logistic", 3, "train", kind="trajectory", cases=_three(_train_logistic)),
+        # The losses' values are the contract; whether they come back in float32 or float64
+        # is not (float32 tolerances apply either way).
+        Check("train_logistic", 3, "train", kind="trajectory", strict_dtype=False,
+              cases=_three(_train_logistic)),
         Check("accuracy", 2, "accuracy_of", kind="value", cases=_three(_accuracy)),
     ),
 )
