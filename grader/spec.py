@@ -86,3 +86,12 @@ class Case:
     hidden: bool
     seed: int
     inputs: dict
+
+
+def random_cases(make: InputMaker, notes: InputMaker | None = None, n_public: int = 2,
+                 n_hidden: int = 2) -> tuple[CaseSpec, ...]:
+    """``notes`` (the course notes' data, if any), ``random-1..n`` and ``hidden-1..n``."""
+    specs = [CaseSpec("notes", notes)] if notes else []
+    specs += [CaseSpec(f"random-{i + 1}", make) for i in range(n_public)]
+    specs += [CaseSpec(f"hidden-{i + 1}", make, hidden=True) for i in range(n_hidden)]
+    return tuple(specs)

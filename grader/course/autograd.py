@@ -2,9 +2,9 @@
 import numpy as np
 
 from ..probes import tensor
-from ..spec import Assignment, CaseSpec, Check
+from ..spec import Assignment, CaseSpec, Check, random_cases
 from .data import far_params, notes_regression, random_regression
-from .gradient_descent import NOTES_START, cases
+from .gradient_descent import NOTES_START
 
 X_NOTES, Y_NOTES = notes_regression()
 
@@ -60,12 +60,13 @@ ASSIGNMENT = Assignment(
     folder="02_autograd", module="autograd_lr", points=25,
     title="Autograd, optimizers and nn.Module",
     checks=(
-        Check("autograd_grad", 4, "call", kind="gradient", cases=cases(
+        Check("autograd_grad", 4, "call", kind="gradient", cases=random_cases(
             _grad_random, n_public=3,
             notes=lambda rng: {"args": [tensor(NOTES_START), tensor(X_NOTES), tensor(Y_NOTES)]})),
-        Check("autograd_gd", 5, "call", kind="trajectory", cases=cases(_gd_random, notes=NOTES_GD)),
+        Check("autograd_gd", 5, "call", kind="trajectory",
+              cases=random_cases(_gd_random, notes=NOTES_GD)),
         Check("optimizer_gd", 4, "call", kind="trajectory",
-              cases=cases(_gd_random, notes=NOTES_GD)),
+              cases=random_cases(_gd_random, notes=NOTES_GD)),
         Check("LR", 4, "module_structure", kind="structure", cases=_module_cases(False)),
         Check("BetterLR", 3, "module_structure", kind="structure", cases=_module_cases(True)),
         Check("train_model", 5, "train", kind="trajectory", cases=(

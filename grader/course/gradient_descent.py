@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..probes import rng as rng_marker
-from ..spec import Assignment, CaseSpec, Check
+from ..spec import Assignment, CaseSpec, Check, random_cases
 from .data import far_params, notes_batches, notes_regression, random_regression
 
 NOTES_START = np.array([1.0, 1.5])
@@ -11,13 +11,6 @@ NOTES_START = np.array([1.0, 1.5])
 def _random_params_data(rng):
     X, y = random_regression(rng)
     return [far_params(rng), X, y]
-
-
-def cases(make_random, notes=None, n_public=2, n_hidden=2):
-    cases = [CaseSpec("notes", notes)] if notes else []
-    cases += [CaseSpec(f"random-{i + 1}", make_random) for i in range(n_public)]
-    cases += [CaseSpec(f"hidden-{i + 1}", make_random, hidden=True) for i in range(n_hidden)]
-    return tuple(cases)
 
 
 def _gd_random(rng):
@@ -46,16 +39,16 @@ ASSIGNMENT = Assignment(
     folder="01_gradient_descent", module="gradient_descent", points=25,
     title="Linear regression and gradient descent in NumPy",
     checks=(
-        Check("predict", 3, "call", kind="value", cases=cases(
+        Check("predict", 3, "call", kind="value", cases=random_cases(
             lambda rng: {"args": _random_params_data(rng)[:2]},
             notes=lambda rng: {"args": [NOTES_START.copy(), X_NOTES]})),
-        Check("mse_loss", 4, "call", kind="value", cases=cases(
+        Check("mse_loss", 4, "call", kind="value", cases=random_cases(
             lambda rng: {"args": _random_params_data(rng)},
             notes=lambda rng: {"args": [NOTES_START.copy(), X_NOTES, Y_NOTES]})),
-        Check("mse_grad", 6, "call", kind="gradient", cases=cases(
+        Check("mse_grad", 6, "call", kind="gradient", cases=random_cases(
             lambda rng: {"args": _random_params_data(rng)},
             notes=lambda rng: {"args": [NOTES_START.copy(), X_NOTES, Y_NOTES]}, n_public=3)),
-        Check("gradient_descent", 6, "descent", kind="trajectory", cases=cases(
+        Check("gradient_descent", 6, "descent", kind="trajectory", cases=random_cases(
             lambda rng: {**_gd_random(rng), "grad": "mse_grad"},
             notes=lambda rng: {"args": [NOTES_START.copy(), X_NOTES, Y_NOTES, 0.2, 10],
                                "grad": "mse_grad"})),
@@ -66,7 +59,7 @@ ASSIGNMENT = Assignment(
             CaseSpec("hidden-1", _batches_random, hidden=True),
             CaseSpec("hidden-2", _batches_random, hidden=True),
         )),
-        Check("minibatch_gd", 3, "call", kind="trajectory", cases=cases(
+        Check("minibatch_gd", 3, "call", kind="trajectory", cases=random_cases(
             _minibatch_random, n_public=1,
             notes=lambda rng: {"args": [NOTES_START.copy(), X_NOTES, Y_NOTES, 0.2, 10,
                                         notes_batches()]})),

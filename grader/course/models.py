@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..probes import tensor
-from ..spec import Assignment, CaseSpec, Check
+from ..spec import Assignment, CaseSpec, Check, random_cases
 from .data import (LEAST_SQUARES_X, LEAST_SQUARES_Y, classification, design_matrix,
                    linear_model, random_regression)
 
@@ -42,11 +42,6 @@ def _accuracy(rng):
             "X": tensor(X, "float32"), "y": tensor(y, "float32")}
 
 
-def _three(make):
-    return (CaseSpec("random-1", make), CaseSpec("random-2", make),
-            CaseSpec("hidden-1", make, hidden=True))
-
-
 ASSIGNMENT = Assignment(
     folder="05_models", module="models", points=15,
     title="Regression models: closed form, matrices, logistic regression",
@@ -55,14 +50,17 @@ ASSIGNMENT = Assignment(
             CaseSpec("notes", lambda rng: {"args": [LEAST_SQUARES_X, LEAST_SQUARES_Y]}),
             CaseSpec("random-1", _closed_random), CaseSpec("hidden-1", _closed_random,
                                                            hidden=True))),
-        Check("matrix_grad", 3, "call", kind="gradient", cases=_three(_matrix_grad)),
-        Check("matrix_gd", 3, "descent", kind="trajectory", cases=_three(_matrix_gd)),
+        Check("matrix_grad", 3, "call", kind="gradient",
+              cases=random_cases(_matrix_grad, n_hidden=1)),
+        Check("matrix_gd", 3, "descent", kind="trajectory",
+              cases=random_cases(_matrix_gd, n_hidden=1)),
         Check("LogisticRegression", 2, "module_structure", kind="structure",
-              cases=_three(_logistic_module)),
+              cases=random_cases(_logistic_module, n_hidden=1)),
         # The losses' values are the contract; whether they come back in float32 or float64
         # is not (float32 tolerances apply either way).
         Check("train_logistic", 3, "train", kind="trajectory", strict_dtype=False,
-              cases=_three(_train_logistic)),
-        Check("accuracy", 2, "accuracy_of", kind="value", cases=_three(_accuracy)),
+              cases=random_cases(_train_logistic, n_hidden=1)),
+        Check("accuracy", 2, "accuracy_of", kind="value",
+              cases=random_cases(_accuracy, n_hidden=1)),
     ),
 )

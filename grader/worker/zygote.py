@@ -23,7 +23,9 @@ import torch.autograd  # noqa: F401
 import torch.nn  # noqa: F401
 import torch.nn.functional  # noqa: F401
 import torch.optim  # noqa: F401
-import torch._dynamo  # noqa: F401  (optimizers import it lazily; it touches caches outside the sandbox)
+# Optimizers import torch._dynamo lazily, and its first import touches caches outside the
+# sandbox: import it here, once.
+import torch._dynamo  # noqa: F401
 import torch.utils.data  # noqa: F401
 
 from .notebook import preload as notebook_preload
