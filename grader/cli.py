@@ -150,6 +150,26 @@ def _selected(targets: list[str]):
     return tuple(chosen)
 
 
+def _needs_torch(course) -> bool:
+    """Whether any selected check hands the student a tensor or a torch object; a NumPy-only
+    self-check then never imports torch (2 s of a cold start)."""
+    from .cases import build_cases
+    from .wire import to_jsonable
+
+    def tensors(value) -> bool:
+        if isinstance(value, dict):
+            return "__tensor__" in value or any(tensors(v) for v in value.values())
+        return isinstance(value, list) and any(tensors(v) for v in value)
+    for a in course:
+        for c in a.checks:
+            if c.probe not in ("call", "descent"):
+                return True
+            if any(tensors(to_jsonable(case.inputs)) for case in
+                   build_cases(a, c, secret="", include_hidden=False)):
+                return True
+    return False
+
+
 def cmd_check(args) -> int:
     from .grade import Session
     from .public import PUBLIC_FILE, PublicExpected
@@ -159,9 +179,10 @@ def cmd_check(args) -> int:
     if not folder.is_dir():
         raise UsageError(f"no folder {folder}")
     course = _selected(args.targets)
-    device = resolve_device(args.device)
+    torch_too = _needs_torch(course)
+    device = resolve_device(args.device) if torch_too else "cpu"
     if PUBLIC_FILE.is_file():  # a student's bundle: expected values from the shipped table
-        runner, expected = LocalRunner(), PublicExpected()
+        runner, expected = LocalRunner(torch_too), PublicExpected()
     else:  # the instructor's checkout: the reference, computed beside a fork server
         from .reference import Expected
         runner, expected = WorkerPool(1), Expected()

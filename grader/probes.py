@@ -8,6 +8,7 @@ data (numbers, strings, bools, NumPy arrays, lists and dicts of those).
 from __future__ import annotations
 
 import random
+import sys
 from typing import Any, Callable
 
 import numpy as np
@@ -52,21 +53,28 @@ def materialize(value: Any, device: str) -> Any:
 
 
 def seed_everything(seed: int, device: str = "cpu") -> None:
-    """Seed ``random``, NumPy and torch identically for the student and the reference."""
+    """Seed ``random``, NumPy and torch identically for the student and the reference
+    (torch when it is loaded: a NumPy-only self-check never imports it)."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
-    import torch
-    torch.default_generator.manual_seed(seed)  # torch.manual_seed also queues every backend
-    if device.startswith("cuda"):
-        torch.cuda.manual_seed_all(seed)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.default_generator.manual_seed(seed)  # torch.manual_seed queues every backend
+        if device.startswith("cuda"):
+            torch.cuda.manual_seed_all(seed)
 
 
 # --------------------------------------------------------------------------- outputs
+def _is_tensor(value: Any) -> bool:
+    torch = sys.modules.get("torch")  # no torch loaded: nothing can be a tensor
+    return torch is not None and isinstance(value, torch.Tensor)
+
+
 def describe(value: Any, depth: int = 0) -> dict:
     """Plain description of a returned value: its kind, dtype, shape, device and numbers."""
-    import torch
     kind = type(value)
-    if isinstance(value, torch.Tensor):
+    if _is_tensor(value):
+        import torch
         t = value.detach()
         device = str(t.device)
         t = t.to("cpu")
@@ -96,8 +104,7 @@ def describe(value: Any, depth: int = 0) -> dict:
 
 def _fingerprint(value: Any) -> bytes | None:
     """Bytes that change when an array or tensor argument is modified in place."""
-    import torch
-    if isinstance(value, torch.Tensor):
+    if _is_tensor(value):
         return value.detach().to("cpu").numpy().tobytes()
     if isinstance(value, np.ndarray):
         return value.tobytes()

@@ -262,8 +262,11 @@ class LocalRunner(Runner):
     fork server is worth its start-up. This process must have run no multi-threaded torch
     operation (it only imports torch and compares)."""
 
-    def __init__(self):
+    def __init__(self, torch_too: bool = True):
         import tempfile
+
+        from .zygote import warm_up
+        warm_up(torch_too, notebooks=False)  # a notebook loads nbformat in its own fork
         self._scratch = tempfile.mkdtemp(prefix="grader-check-")
 
     def _request(self, request: dict) -> dict:

@@ -18,21 +18,25 @@ import tempfile
 import time
 
 import numpy  # noqa: F401  (imported once, shared by every fork)
-import torch
-import torch.autograd  # noqa: F401
-import torch.nn  # noqa: F401
-import torch.nn.functional  # noqa: F401
-import torch.optim  # noqa: F401
-# Optimizers import torch._dynamo lazily, and its first import touches caches outside the
-# sandbox: import it here, once.
-import torch._dynamo  # noqa: F401
-import torch.utils.data  # noqa: F401
-
-from .notebook import preload as notebook_preload
 
 from .. import wire
 from . import sandbox
 from .student import run as run_student
+
+def warm_up(torch_too: bool = True, notebooks: bool = True) -> None:
+    """Import, once and before any fork, what student code will need: torch (with the
+    modules optimizers import lazily — ``torch._dynamo``'s first import touches caches
+    outside the sandbox), and nbformat with IPython's shell for notebooks."""
+    if torch_too:
+        import torch  # noqa: F401
+        import torch._dynamo  # noqa: F401
+        import torch.nn.functional  # noqa: F401
+        import torch.optim  # noqa: F401
+        import torch.utils.data  # noqa: F401
+    if notebooks:
+        from .notebook import preload
+        preload()
+
 
 SIGNAL_NAMES = {getattr(signal, n): n for n in dir(signal) if n.startswith("SIG") and "_" not in n}
 
@@ -55,7 +59,8 @@ def _child(request: dict, scratch: str, channel: int, output: int) -> None:
         sys.stderr = open(2, "w", buffering=1, closefd=False)
         sys.path[:] = [p for p in sys.path if "site-packages" in p
                        or p.startswith(sys.base_prefix)]
-        torch.set_num_threads(1)
+        if "torch" in sys.modules:  # NumPy-only self-checks never import it
+            sys.modules["torch"].set_num_threads(1)
         cuda = request["device"].startswith("cuda")
         sandbox.apply_rlimits(sandbox.Limits(**request.get("limits", {})), cap_memory=not cuda)
         if request.get("confine", True):
@@ -216,7 +221,7 @@ def main() -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but frames on the channel
     os.environ["IPYTHONDIR"] = os.path.join(scratch_root, "ipython")
-    notebook_preload()  # nbformat and IPython's shell, made once, inherited by every fork
+    warm_up()  # torch, nbformat and IPython's shell, once, inherited by every fork
     wire.write_frame(stdout, {"ready": True, "features": sandbox.probe_features(),
                               "pid": os.getpid()})
     try:
