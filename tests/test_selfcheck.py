@@ -115,3 +115,10 @@ def test_make_check_in_a_fresh_bundle_venv(bundle):
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "3/3 public cases pass" in run.stdout
+
+
+def test_a_numpy_only_check_does_not_need_torch():
+    from grader.cli import _needs_torch
+    from grader.course import assignment
+    assert not _needs_torch((assignment("01_gradient_descent"),))
+    assert _needs_torch((assignment("02_autograd"),))
