@@ -157,6 +157,14 @@ def _is_label(x: Any) -> bool:
     return isinstance(x, (str, int, bool))
 
 
+def described_array(desc: Any) -> np.ndarray | None:
+    """The numbers of a described array or tensor as float64, or None if it is not one."""
+    if not isinstance(desc, dict) or desc.get("kind") not in ("ndarray", "tensor"):
+        return None
+    v = np.asarray(desc["value"])
+    return v.astype(np.float64) if v.dtype.kind in "biuf" else None
+
+
 def _scalar(desc: dict) -> float | None:
     """A returned number: Python/NumPy scalar, or a one-element array or tensor."""
     if desc.get("kind") in ("float", "int"):

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from . import wire
-from .compare import compare_outputs, tolerance_for
+from .compare import compare_outputs, described_array, tolerance_for
 from .probes import run_probe
 from .spec import Assignment, Case, Check
 
@@ -158,7 +158,7 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool) 
             not any(any(row) for row in flows if isinstance(row, list)):
         return ("no gradient reaches your parameters: forward must compute with the "
                 "parameters themselves (no .detach(), .item() or new tensors)")
-    a, e = _values(actual.get("result")), _values(expected.get("result"))
+    a, e = described_array(actual.get("result")), described_array(expected.get("result"))
     if a is None or e is None:
         return ""
     if a.shape != e.shape:
@@ -198,18 +198,11 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool) 
     return ""
 
 
-def _values(desc) -> np.ndarray | None:
-    if not isinstance(desc, dict) or desc.get("kind") not in ("ndarray", "tensor"):
-        return None
-    v = np.asarray(desc["value"])
-    return v.astype(np.float64) if v.dtype.kind in "fiu" else None
-
-
 def own_loop_holds(actual: dict, inputs: dict, kind: str, device: str) -> bool:
     """True when every re-checked step is exactly a step along the student's own gradient:
     ``row[t] == row[t-1] - lr * own_grad(row[t-1])`` (``row[-1]`` being the start)."""
     own = actual.get("_own_grads")
-    rows = _values(actual.get("result"))
+    rows = described_array(actual.get("result"))
     if own is None or rows is None or rows.ndim != 2 or len(own) == 0:
         return False
     own = np.asarray(own, dtype=np.float64)

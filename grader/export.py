@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 from .report import write_atomic
@@ -25,7 +26,6 @@ def gradebook_csv(latest: list[tuple[str, dict]], folders: list[str]) -> str:
 
 def write_exports(latest: list[tuple[str, dict]], folders: list[str], results_root: Path,
                   csv_path: Path) -> None:
-    import json
     write_atomic(csv_path, gradebook_csv(latest, folders))
     for name, payload in latest:
         write_atomic(results_root / name / "results.json", json.dumps(payload, indent=2))

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import __version__, wire
 from .cases import build_cases, secret_id
-from .compare import compare_outputs
+from .compare import compare_outputs, described_array
 from .diagnose import Diagnoser, generic, own_loop_holds
 from .feedback import describe_comparison, describe_crash, describe_student_error
 from .reference import REFERENCE_ROOT, Expected, ReferenceError
@@ -205,12 +205,8 @@ class Session:
         """Half credit when a fit reaches the reference's final loss by another path."""
         if check.fit is None:
             return ""
-        try:
-            a = np.asarray(actual["result"]["value"], dtype=np.float64)
-            e = np.asarray(expected["result"]["value"], dtype=np.float64)
-        except (KeyError, TypeError, ValueError):
-            return ""
-        if a.shape != e.shape or not np.isfinite(a).all():
+        a, e = described_array(actual.get("result")), described_array(expected.get("result"))
+        if a is None or e is None or a.shape != e.shape or not np.isfinite(a).all():
             return ""
         loss_a, loss_e = check.fit.loss(a[-1], case.inputs), check.fit.loss(e[-1], case.inputs)
         if loss_a <= loss_e * (1 + check.fit.rel_margin) + 1e-12:

@@ -9,6 +9,8 @@ import io
 
 import numpy as np
 
+from .compare import described_array
+
 
 def _plt():
     import matplotlib
@@ -18,8 +20,10 @@ def _plt():
 
 
 def _array(value) -> np.ndarray | None:
-    if isinstance(value, dict) and value.get("kind") in ("ndarray", "tensor"):
-        return np.asarray(value["value"], dtype=np.float64)
+    """A described result, or an input (an array or a tensor marker), as float64."""
+    described = described_array(value)
+    if described is not None:
+        return described
     if isinstance(value, dict) and "__tensor__" in value:
         return np.asarray(value["__tensor__"], dtype=np.float64)
     if isinstance(value, np.ndarray):
