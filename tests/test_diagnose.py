@@ -4,7 +4,6 @@ import re
 
 import numpy as np
 import pytest
-import torch
 
 from conftest import ROOT, broken, mutate, reference_source
 from grader.diagnose import Diagnoser, generic

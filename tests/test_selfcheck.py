@@ -3,11 +3,10 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, reference_source
+from conftest import reference_source
 from grader.course import COURSE
 from grader.release import build_release
 

@@ -1,6 +1,4 @@
 """Checks of 05_models (closed form, multivariate GD, logistic regression)."""
-import numpy as np
-
 from ..probes import tensor
 from ..spec import Assignment, CaseSpec, Check, random_cases
 from .data import (LEAST_SQUARES_X, LEAST_SQUARES_Y, classification, design_matrix,
