@@ -88,7 +88,7 @@ def _student_dir(student: str, submissions: str) -> Path:
     return path
 
 
-def open_session(args, secret: str, include_hidden: bool):
+def open_session(args, secret: str, include_hidden: bool, one_fork: bool = False):
     from .grade import Session
     from .worker.pool import WorkerPool
     device = resolve_device(args.device)
@@ -105,7 +105,7 @@ def open_session(args, secret: str, include_hidden: bool):
         warnings.append(line)
     pool = WorkerPool(size=max(1, min(args.workers, len(course))))
     return Session(pool, course, device=device, secret=secret, include_hidden=include_hidden,
-                   confine=not args.no_confine, warnings=warnings)
+                   confine=not args.no_confine, warnings=warnings, one_fork_per_student=one_fork)
 
 
 def cmd_grade(args) -> int:
@@ -230,10 +230,9 @@ def cmd_batch(args) -> int:
     if not real and not args.public_only:
         print("warning: no hidden-case secret set: hidden cases use a development seed",
               file=sys.stderr)
-    session = open_session(args, secret, include_hidden=not args.public_only)
+    session = open_session(args, secret, include_hidden=not args.public_only, one_fork=True)
     gradebook = Gradebook(_gradebook_path(args))
     try:
-        session.one_fork_per_student = True
         outcome = run_batch(session, students, gradebook, Path(args.results), force=args.force,
                             command=" ".join(sys.argv), parallel=session.pool.size)
         latest = [p for _, p in gradebook.latest()]
