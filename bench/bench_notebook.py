@@ -1,7 +1,9 @@
 """A notebook against the same code as a .py (issue 4): the cost of grading a notebook.
 
 The reference solutions are graded as five .py files and as the five lesson notebooks made
-from them (same code, plus markdown and check cells), through one warm fork server.
+from them (same code, plus markdown and check cells), through one warm fork server: a
+notebook runs under nbclient in a kernel forked from it. Then, for comparison, the same
+notebooks run by nbclient the usual way, each in a freshly started kernel.
 Usage: python bench/bench_notebook.py
 """
 import statistics
@@ -51,6 +53,19 @@ def main() -> None:
     print(f"  whole course         .py {totals['py'] * 1000:7.0f} ms   .ipynb "
           f"{totals['ipynb'] * 1000:7.0f} ms")
     pool.close()
+    print("for comparison, nbclient's usual way (a fresh kernel process per notebook), cells "
+          "only, no grading, median of 3:")
+    import nbclient
+    import nbformat
+    for a in COURSE:
+        times = []
+        for _ in range(3):
+            nb = nbformat.read(work / "ipynb" / a.folder / f"{a.module}.ipynb", 4)
+            start = time.perf_counter()
+            nbclient.NotebookClient(nb, kernel_name="python3", timeout=120,
+                                    skip_cells_with_tag="self-check").execute()
+            times.append(time.perf_counter() - start)
+        print(f"  {a.folder:<20} fresh kernel {statistics.median(times) * 1000:7.0f} ms")
 
 
 if __name__ == "__main__":

@@ -119,8 +119,10 @@ class Session:
         return result
 
     def job(self, modules: list[ModuleCalls], student_dir: Path) -> Job:
+        cap = self.max_timeout
         return Job(modules, str(student_dir), self.device, self.confine,
-                   cell_seconds=min(30.0, self.max_timeout or 30.0))
+                   cell_seconds=min(30.0, cap or 30.0),
+                   import_seconds=min(120.0, 4 * cap) if cap else 120.0)
 
     def plan(self, student_dir: Path, assignment: Assignment) -> "Plan":
         located = locate(student_dir, assignment)

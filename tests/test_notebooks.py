@@ -30,7 +30,7 @@ def test_reference_notebooks_score_100(grade, tmp_path):
         (tmp_path / a.folder).mkdir()
         (tmp_path / a.folder / f"{a.module}.ipynb").write_text(reference_notebook(ROOT / "reference", a))
     result = grade(tmp_path)
-    assert result.score == 100, broken(result)
+    assert result.score == 100, [messages(result, n) for n in broken(result)]
     assert all(x.source.endswith(".ipynb") for x in result.assignments)
 
 
@@ -123,3 +123,101 @@ def test_a_notebook_is_as_confined_as_a_module(grade, tmp_path):
     result = grade(write_nb(tmp_path, A01, cells), A01)
     assert result.score == 25
     assert "code cell 2 raised PermissionError" in result.assignments[0].note
+
+
+def test_cells_run_in_a_real_jupyter_kernel(grade, tmp_path):
+    """nbclient drives an ipykernel: the shell is the kernel's, display and magics work."""
+    cells = [v4.new_code_cell("assert type(get_ipython()).__name__ == 'ZMQInteractiveShell'\n"
+                              "import ipykernel.kernelapp\n"
+                              "assert ipykernel.kernelapp.IPKernelApp.initialized()"),
+             v4.new_code_cell("from IPython.display import display\ndisplay({'a': 1})\n"
+                              "%timeit -n1 -r1 sum(range(10))"),
+             v4.new_code_cell("input('your name? ')"),
+             v4.new_code_cell(reference_source(A01))]
+    result = grade(write_nb(tmp_path, A01, cells), A01)
+    assert result.score == 25, broken(result)
+    note = result.assignments[0].note
+    assert "code cell 1" not in note and "code cell 2" not in note, note
+    assert "code cell 3 raised StdinNotImplementedError" in note  # no one types in a batch
+
+
+def test_a_kernel_cannot_open_a_socket_though_it_speaks_over_its_own(grade, tmp_path):
+    import socket
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    path = str(tmp_path / "listener.sock")
+    listener.bind(path)
+    listener.listen(1)
+    listener.settimeout(0.5)
+    cells = [v4.new_code_cell(reference_source(A01)),
+             v4.new_code_cell(f"import socket\ns = socket.socket(socket.AF_UNIX)\ns.connect({path!r})"),
+             v4.new_code_cell("import socket\nsocket.socket(socket.AF_INET).connect(('127.0.0.1', 9))")]
+    try:
+        result = grade(write_nb(tmp_path / "s", A01, cells), A01)
+        with pytest.raises(socket.timeout):
+            listener.accept()
+    finally:
+        listener.close()
+    assert result.score == 25, broken(result)
+    note = result.assignments[0].note
+    assert "code cell 2 raised PermissionError" in note, note
+    assert "code cell 3 raised PermissionError" in note, note
+
+
+def test_a_cell_deaf_to_interrupts_meets_the_notebook_limit_and_grading_goes_on(grade, tmp_path):
+    a02 = COURSE[1]
+    deaf = [v4.new_code_cell(reference_source(A01)),
+            v4.new_code_cell("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                             "while True:\n    pass")]
+    write_nb(tmp_path, A01, deaf)
+    (tmp_path / a02.folder).mkdir()
+    (tmp_path / a02.folder / f"{a02.module}.py").write_text(reference_source(a02.folder))
+    result = grade(tmp_path, A01, a02.folder, max_timeout=2.0)
+    by_folder = {x.folder: x for x in result.assignments}
+    assert by_folder[a02.folder].score == a02.points, broken(result)
+    assert by_folder[A01].score == 0
+    assert ("code cell 2 ran past its 2 s limit and did not stop when interrupted"
+            in messages(result, "predict"))
+
+
+def test_a_kernel_that_crashes_is_reported_with_its_cell(grade, tmp_path):
+    cells = [v4.new_code_cell(reference_source(A01)),
+             v4.new_code_cell("import ctypes\nctypes.string_at(0)")]
+    result = grade(write_nb(tmp_path, A01, cells), A01)
+    assert result.score == 0
+    assert "kernel died while running code cell 2" in messages(result, "mse_grad")
+
+
+def test_modules_and_notebooks_of_one_student_in_one_batch_fork_request(pool, expected, tmp_path):
+    """Batch mode puts a student's modules in one fork; a notebook gets its own after them."""
+    from grader.grade import Session
+    from conftest import SECRET
+    a01, a02 = COURSE[0], COURSE[1]
+    write_nb(tmp_path, A01, [v4.new_code_cell(reference_source(A01))])
+    (tmp_path / a02.folder).mkdir()
+    (tmp_path / a02.folder / f"{a02.module}.py").write_text(reference_source(a02.folder))
+    session = Session(pool, (a01, a02), secret=SECRET, expected=expected,
+                      one_fork_per_student=True, max_timeout=5.0)
+    result = session.grade(tmp_path)
+    assert result.score == a01.points + a02.points, broken(result)
+
+
+def test_the_fork_server_keeps_no_thread_after_a_notebook(tmp_path):
+    """Forking with a live thread can deadlock: nbclient's threads must all be gone."""
+    import subprocess
+    import sys
+    write_nb(tmp_path, A01, [v4.new_code_cell("print('hi')")])
+    path = tmp_path / A01 / "gradient_descent.ipynb"
+    code = f"""
+import tempfile, threading
+from grader.worker.zygote import run_job, warm_up
+warm_up(torch_too=False)
+job = {{"student_dir": {str(tmp_path)!r}, "device": "cpu", "cell_seconds": 5,
+       "modules": [{{"module_path": {str(path)!r}, "module_name": "m", "calls": []}}]}}
+out = run_job(job, tempfile.mkdtemp())
+assert out["modules"][0]["imported"], out
+assert "hi" in out["output"], out
+print(threading.active_count(), out["retire"])
+"""
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.stdout.split() == ["1", "False"], done.stdout + done.stderr

@@ -60,6 +60,8 @@ class Job:
     limits: dict = field(default_factory=dict)
     cell_seconds: float = 30.0
     """A notebook cell's time limit."""
+    import_seconds: float = 120.0
+    """An import's time limit: for a notebook, running all its cells."""
 
 
 @dataclass
@@ -131,10 +133,15 @@ class Runner(abc.ABC):
         output, dropped, forks = [], 0, 0
         pending = {mi: list(range(len(m.calls))) for mi, m in enumerate(job.modules)}
         while any(pending.values()):
+            # A notebook's kernel needs Unix sockets until it has bound its own: it gets a
+            # fork to itself, after the modules.
             order = [mi for mi in pending if pending[mi]]
+            modules_first = [mi for mi in order
+                             if not job.modules[mi].module_path.endswith(".ipynb")]
+            order = modules_first or order[:1]
             request = {"student_dir": job.student_dir, "device": job.device,
                        "confine": job.confine, "limits": job.limits,
-                       "cell_seconds": job.cell_seconds,
+                       "cell_seconds": job.cell_seconds, "import_timeout": job.import_seconds,
                        "modules": [{"module_path": job.modules[mi].module_path,
                                     "module_name": job.modules[mi].module_name,
                                     "calls": [job.modules[mi].calls[i].to_dict()
@@ -234,7 +241,13 @@ class WorkerPool(Runner):
             self._idle.put(None)
             raise self._errors[0]
         try:
-            return z.run(request)
+            out = z.run(request)
+            if out.get("retire"):  # it kept a thread after a notebook and has exited
+                self._all.remove(z)
+                z.close()
+                z = Zygote()
+                self._all.append(z)
+            return out
         except (EOFError, OSError, wire.WireError):
             # The fork server itself died: replace it and report the job as not run.
             self._all.remove(z)

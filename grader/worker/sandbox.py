@@ -94,10 +94,12 @@ def _add_path_rule(add_rule: int, ruleset: int, path: str, access: int) -> None:
 
 # --------------------------------------------------------------------------- seccomp
 _SYSCALLS = {
-    "x86_64": {"arch": 0xC000003E, "socket": 41, "fork": 57, "vfork": 58, "clone": 56,
+    "x86_64": {"arch": 0xC000003E, "socket": 41, "seccomp": 317, "fork": 57,
+               "vfork": 58, "clone": 56,
                "clone3": 435, "ptrace": 101, "process_vm_readv": 310,
                "process_vm_writev": 311},
-    "aarch64": {"arch": 0xC00000B7, "socket": 198, "clone": 220, "clone3": 435, "ptrace": 117,
+    "aarch64": {"arch": 0xC00000B7, "socket": 198, "seccomp": 277,
+                "clone": 220, "clone3": 435, "ptrace": 117,
                 "process_vm_readv": 270, "process_vm_writev": 271},
 }
 _RET_ALLOW, _RET_ERRNO, _RET_KILL = 0x7FFF0000, 0x00050000, 0x80000000
@@ -152,6 +154,30 @@ def apply_seccomp(allow_unix_sockets: bool = False) -> bool:
     if _libc.prctl(38, 1, 0, 0, 0) != 0:
         return False
     return _libc.prctl(22, 2, ctypes.byref(prog), 0, 0) == 0  # PR_SET_SECCOMP, FILTER
+
+
+def forbid_new_sockets() -> bool:
+    """A second seccomp layer, on every thread of the process (``SECCOMP_FILTER_FLAG_TSYNC``):
+    no ``socket()`` of any family from now on. A notebook's kernel binds its Unix sockets
+    first, then adds this, so its student code cannot open a new one (to a Docker socket, say)
+    while the kernel keeps answering on the channels it has. ``socketpair()`` stays: an
+    anonymous pair reaches nothing outside, and every asyncio loop makes one."""
+    table = _SYSCALLS.get(_ARCH)
+    if table is None:
+        return False
+    deny = _RET_ERRNO | errno.EACCES
+    prog = [_bpf(_LD_ABS, 0, 0, 4), _bpf(_JEQ, 1, 0, table["arch"]), _bpf(_RET, 0, 0, _RET_KILL),
+            _bpf(_LD_ABS, 0, 0, 0), _bpf(_JEQ, 0, 1, table["socket"]), _bpf(_RET, 0, 0, deny),
+            _bpf(_RET, 0, 0, _RET_ALLOW)]
+    program = b"".join(prog)
+    buf = ctypes.create_string_buffer(program, len(program))
+    fprog = _SockFprog(len(prog), ctypes.cast(buf, ctypes.c_void_p))
+    if _libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+        return False
+    # seccomp(SECCOMP_SET_MODE_FILTER=1, SECCOMP_FILTER_FLAG_TSYNC=1, prog): 0 when every
+    # thread now carries the filter.
+    return _libc.syscall(table["seccomp"], ctypes.c_uint(1), ctypes.c_uint(1),
+                         ctypes.byref(fprog)) == 0
 
 
 # --------------------------------------------------------------------------- rlimits

@@ -67,21 +67,38 @@ def run(request: dict, channel: int) -> None:
         _forget_student_modules(student_dir)
         sys.path[:] = [os.path.dirname(spec["module_path"])] + base_path
         send({"event": "importing", "module": mi})
-        notes: list[str] = []
+        notebook = spec["module_path"].endswith(".ipynb")
         try:
-            if spec["module_path"].endswith(".ipynb"):
-                from .notebook import load_notebook
-                module, notes = load_notebook(spec["module_path"], spec["module_name"],
-                                              request.get("cell_seconds", 30.0))
+            if notebook:
+                module = load_notebook(spec, request["kernel"],
+                                       lambda: send({"event": "kernel_ready", "module": mi}))
             else:
                 module = load_module(spec["module_path"], spec["module_name"])
         except BaseException as exc:
             send({"event": "import_error", "module": mi, "error": describe_error(exc, student_dir)})
+            if notebook:
+                return
             continue
-        send({"event": "imported", "module": mi, "notes": notes})
+        send({"event": "imported", "module": mi, "notes": []})
         for i, call in enumerate(spec["calls"]):
             run_call(module, call, mi, i, request["device"], spec["module_path"], student_dir,
                      channel)
+        if notebook:
+            return  # a process serves one kernel: the modules left get a fresh fork
+
+
+def load_notebook(spec: dict, kernel: dict, ready) -> types.ModuleType:
+    """Serve the notebook's kernel (the fork server runs its cells), then wrap its names."""
+    from .kernel import serve
+    from .notebook import read
+    if "error" in kernel:
+        raise RuntimeError(kernel["error"])
+    read(spec["module_path"])  # not a notebook: say so before any kernel starts
+    namespace = serve(kernel["connection_file"], ready, kernel["forbid_sockets"])
+    module = types.ModuleType(spec["module_name"])
+    module.__file__ = spec["module_path"]
+    module.__dict__.update({k: v for k, v in namespace.items() if not k.startswith("_")})
+    return module
 
 
 def run_call(module, call: dict, mi: int, i: int, device: str, module_path: str,

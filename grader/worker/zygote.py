@@ -20,7 +20,7 @@ import time
 import numpy  # noqa: F401  (imported once, shared by every fork)
 
 from .. import wire
-from . import sandbox
+from . import provisioner, sandbox
 from .student import run as run_student
 
 def warm_up(torch_too: bool = True, notebooks: bool = True) -> None:
@@ -34,7 +34,7 @@ def warm_up(torch_too: bool = True, notebooks: bool = True) -> None:
         import torch.optim  # noqa: F401
         import torch.utils.data  # noqa: F401
     if notebooks:
-        from .notebook import preload
+        from .kernel import preload
         preload()
 
 
@@ -66,7 +66,8 @@ def _child(request: dict, scratch: str, channel: int, output: int) -> None:
         if request.get("confine", True):
             sandbox.apply_landlock(sandbox.readable_roots(request["student_dir"], cuda),
                                    sandbox.writable_roots(scratch, cuda))
-            sandbox.apply_seccomp(allow_unix_sockets=cuda)
+            # A notebook's kernel binds Unix sockets, then forbids every socket (kernel.py).
+            sandbox.apply_seccomp(allow_unix_sockets=cuda or "kernel" in request)
         run_student(request, channel)
     except BaseException:  # the supervisor reports the exit status
         code = 70
@@ -90,6 +91,10 @@ def run_job(request: dict, scratch_root: str) -> dict:
     """Fork one confined child, supervise its time and output, and collect its events."""
     limits = sandbox.Limits(**request.get("limits", {}))
     scratch = tempfile.mkdtemp(prefix="scratch-", dir=scratch_root)
+    modules = request["modules"]
+    if any(m["module_path"].endswith(".ipynb") for m in modules):
+        request["kernel"] = provisioner.kernel_request(
+            scratch, confine=request.get("confine", True), device=request["device"])
     r_chan, w_chan = os.pipe()
     r_out, w_out = os.pipe()
     started = time.monotonic()
@@ -100,7 +105,6 @@ def run_job(request: dict, scratch_root: str) -> dict:
         _child(request, scratch, w_chan, w_out)
     os.close(w_chan)
     os.close(w_out)
-    modules = request["modules"]
     outcome = {"modules": [{"imported": None, "import_error": None,
                             "results": [None] * len(m["calls"])} for m in modules],
                "output": "", "output_dropped": 0, "exit": None, "killed": None}
@@ -109,6 +113,11 @@ def run_job(request: dict, scratch_root: str) -> dict:
     # grader decodes (and validates) them.
     reader = wire.FrameReader(decode=json.loads)
     kept = bytearray()
+
+    def keep(data: bytes) -> None:
+        room = limits.output_bytes - len(kept)
+        kept.extend(data[:max(room, 0)])
+        outcome["output_dropped"] += max(len(data) - max(room, 0), 0)
     deadline = started + import_timeout
     current = None  # [module, call] running now; call None while importing
     sel = selectors.DefaultSelector()
@@ -138,9 +147,7 @@ def run_job(request: dict, scratch_root: str) -> dict:
                     open_streams -= 1
                     continue
                 if key.data == "out":
-                    room = limits.output_bytes - len(kept)
-                    kept += data[:max(room, 0)]
-                    outcome["output_dropped"] += max(len(data) - max(room, 0), 0)
+                    keep(data)
                     continue
                 try:
                     events = reader.feed(data)
@@ -150,6 +157,10 @@ def run_job(request: dict, scratch_root: str) -> dict:
                     open_streams = 0
                     break
                 for ev in events:
+                    if isinstance(ev, dict) and ev.get("event") == "kernel_ready":
+                        deadline = _run_notebook(request, outcome, current, pid, deadline,
+                                                 r_out, keep)
+                        continue
                     current, deadline = _apply_event(ev, outcome, modules, current, deadline,
                                                      import_timeout)
     finally:
@@ -162,6 +173,33 @@ def run_job(request: dict, scratch_root: str) -> dict:
     outcome["running"] = current
     outcome["output"] = kept.decode("utf-8", errors="replace")
     return outcome
+
+
+def _run_notebook(request: dict, outcome: dict, current, pid: int, deadline: float,
+                  output_fd: int, keep) -> float:
+    """The worker became a kernel: run the notebook's cells in it with nbclient, here.
+
+    Only a notebook being imported may ask (once); the cells may take what is left of the
+    import time. Returns the new deadline of the worker's next step."""
+    if (current is None or current[1] is not None or "kernel" not in request
+            or request["kernel"].get("used")):
+        return deadline
+    request["kernel"]["used"] = True
+    mi = current[0]
+    slot = outcome["modules"][mi]
+    run = provisioner.execute(
+        request["modules"][mi]["module_path"], request["kernel"]["connection_file"], pid,
+        float(request.get("cell_seconds", 30.0)), max(deadline - time.monotonic(), 0.1),
+        output_fd, keep, lambda text: keep(text.encode("utf-8", errors="replace")))
+    slot["notes"] = run.notes[:50]
+    outcome["retire"] = not provisioner.no_stray_threads()
+    if run.failure is not None:
+        os.kill(pid, signal.SIGKILL)
+        slot["imported"] = False
+        slot["import_error"] = {"kind": "timeout" if "limit" in run.failure else "died",
+                                "type": "NotebookError", "frames": [],
+                                "message": run.failure}
+    return time.monotonic() + request.get("import_timeout", 120.0)
 
 
 def _reap(pid: int, deadline: float) -> int:
@@ -190,7 +228,7 @@ def _apply_event(ev, outcome: dict, modules: list, current, deadline: float,
         return [mi, None], now + import_timeout
     if kind == "imported":
         slot["imported"] = True
-        slot["notes"] = [str(n) for n in ev.get("notes") or []][:50]
+        slot["notes"] = (slot.get("notes", []) + [str(n) for n in ev.get("notes") or []])[:50]
         return _next_call(modules, mi, 0, now)
     if kind == "import_error":
         slot["imported"] = False
@@ -230,7 +268,10 @@ def main() -> None:
                 request = wire.read_frame(stdin)
             except EOFError:
                 break
-            wire.write_payload(stdout, json.dumps(run_job(request, scratch_root)).encode())
+            outcome = run_job(request, scratch_root)
+            wire.write_payload(stdout, json.dumps(outcome).encode())
+            if outcome.get("retire"):
+                break  # a thread outlived a notebook: forking again could deadlock
     finally:
         shutil.rmtree(scratch_root, ignore_errors=True)
 
