@@ -1,6 +1,7 @@
 """Batch grading: a whole class in parallel, resumable, each result saved as it finishes."""
 from __future__ import annotations
 
+import gc
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ def run_batch(session: Session, students: list[Path], gradebook: Gradebook, resu
     progress = progress or Progress(len(todo))
     if todo:
         session.warm_expected()  # once for the class; also gives every case its adaptive limit
+        gc.freeze()  # torch's and the expected values' objects: never traversed by GC again
     run_id = gradebook.start_run(version, sid, session.device, command)
     with ThreadPoolExecutor(max_workers=parallel) as ex:
         futures = {ex.submit(session.grade, path, path.name): (path, content)

@@ -57,6 +57,7 @@ class Session:
     warnings: list[str] = field(default_factory=list)
     _cases: dict = field(default_factory=dict)
     _encoded: dict = field(default_factory=dict)
+    _limits: dict = field(default_factory=dict)
 
     def cases(self, assignment: Assignment, check: Check) -> list[Case]:
         key = (assignment.folder, check.name)
@@ -65,10 +66,10 @@ class Session:
         return self._cases[key]
 
     def encoded(self, assignment: Assignment, check: Check, case: Case):
-        """A case's inputs in wire form, encoded once for every student."""
+        """A case's inputs as JSON text, encoded once for every student."""
         key = (assignment.folder, check.name, case.id)
         if key not in self._encoded:
-            self._encoded[key] = wire.to_jsonable(case.inputs)
+            self._encoded[key] = wire.Raw(case.inputs)
         return self._encoded[key]
 
     def warm_expected(self) -> None:
@@ -82,13 +83,19 @@ class Session:
                         pass
 
     def timeout(self, assignment: Assignment, check: Check, case: Case | None = None) -> float:
-        """The check's limit, shortened to 100x the reference's median time (+2 s) if known."""
+        """The check's limit, shortened to 100x the reference's median time (+2 s) if known
+        (then kept for the session: every student gets the same limit)."""
+        key = (assignment.folder, check.name)
+        if key in self._limits:
+            return self._limits[key]
         limit = min(check.timeout, self.max_timeout or check.timeout)
         times = [self.expected.seconds[k] for k in
                  (Expected.key(assignment, check, c, self.device)
                   for c in self.cases(assignment, check)) if k in self.expected.seconds]
         if times:
             limit = min(limit, ADAPTIVE_FACTOR * float(np.median(times)) + ADAPTIVE_FLOOR)
+            if len(times) == len(self.cases(assignment, check)):
+                self._limits[key] = limit
         return limit
 
     def grade(self, student_dir: Path, student: str | None = None) -> StudentResult:

@@ -7,9 +7,11 @@ nothing a worker sends can run code in the grader.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import math
 import os
+import re
 import struct
 from typing import Any, BinaryIO
 
@@ -22,15 +24,34 @@ ALLOWED_DTYPES = frozenset(
      "complex64", "complex128", "uint16", "uint32", "uint64"}
 )
 MAX_FRAME = 256 * 1024 * 1024
+_ITEMSIZE = {name: np.dtype(name).itemsize for name in ALLOWED_DTYPES}
 
 
 class WireError(ValueError):
     """A message that is not plain data in our format."""
 
 
+class Raw:
+    """Plain data already encoded as JSON text, embedded as is by :func:`dumps` (a case's
+    inputs are encoded once and sent for every student)."""
+
+    __slots__ = ("text", "key")
+
+    def __init__(self, value: Any):
+        self.text = dumps(value)
+        self.key = hashlib.sha1(self.text).hexdigest()
+        """Names the content: a fork server keeps decoded inputs under this key."""
+
+
+_RAW_MARK = "\ue000" + os.urandom(6).hex()
+"""How :func:`dumps` marks a Raw's place: a private-use character (escaped by JSON) and a
+nonce, so no student-controlled string can collide with it."""
+_RAW_PATTERN = re.compile(re.escape(json.dumps(_RAW_MARK).encode()[:-1]) + rb':(\d+)"')
+
+
 def to_jsonable(value: Any) -> Any:
     """Turn plain data (with NumPy arrays) into JSON-ready structures."""
-    if value is None or isinstance(value, (bool, str)):
+    if value is None or isinstance(value, (bool, str, Raw)):
         return value
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return int(value)
@@ -84,14 +105,24 @@ def _decode_array(spec: Any) -> np.ndarray:
     if not isinstance(shape, list) or not all(isinstance(n, int) and n >= 0 for n in shape):
         raise WireError("malformed shape")
     raw = base64.b64decode(data.encode("ascii"), validate=True)
-    size = int(np.prod(shape, dtype=np.int64)) if shape else 1
-    if size * np.dtype(dtype).itemsize != len(raw):
+    if math.prod(shape) * _ITEMSIZE[dtype] != len(raw):
         raise WireError("array data does not match its shape")
     return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
 
 
 def dumps(value: Any) -> bytes:
-    return json.dumps(to_jsonable(value), allow_nan=False, separators=(",", ":")).encode()
+    raws: list[bytes] = []
+
+    def mark(obj):
+        if not isinstance(obj, Raw):
+            raise TypeError(f"{type(obj).__name__} is not plain data")
+        raws.append(obj.text)
+        return f"{_RAW_MARK}:{len(raws) - 1}"
+    text = json.dumps(to_jsonable(value), allow_nan=False, separators=(",", ":"),
+                      default=mark).encode()
+    if raws:  # one pass over the text; ensure_ascii keeps each mark as escaped ASCII
+        text = _RAW_PATTERN.sub(lambda m: raws[int(m.group(1))], text)
+    return text
 
 
 def loads(raw: bytes) -> Any:
@@ -121,11 +152,16 @@ def write_payload(stream: BinaryIO | int, payload: bytes) -> None:
 
 def read_frame(stream: BinaryIO) -> Any:
     """Read one message; ``EOFError`` at a clean end of stream."""
+    return loads(read_payload(stream))
+
+
+def read_payload(stream: BinaryIO) -> bytes:
+    """Read one message's JSON bytes, undecoded."""
     header = _read_exact(stream, 4)
     (size,) = struct.unpack(">I", header)
     if size > MAX_FRAME:
         raise WireError(f"message of {size} bytes is too large")
-    return loads(_read_exact(stream, size))
+    return _read_exact(stream, size)
 
 
 def _read_exact(stream: BinaryIO, n: int) -> bytes:

@@ -213,7 +213,8 @@ from grader.worker.zygote import run_job, warm_up
 warm_up(torch_too=False)
 job = {{"student_dir": {str(tmp_path)!r}, "device": "cpu", "cell_seconds": 5,
        "modules": [{{"module_path": {str(path)!r}, "module_name": "m", "calls": []}}]}}
-out = run_job(job, tempfile.mkdtemp())
+out, finished = run_job(job, tempfile.mkdtemp())
+finished.finish()
 assert out["modules"][0]["imported"], out
 assert "hi" in out["output"], out
 print(threading.active_count(), out["retire"])

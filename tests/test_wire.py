@@ -52,3 +52,15 @@ def test_frames_round_trip_and_truncation_is_detected():
     assert reader.feed(raw[5:]) == [{"x": 1}, [1, 2]]
     with pytest.raises(wire.WireError):
         wire.read_frame(io.BytesIO(raw[:6]))
+
+
+def test_raw_json_is_spliced_in_place_and_a_lookalike_string_is_left_alone():
+    inputs = {"x": np.arange(3.0), "n": 2}
+    raw = wire.Raw(inputs)
+    sent = wire.dumps({"calls": [{"inputs": raw}, {"inputs": raw}],
+                       "path": "\ue000not-a-mark:0"})
+    back = wire.loads(sent)
+    assert [c["inputs"]["n"] for c in back["calls"]] == [2, 2]
+    assert np.array_equal(back["calls"][1]["inputs"]["x"], np.arange(3.0))
+    assert back["path"] == "\ue000not-a-mark:0"
+    assert wire.Raw(inputs).key == raw.key != wire.Raw({"x": np.arange(4.0), "n": 2}).key

@@ -4,6 +4,7 @@ Nothing here ever sees an expected value. What goes back is plain data only.
 """
 from __future__ import annotations
 
+import copy
 import os
 import sys
 import time
@@ -50,11 +51,12 @@ def describe_error(exc: BaseException, student_dir: str) -> dict:
     return {"kind": kind, "type": type(exc).__name__, "message": message, "frames": frames[-6:]}
 
 
-def _forget_student_modules(student_dir: str) -> None:
-    """Drop helper modules imported from the student's folders before the next module."""
-    for name, mod in list(sys.modules.items()):
-        path = getattr(mod, "__file__", None) or ""
-        if path and os.path.abspath(path).startswith(student_dir):
+def _forget_student_modules(student_dir: str, before: set[str]) -> None:
+    """Drop helper modules imported from the student's folders before the next module.
+    Only modules new since ``before`` are looked at (torch alone brings thousands)."""
+    for name in [n for n in sys.modules if n not in before]:
+        path = getattr(sys.modules[name], "__file__", None) or ""
+        if isinstance(path, str) and os.path.abspath(path).startswith(student_dir):
             del sys.modules[name]
 
 
@@ -63,8 +65,9 @@ def run(request: dict, channel: int) -> None:
     student_dir = os.path.abspath(request["student_dir"])
     send = lambda msg: wire.write_frame(channel, msg)
     base_path = list(sys.path)
+    before = set(sys.modules)
     for mi, spec in enumerate(request["modules"]):
-        _forget_student_modules(student_dir)
+        _forget_student_modules(student_dir, before)
         sys.path[:] = [os.path.dirname(spec["module_path"])] + base_path
         send({"event": "importing", "module": mi})
         notebook = spec["module_path"].endswith(".ipynb")
@@ -101,6 +104,18 @@ def load_notebook(spec: dict, kernel: dict, ready) -> types.ModuleType:
     return module
 
 
+HELD_INPUTS: dict = {}
+"""Decoded inputs by key, filled by the fork server before it forks (children inherit it)."""
+
+
+def inputs_of(call: dict) -> dict:
+    """The call's inputs: sent with it, or held since the fork (copied: student code may
+    change them in place, and another call may use the same ones)."""
+    if "inputs" in call:
+        return call["inputs"]
+    return copy.deepcopy(HELD_INPUTS[call["key"]])
+
+
 def run_call(module, call: dict, mi: int, i: int, device: str, module_path: str,
              student_dir: str, channel: int) -> None:
     send = lambda msg: wire.write_frame(channel, msg)
@@ -111,7 +126,7 @@ def run_call(module, call: dict, mi: int, i: int, device: str, module_path: str,
         return
     started = time.perf_counter()
     try:
-        output = run_probe(module, call["probe"], call["name"], call["inputs"], device,
+        output = run_probe(module, call["probe"], call["name"], inputs_of(call), device,
                            call["seed"])
         payload = wire.dumps(output)
     except BaseException as exc:
