@@ -109,9 +109,9 @@ def _ready_client_class():
             while time.monotonic() < deadline:
                 msg_id = self.kernel_info()
                 try:
-                    reply = await self._reply_to(self.shell_channel, msg_id, "kernel_info_reply")
-                    await self._reply_to(self.iopub_channel, msg_id, "status",
-                                         lambda m: m["content"].get("execution_state") == "idle")
+                    reply = await _reply(self.shell_channel, msg_id, 0.5, "kernel_info_reply")
+                    await _reply(self.iopub_channel, msg_id, 0.5, "status",
+                                 lambda m: m["content"].get("execution_state") == "idle")
                 except Empty:
                     if not await self._async_is_alive():
                         raise RuntimeError("Kernel died before replying to kernel_info") from None
@@ -120,13 +120,6 @@ def _ready_client_class():
                 return
             raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
 
-        @staticmethod
-        async def _reply_to(channel, msg_id: str, msg_type: str, accept=lambda m: True):
-            while True:
-                msg = await channel.get_msg(timeout=0.5)
-                if (msg["parent_header"].get("msg_id") == msg_id
-                        and msg["msg_type"] == msg_type and accept(msg)):
-                    return msg
 
     return ReadyClient
 
@@ -240,18 +233,28 @@ class _Deaf(Exception):
     """The kernel no longer answers: the message says what it was doing."""
 
 
+async def _reply(channel, msg_id: str, seconds: float, msg_type: str | None = None,
+                 accept=lambda msg: True) -> dict:
+    """The first message on ``channel`` answering ``msg_id`` (of ``msg_type``, if given, and
+    passing ``accept``); ``queue.Empty`` if none comes within ``seconds``."""
+    from queue import Empty
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        msg = await channel.get_msg(timeout=left)
+        if (msg["parent_header"].get("msg_id") == msg_id
+                and msg_type in (None, msg["msg_type"]) and accept(msg)):
+            return msg
+    raise Empty
+
+
 async def _answers(channel, msg_id: str) -> bool:
     """Whether the kernel replies to ``msg_id`` on ``channel`` within the grace period."""
     from queue import Empty
-    deadline = time.monotonic() + IOPUB_GRACE_SECONDS
-    while (left := deadline - time.monotonic()) > 0:
-        try:
-            msg = await channel.get_msg(timeout=left)
-        except Empty:
-            break
-        if msg["parent_header"].get("msg_id") == msg_id:
-            return True
-    return False
+    try:
+        await _reply(channel, msg_id, IOPUB_GRACE_SECONDS)
+    except Empty:
+        return False
+    return True
 
 
 async def _drive(nb, connection_file: str, pid: int, cell_seconds: float, run: NotebookRun,
