@@ -15,6 +15,7 @@ from .progress import Progress
 from .html_report import render
 from .report import write_atomic, write_results
 from .results import StudentResult
+from .signals import Interrupted, StopSignals
 
 
 @dataclass
@@ -24,6 +25,12 @@ class BatchOutcome:
     failed: list[tuple[str, str]] = field(default_factory=list)
     """Students the grader itself failed on (never a student's fault); re-run to retry."""
     seconds: float = 0.0
+    interrupted: str = ""
+    """The signal that stopped the batch (SIGTERM, SIGINT), empty when it ran to the end."""
+    save_error: str = ""
+    """Why results could not be written (the batch stopped there; earlier ones are kept)."""
+    left: list[str] = field(default_factory=list)
+    """Students not graded because the batch was stopped: a re-run grades them."""
 
 
 def discover(folder: Path) -> list[Path]:
@@ -33,7 +40,7 @@ def discover(folder: Path) -> list[Path]:
 
 def run_batch(session: Session, students: list[Path], gradebook: Gradebook, results_root: Path,
               force: bool = False, progress: Progress | None = None, command: str = "",
-              parallel: int = 2) -> BatchOutcome:
+              parallel: int = 2, signals: StopSignals | None = None) -> BatchOutcome:
     started = time.perf_counter()
     outcome = BatchOutcome()
     version, sid = grader_version(), secret_id(session.secret)
@@ -50,24 +57,41 @@ def run_batch(session: Session, students: list[Path], gradebook: Gradebook, resu
     if todo:
         session.warm_expected()  # once for the class; also gives every case its adaptive limit
         gc.freeze()  # torch's and the expected values' objects: never traversed by GC again
+    signals = signals or StopSignals()
     run_id = gradebook.start_run(version, sid, session.device, command)
-    with ThreadPoolExecutor(max_workers=parallel) as ex:
-        futures = {ex.submit(session.grade, path, path.name): (path, content)
-                   for path, content in todo}
+    ex = ThreadPoolExecutor(max_workers=parallel)
+    futures = {ex.submit(session.grade, path, path.name): (path, content)
+               for path, content in todo}
+    done: set[str] = set()
+    try:
         for fut in as_completed(futures):
             path, content = futures[fut]
-            try:
-                result = fut.result()
-            except Exception as exc:  # a grader failure: reported, never charged, retried later
-                outcome.failed.append((path.name, f"{type(exc).__name__}: {exc}"))
-            else:
-                result.grader_version = version
-                path = write_results(result, results_root)
-                write_atomic(path.parent / "report.html", render(result, pictures="failing"))
-                gradebook.record(run_id, result, content)
-                outcome.graded.append(result)
+            with signals.save():
+                try:
+                    result = fut.result()
+                except Exception as exc:  # a grader failure: reported, never charged
+                    outcome.failed.append((path.name, f"{type(exc).__name__}: {exc}"))
+                else:
+                    result.grader_version = version
+                    written = write_results(result, results_root)
+                    write_atomic(written.parent / "report.html",
+                                 render(result, pictures="failing"))
+                    gradebook.record(run_id, result, content)
+                    outcome.graded.append(result)
+                done.add(path.name)
             progress.update()
-    progress.close()
-    gradebook.finish_run(run_id)
+    except (Interrupted, KeyboardInterrupt, OSError) as exc:
+        if isinstance(exc, OSError):  # a full disk, a folder made read-only: stop, keep all
+            outcome.save_error = f"could not save the results of {path.name}: {exc}"
+        else:
+            outcome.interrupted = signals.received or "SIGINT"
+        for fut in futures:
+            fut.cancel()
+        session.pool.stop()  # in-flight students end now; their forks are killed
+        outcome.left = sorted(p.name for p, _ in todo if p.name not in done)
+    finally:
+        ex.shutdown(wait=True, cancel_futures=True)
+        progress.close()
+        gradebook.finish_run(run_id)
     outcome.seconds = time.perf_counter() - started
     return outcome

@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--secret-file")
     b.add_argument("--public-only", action="store_true")
     b.add_argument("--force", action="store_true", help="re-grade unchanged submissions too")
+    b.add_argument("--wait", action="store_true",
+                   help="wait for another batch writing the same gradebook (default: refuse)")
     _add_common(b)
     e = sub.add_parser("export", help="write grades.csv and every results.json from the gradebook")
     e.add_argument("--results", default=str(ROOT / "results"))
@@ -220,33 +222,61 @@ def _gradebook_path(args) -> Path:
 def cmd_batch(args) -> int:
     from . import summary
     from .batch import discover, run_batch
-    from .gradebook import Gradebook
+    from .gradebook import Gradebook, GradebookBusy, WriterLock
     from .report import write_atomic
+    from .signals import StopSignals
     folder = Path(args.folder)
     if not folder.is_dir():
         raise UsageError(f"no folder {folder}")
     students = discover(folder)
-    secret, real = load_secret(args.secret_file, ROOT)
-    if not real and not args.public_only:
-        print("warning: no hidden-case secret set: hidden cases use a development seed",
-              file=sys.stderr)
-    session = open_session(args, secret, include_hidden=not args.public_only, one_fork=True)
-    gradebook = Gradebook(_gradebook_path(args))
+    results = Path(args.results)
     try:
-        outcome = run_batch(session, students, gradebook, Path(args.results), force=args.force,
-                            command=" ".join(sys.argv), parallel=session.pool.size)
-        latest = [p for _, p in gradebook.latest()]
+        lock = WriterLock(_gradebook_path(args), wait=args.wait)
+    except GradebookBusy as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"cannot write results in {results}: {exc.strerror or exc}") from None
+    signals = StopSignals().install()
+    try:
+        with lock:
+            secret, real = load_secret(args.secret_file, ROOT)
+            if not real and not args.public_only:
+                print("warning: no hidden-case secret set: hidden cases use a development seed",
+                      file=sys.stderr)
+            session = open_session(args, secret, include_hidden=not args.public_only,
+                                   one_fork=True)
+            gradebook = Gradebook(_gradebook_path(args))
+            try:
+                outcome = run_batch(session, students, gradebook, results, force=args.force,
+                                    command=" ".join(sys.argv), parallel=session.pool.size,
+                                    signals=signals)
+                latest = [p for _, p in gradebook.latest()]
+            finally:
+                session.pool.close()
+                gradebook.close()
     finally:
-        session.pool.close()
-        gradebook.close()
+        signals.restore()
     print(f"graded {len(outcome.graded)}, unchanged {len(outcome.skipped)} (use --force to "
           f"re-grade), grader failures {len(outcome.failed)} in {outcome.seconds:.1f} s")
     for name, why in outcome.failed:
         print(f"  grader failure on {name} (not charged; re-run to retry): {why}")
+    retried = [r.student for r in outcome.graded if r.grader_errors]
+    if retried:
+        print(f"  {len(retried)} student(s) with grader errors (not charged; a re-run grades "
+              f"them again): {', '.join(retried)}")
+    if outcome.interrupted:
+        print(f"stopped by {outcome.interrupted}: {len(outcome.graded)} student(s) graded and "
+              f"saved, {len(outcome.left)} not graded. Run the same command again to grade "
+              "the rest (finished students are skipped).", file=sys.stderr)
+    if outcome.save_error:
+        print(f"error: {outcome.save_error}; stopped with {len(outcome.left)} student(s) not "
+              "graded. Everything saved before is intact; free the space or fix the folder "
+              "and run the same command again.", file=sys.stderr)
+        return 2
     print(summary.terminal(latest))
-    write_atomic(Path(args.results) / "summary.html", summary.html_page(latest))
-    print(f"class summary written to {Path(args.results) / 'summary.html'}")
-    return 0
+    write_atomic(results / "summary.html", summary.html_page(latest))
+    print(f"class summary written to {results / 'summary.html'}")
+    return {"SIGTERM": 143, "SIGINT": 130}.get(outcome.interrupted, 0)
 
 
 def cmd_export(args) -> int:
@@ -306,12 +336,18 @@ COMMANDS = {"grade": cmd_grade, "check": cmd_check, "release": cmd_release,
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .signals import Interrupted
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
     except (UsageError, DeviceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except (Interrupted, KeyboardInterrupt) as exc:  # before any student was finished
+        name = str(exc) or "SIGINT"
+        print(f"stopped by {name} before anything was graded; nothing was written",
+              file=sys.stderr)
+        return 143 if name == "SIGTERM" else 130
     except ModuleNotFoundError as exc:
         if not (exc.name or "").startswith("grader."):
             raise

@@ -168,6 +168,11 @@ class Session:
                               message=describe_student_error(check.name, outcome["error"]),
                               hint=found.hint if found else "",
                               diagnosis=found.name if found else "")
+        if status == "grader_error":  # the machinery failed twice on this student
+            return CaseResult(**base, status="grader_error", fraction=1.0,
+                              message="grader error, not charged to you: the grader's worker "
+                                      f"failed on this case twice ({outcome.get('reason')}); "
+                                      "your instructor can re-grade it")
         if status != "ok":
             return CaseResult(**base, status="error", fraction=0.0,
                               message=describe_crash(check.name, outcome, outcome.get("limit") or

@@ -6,7 +6,9 @@ in the middle of a batch leaves every earlier student's grade intact.
 """
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -46,6 +48,11 @@ class Gradebook:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(grades)")}
+        if "grader_errors" not in columns:  # a gradebook written by grader 0.2 or older
+            with self.db:
+                self.db.execute("ALTER TABLE grades ADD COLUMN grader_errors INTEGER "
+                                "NOT NULL DEFAULT 0")
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -68,7 +75,8 @@ class Gradebook:
             "SELECT 1 FROM grades g JOIN submissions s ON g.submission_id = s.id "
             "JOIN students st ON s.student_id = st.id JOIN runs r ON g.run_id = r.id "
             "WHERE st.name = ? AND s.content_hash = ? AND r.grader_version = ? "
-            "AND r.secret_id = ? AND r.device = ? AND g.public_only = ? LIMIT 1",
+            "AND r.secret_id = ? AND r.device = ? AND g.public_only = ? "
+            "AND g.grader_errors = 0 LIMIT 1",
             (student, content_hash, grader_version, secret_id, device, int(public_only))).fetchone()
         return row is not None
 
@@ -86,9 +94,11 @@ class Gradebook:
                 (student_id, content_hash)).fetchone()
             cur = self.db.execute(
                 "INSERT INTO grades (run_id, submission_id, graded_at, score, max_score, "
-                "public_only, seconds, results_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "public_only, seconds, results_json, grader_errors) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (run_id, submission_id, time.time(), result.score, result.max_score,
-                 int(result.public_only), result.seconds, json.dumps(payload)))
+                 int(result.public_only), result.seconds, json.dumps(payload),
+                 result.grader_errors))
             self.db.executemany(
                 "INSERT INTO tests (grade_id, name, assignment, score, max_score, output) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -111,3 +121,42 @@ class Gradebook:
             "SELECT g.graded_at, g.score, s.content_hash FROM grades g JOIN submissions s ON "
             "g.submission_id = s.id JOIN students st ON s.student_id = st.id WHERE st.name = ? "
             "ORDER BY g.graded_at, g.id", (student,)).fetchall()
+
+
+class GradebookBusy(Exception):
+    """Another batch holds the gradebook."""
+
+
+class WriterLock:
+    """One batch at a time writes a gradebook: an exclusive ``flock`` on ``<gradebook>.lock``.
+
+    The kernel drops the lock when its holder dies, however it dies, so a killed batch never
+    leaves a stale lock behind. Readers (export) need no lock: SQLite's WAL serves them."""
+
+    def __init__(self, gradebook: Path, wait: bool = False):
+        gradebook.parent.mkdir(parents=True, exist_ok=True)
+        self.path = gradebook.with_name(gradebook.name + ".lock")
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            holder = os.pread(self.fd, 200, 0).decode(errors="replace").strip()
+            os.close(self.fd)
+            raise GradebookBusy(f"another batch is writing {gradebook} ({holder or 'pid ?'}); "
+                                "wait for it to end, pass --wait, or use another --gradebook"
+                                ) from None
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, f"pid {os.getpid()}, since {time.strftime('%H:%M:%S')}".encode(), 0)
+
+    def release(self) -> None:
+        if self.fd >= 0:
+            os.ftruncate(self.fd, 0)
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = -1
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.release()

@@ -99,3 +99,8 @@ class StudentResult:
     def checks(self):
         for a in self.assignments:
             yield from a.checks
+
+    @property
+    def grader_errors(self) -> int:
+        """Cases the grader failed on (not charged): a batch grades such a student again."""
+        return sum(c.status == "grader_error" for ch in self.checks() for c in ch.cases)

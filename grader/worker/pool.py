@@ -4,6 +4,7 @@ from __future__ import annotations
 import abc
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -18,6 +19,20 @@ ZYGOTE_ENV_KEEP = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_S
 
 class WorkerStartError(RuntimeError):
     """A fork server could not start: the grader's fault, never the student's."""
+
+
+class NoWorkers(WorkerStartError):
+    """Not one fork server of the pool could start: nothing can be graded."""
+
+
+class Stopped(RuntimeError):
+    """The pool was stopped (a batch told to end): no request runs any more."""
+
+
+MACHINERY_ERRORS = (EOFError, OSError, wire.WireError, WorkerStartError)
+"""What the grader's own machinery raises when a fork server dies or talks nonsense."""
+ATTEMPTS = 2
+"""A request the machinery failed is tried once more, in a fresh fork server."""
 
 
 @dataclass
@@ -96,9 +111,11 @@ class Zygote:
                                      "MKL_NUM_THREADS")})
         self.holds: set[str] = set()
         """Keys of the inputs this server has been sent (and keeps)."""
+        self.dead = False
+        """It died, retired or talked nonsense: replaced before its next request."""
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "grader.worker.zygote"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, env=env, cwd="/")
+            stdout=subprocess.PIPE, env=env, cwd="/", start_new_session=True)
         try:
             hello = wire.read_frame(self.proc.stdout)
         except (EOFError, wire.WireError) as exc:
@@ -122,7 +139,16 @@ class Zygote:
             self.proc.stdin.close()
             self.proc.wait(timeout=5)
         except Exception:
-            self.proc.kill()
+            self.kill()
+
+    def kill(self) -> None:
+        """Stop the fork server and every process it started, at once."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.kill()
+        self.proc.wait()
 
 
 class Runner(abc.ABC):
@@ -148,15 +174,14 @@ class Runner(abc.ABC):
             modules_first = [mi for mi in order
                              if not job.modules[mi].module_path.endswith(".ipynb")]
             order = modules_first or order[:1]
-            request = {"student_dir": job.student_dir, "device": job.device,
-                       "confine": job.confine, "limits": job.limits,
-                       "cell_seconds": job.cell_seconds, "import_timeout": job.import_seconds,
-                       "modules": [{"module_path": job.modules[mi].module_path,
-                                    "module_name": job.modules[mi].module_name,
-                                    "calls": [job.modules[mi].calls[i].to_dict()
-                                              for i in pending[mi]]} for mi in order]}
-            out = self._request(request)
+            out, failure = self._attempt(job, order, pending)
             forks += 1
+            if out is None:  # the machinery failed twice: not the student's doing
+                for mi in order:
+                    for i in pending[mi]:
+                        results[mi][i] = {"status": "grader_error", "reason": failure}
+                    pending[mi] = []
+                continue
             output.append(out["output"])
             dropped += out["output_dropped"]
             progressed = False
@@ -196,6 +221,31 @@ class Runner(abc.ABC):
         return JobOutcome([ModuleOutcome(import_errors[mi], results[mi], notes[mi])
                            for mi in range(len(job.modules))], "".join(output), dropped, forks)
 
+    def _attempt(self, job: Job, order: list[int],
+                 pending: dict[int, list[int]]) -> tuple[dict | None, str]:
+        """One request, tried again in a fresh fork server if the machinery fails; returns
+        the outcome, or None and what went wrong both times."""
+        failures = []
+        for _ in range(ATTEMPTS):
+            request = {"student_dir": job.student_dir, "device": job.device,
+                       "confine": job.confine, "limits": job.limits,
+                       "cell_seconds": job.cell_seconds, "import_timeout": job.import_seconds,
+                       "modules": [{"module_path": job.modules[mi].module_path,
+                                    "module_name": job.modules[mi].module_name,
+                                    "calls": [job.modules[mi].calls[i].to_dict()
+                                              for i in pending[mi]]} for mi in order]}
+            try:
+                out = self._request(request)
+            except (NoWorkers, Stopped):
+                raise
+            except MACHINERY_ERRORS as exc:
+                failures.append(f"{type(exc).__name__}: {exc}".rstrip(": "))
+                continue
+            if not out.get("lost"):
+                return out, ""
+            failures.append(f"the worker {out['exit']} before running any student code")
+        return None, "; then ".join(failures)
+
     @staticmethod
     def _skip_same_name(module: ModuleCalls, results: list, pending: list[int],
                         timed_out: int) -> list[int]:
@@ -219,6 +269,7 @@ class WorkerPool(Runner):
 
     def __init__(self, size: int = 1):
         self.size = size
+        self._stopped = False
         self._idle: queue.Queue[Zygote] = queue.Queue()
         self._all: list[Zygote] = []
         self._errors: list[Exception] = []
@@ -245,26 +296,46 @@ class WorkerPool(Runner):
             raise self._errors[0] if self._errors else WorkerStartError("no worker started")
 
     def _request(self, request: dict) -> dict:
+        if self._stopped:
+            raise Stopped("the pool was stopped")
         z = self._idle.get()
+        if self._stopped:
+            self._idle.put(z)
+            raise Stopped("the pool was stopped")
         if z is None:
             self._idle.put(None)
-            raise self._errors[0]
+            raise NoWorkers(str(self._errors[0]))
         try:
+            if z.dead:  # it died under an earlier request: this one gets a fresh server
+                z = self._replace(z)
             out = z.run(request)
             if out.get("retire"):  # it kept a thread after a notebook and has exited
-                self._all.remove(z)
-                z.close()
-                z = Zygote()
-                self._all.append(z)
+                z.dead = True
             return out
         except (EOFError, OSError, wire.WireError):
-            # The fork server itself died: replace it and report the job as not run.
-            self._all.remove(z)
-            z = Zygote()
-            self._all.append(z)
+            z.dead = True  # replaced when next taken, so a failed start costs no slot
+            if self._stopped:
+                raise Stopped("the pool was stopped") from None
             raise
         finally:
             self._idle.put(z)
+
+    def _replace(self, old: Zygote) -> Zygote:
+        """A fresh fork server in place of ``old`` (which is closed); raises
+        WorkerStartError and keeps ``old`` marked dead if the new one cannot start."""
+        new = Zygote()
+        old.close()
+        self._all[self._all.index(old)] = new
+        return new
+
+    def stop(self) -> None:
+        """End every fork server now, with the students' forks running in them; requests in
+        flight and later ones raise Stopped."""
+        self._stopped = True
+        for t in self._starters:
+            t.join()
+        for z in list(self._all):
+            z.kill()
 
     def close(self) -> None:
         for t in self._starters:

@@ -243,3 +243,11 @@ def missing_features(features: dict) -> list[str]:
     if not features.get("seccomp"):
         missing.append("seccomp (network and process confinement)")
     return missing
+
+
+def die_with_parent(parent: int) -> None:
+    """SIGKILL this process when ``parent`` (the fork server) dies, whatever kills it; exit
+    now if it is already gone (the usual PR_SET_PDEATHSIG race)."""
+    _libc.prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
+    if os.getppid() != parent:
+        os._exit(70)

@@ -40,6 +40,11 @@ def warm_up(torch_too: bool = True, notebooks: bool = True) -> None:
         preload()
 
 
+GRADER_PID = 0
+"""The grader that started this fork server (0 where a grader forks for itself)."""
+PARENT_POLL = 0.5
+"""How often a supervising fork server checks that its grader is still there."""
+
 SIGNAL_NAMES = {getattr(signal, n): n for n in dir(signal) if n.startswith("SIG") and "_" not in n}
 
 
@@ -80,8 +85,10 @@ def prefork(scratch_root: str) -> Spare:
     r_req, w_req = os.pipe()
     r_chan, w_chan = os.pipe()
     r_out, w_out = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:
+        sandbox.die_with_parent(parent)
         for fd in (w_req, r_chan, r_out):
             os.close(fd)
         _child(scratch, r_req, w_chan, w_out)
@@ -211,9 +218,13 @@ def run_job(request: dict, scratch_root: str,
     sel.register(r_out, selectors.EVENT_READ, "out")
     open_streams = 2
     done = False
+    heard = False  # any event at all: before the first, no student code has run
     try:
         while open_streams and not done:
             timeout = deadline - time.monotonic()
+            if GRADER_PID and os.getppid() != GRADER_PID:  # the grader is gone: so are we
+                os.kill(pid, signal.SIGKILL)
+                raise SystemExit(1)
             if timeout <= 0:
                 os.kill(pid, signal.SIGKILL)
                 outcome["killed"] = "timeout"
@@ -227,8 +238,13 @@ def run_job(request: dict, scratch_root: str,
                         "kind": "timeout", "type": "TimeoutError", "frames": [],
                         "message": f"importing the module took longer than {import_timeout:g} s"}
                 break
-            for key, _ in sel.select(timeout):
-                data = os.read(key.fd, 1 << 16)
+            for key, _ in sel.select(min(timeout, PARENT_POLL)):
+                if done:  # "done" came earlier in this round: the output is drained already
+                    break
+                try:
+                    data = os.read(key.fd, 1 << 16)
+                except BlockingIOError:  # nothing left after all: not an end of stream
+                    continue
                 if not data:
                     sel.unregister(key.fd)
                     open_streams -= 1
@@ -243,6 +259,7 @@ def run_job(request: dict, scratch_root: str,
                     outcome["killed"] = f"sent an unreadable message ({exc})"
                     open_streams = 0
                     break
+                heard = heard or bool(events)
                 for ev in events:
                     # "done" counts between calls only (student code could forge one).
                     if isinstance(ev, dict) and ev.get("event") == "done" and current is None:
@@ -265,6 +282,8 @@ def run_job(request: dict, scratch_root: str,
             spare.pid = 0  # reaped: the number may belong to another process soon
     if done:
         outcome["exit"] = "finished"
+    elif not heard:  # it died before running any student code: the grader's loss
+        outcome["lost"] = True
     outcome["running"] = current
     outcome["output"] = kept.decode("utf-8", errors="replace")
     return outcome, spare
@@ -357,6 +376,8 @@ def _next_call(modules: list, mi: int, i: int, now: float):
 
 
 def main() -> None:
+    global GRADER_PID
+    GRADER_PID = os.getppid()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     scratch_root = tempfile.mkdtemp(prefix="grader-scratch-")
     os.chmod(scratch_root, 0o700)

@@ -1,0 +1,293 @@
+"""Timing under load (issue 14): output racing the end of a call, busy cores, dying workers.
+
+Every test here makes its own hostile timing: CPU hogs on every core (separate processes, so
+the GIL does not tame them) and students whose output is still arriving when their last call
+ends. On the code before the fix, the flooding student crashed the fork server on about one
+run in three (`BlockingIOError` after "done", then `EOFError` in the grader).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, reference_source, write_submission
+from grader.course import assignment
+from grader.grade import Session
+from grader.worker.pool import Call, Job, ModuleCalls, Runner, WorkerPool
+
+A01 = "01_gradient_descent"
+HOG = "import time\nend = time.time() + 600\nwhile time.time() < end: pass\n"
+
+
+@pytest.fixture
+def busy_cores():
+    """Every core busy with a CPU-bound process for the length of the test."""
+    hogs = [subprocess.Popen([sys.executable, "-c", HOG]) for _ in range(os.cpu_count() or 2)]
+    yield
+    for h in hogs:
+        h.kill()
+        h.wait()
+
+
+CHATTY_PREAMBLES = {
+    # A thread that never stops printing: output is always pending when "done" arrives.
+    "flood-thread": ("import sys, threading\n"
+                     "def _chatter():\n"
+                     "    i = 0\n"
+                     "    while True:\n"
+                     "        i += 1\n"
+                     "        sys.stdout.write(f'progress {i}\\n')\n"
+                     "threading.Thread(target=_chatter, daemon=True).start()\n"),
+    # Partial lines, no newline, on both streams, from a thread racing every call's end.
+    "partial-lines": ("import sys, threading\n"
+                      "def _dots():\n"
+                      "    while True:\n"
+                      "        sys.stdout.write('.')\n"
+                      "        sys.stderr.write('#')\n"
+                      "threading.Thread(target=_dots, daemon=True).start()\n"),
+    # Printing at import time, a lot, unflushed.
+    "import-print": "for _i in range(20000):\n    print('loading', _i, end=' ')\n",
+}
+
+
+def chatty(source: str, preamble: str) -> str:
+    """The reference, plus a preamble and one progress line at the start of every function."""
+    lines = []
+    for line in source.splitlines():
+        lines.append(line)
+        if line.startswith("def ") and line.rstrip().endswith(":"):
+            lines.append("    print('step', flush=True)")
+    return preamble + "\n" + "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("style", sorted(CHATTY_PREAMBLES))
+def test_a_correct_student_who_prints_is_graded_under_load(style, busy_cores, pool, expected,
+                                                           tmp_path):
+    source = chatty(reference_source(A01), CHATTY_PREAMBLES[style])
+    root = write_submission(tmp_path / "s", A01, source)
+    session = Session(pool, (assignment(A01),), secret="t", expected=expected, max_timeout=10)
+    for _ in range(2):
+        result = session.grade(root)
+        assert result.score == result.max_score, [
+            (c.name, c.cases[0].message) for c in result.checks() if not c.passed]
+
+
+def test_the_grade_command_survives_a_flooding_student_on_busy_cores(busy_cores, tmp_path):
+    source = chatty(reference_source(A01), CHATTY_PREAMBLES["flood-thread"])
+    root = write_submission(tmp_path / "flood", A01, source)
+    for run in range(2):
+        proc = subprocess.run(
+            [sys.executable, "-m", "grader", "grade", str(root), "--assignment", A01,
+             "--results", str(tmp_path / "results"), "--device", "cpu"],
+            cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert "Total: 25/25" in proc.stdout
+        assert (tmp_path / "results" / "flood" / "results.json").is_file()
+
+
+class FlakyRunner(Runner):
+    """A runner whose machinery fails the first ``failures`` requests (a fork server dying)."""
+
+    def __init__(self, pool: WorkerPool, failures: int):
+        self.pool, self.failures, self.requests = pool, failures, 0
+
+    def _request(self, request):
+        self.requests += 1
+        if self.requests <= self.failures:
+            raise EOFError("the fork server went away")
+        return self.pool._request(request)
+
+
+def _job(tmp_path) -> Job:
+    (tmp_path / "m.py").write_text("def f(x):\n    return x + 1\n")
+    calls = [Call("call", "f", {"args": [i]}, seed=1, timeout=10.0) for i in range(3)]
+    return Job([ModuleCalls(str(tmp_path / "m.py"), "m", calls)], str(tmp_path))
+
+
+def test_a_machinery_failure_is_retried_once_in_a_fresh_worker(pool, tmp_path):
+    runner = FlakyRunner(pool, failures=1)
+    out = runner.run(_job(tmp_path))
+    assert [r["status"] for r in out.modules[0].results] == ["ok"] * 3
+    assert runner.requests == 2
+
+
+def test_a_machinery_failure_twice_is_a_grader_error_never_a_crash(pool, tmp_path):
+    runner = FlakyRunner(pool, failures=2)
+    out = runner.run(_job(tmp_path))
+    statuses = [r["status"] for r in out.modules[0].results]
+    assert statuses == ["grader_error"] * 3
+    assert "went away" in out.modules[0].results[0]["reason"]
+
+
+def test_output_still_pending_when_done_arrives_is_kept_not_a_crash(tmp_path):
+    """The worst moment, made certain: the child's output and its "done" are both waiting
+    when the supervisor first looks, the channel first (the order epoll then reports)."""
+    from grader import wire
+    from grader.worker import zygote
+    sleeper = subprocess.Popen(["sleep", "60"])
+    r_req, w_req = os.pipe()
+    r_chan, w_chan = os.pipe()
+    r_out, w_out = os.pipe()
+    wire.write_frame(w_chan, {"event": "done"})
+    os.write(w_out, b"progress 1\nprogress 2\npartial line without newline")
+    spare = zygote.Spare(sleeper.pid, str(tmp_path), w_req, r_chan, r_out)
+    try:
+        outcome, finished = zygote.run_job({"modules": [], "device": "cpu"}, str(tmp_path),
+                                           spare)
+    finally:  # the child's ends stay open until it exits, as a live child's do
+        for fd in (r_req, w_chan, w_out):
+            os.close(fd)
+    finished.finish()
+    assert outcome["exit"] == "finished"
+    assert outcome["output"] == "progress 1\nprogress 2\npartial line without newline"
+
+
+def _batch_cmd(subs, results, *extra):
+    return [sys.executable, "-m", "grader", "batch", str(subs), "--results", str(results),
+            "--assignment", A01, "--device", "cpu", "--workers", "1", *extra]
+
+
+def _class_of(tmp_path, n: int, slow: bool = False) -> Path:
+    subs = tmp_path / "submissions"
+    source = reference_source(A01)
+    if slow:  # each student takes a moment, so a signal finds some of them in flight
+        source = source.replace("import numpy as np", "import time\nimport numpy as np\n"
+                                "time.sleep(0.4)", 1)
+    for i in range(n):
+        write_submission(subs / f"s{i:02d}", A01, source)
+    return subs
+
+
+def _descendants(pid: int) -> list:
+    import psutil
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def test_sigterm_mid_batch_keeps_finished_students_and_a_rerun_resumes(tmp_path):
+    import psutil
+
+    from grader.gradebook import Gradebook
+    subs, results = _class_of(tmp_path, 8, slow=True), tmp_path / "results"
+    proc = subprocess.Popen(_batch_cmd(subs, results), cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(results.glob("*/results.json"))) < 2:
+        time.sleep(0.02)
+    helpers = _descendants(proc.pid)  # the fork server and the student's fork in flight
+    assert helpers
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "stopped by SIGTERM" in err and "Run the same command again" in err
+    assert "Traceback" not in err
+    _, alive = psutil.wait_procs(helpers, timeout=5)
+    assert not alive, [p.cmdline() for p in alive]
+    book = Gradebook(results / "gradebook.sqlite")
+    recorded = {name for name, _ in book.latest()}
+    book.close()
+    written = {p.parent.name for p in results.glob("*/results.json")}
+    assert 2 <= len(recorded) < 8 and recorded == written  # nothing half-saved
+    assert not list(results.rglob("*.tmp*"))
+    rerun = subprocess.run(_batch_cmd(subs, results), cwd=ROOT, capture_output=True, text=True,
+                           timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"graded {8 - len(recorded)}, unchanged {len(recorded)}" in rerun.stdout
+    book = Gradebook(results / "gradebook.sqlite")
+    assert [len(book.history(f"s{i:02d}")) for i in range(8)] == [1] * 8  # nobody twice
+    book.close()
+
+
+def test_a_second_batch_on_the_same_gradebook_refuses_in_one_line_or_waits(tmp_path):
+    from grader.gradebook import Gradebook
+    subs, results = _class_of(tmp_path, 4, slow=True), tmp_path / "results"
+    first = subprocess.Popen(_batch_cmd(subs, results), cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    lock = results / "gradebook.sqlite.lock"
+    deadline = time.time() + 60
+    while time.time() < deadline and not (lock.is_file() and lock.read_text()):
+        time.sleep(0.02)
+    second = subprocess.run(_batch_cmd(subs, results), cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert second.returncode == 2
+    assert second.stderr.strip().count("\n") == 0, second.stderr
+    assert "another batch is writing" in second.stderr and "--wait" in second.stderr
+    waiting = subprocess.run(_batch_cmd(subs, results, "--wait"), cwd=ROOT,
+                             capture_output=True, text=True, timeout=300)
+    assert first.wait(timeout=300) == 0
+    assert waiting.returncode == 0, waiting.stderr
+    assert "graded 0, unchanged 4" in waiting.stdout  # it saw the first batch's work
+    book = Gradebook(results / "gradebook.sqlite")
+    assert book.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert [len(book.history(f"s{i:02d}")) for i in range(4)] == [1] * 4
+    book.close()
+
+
+def test_a_read_only_results_folder_is_one_line_and_nothing_is_lost(tmp_path):
+    import tempfile
+    base = Path(tempfile.mkdtemp(prefix="readonly-", dir="/tmp"))  # reachable by uid 65534
+    try:
+        os.chmod(base, 0o755)
+        subs, results = _class_of(base, 2), base / "results"
+        for path in [subs, *subs.rglob("*")]:
+            os.chmod(path, 0o755 if path.is_dir() else 0o644)
+        assert subprocess.run(_batch_cmd(subs, results), cwd=ROOT, capture_output=True,
+                              timeout=300).returncode == 0
+        before = {p: p.read_bytes() for p in results.rglob("*") if p.is_file()}
+        os.chmod(results, 0o555)
+        as_user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] \
+            if os.geteuid() == 0 else []  # root writes anywhere: grade as nobody
+        proc = subprocess.run([*as_user, *_batch_cmd(subs, results, "--force")], cwd=ROOT,
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.startswith("error: cannot write results in")
+        assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+        assert {p: p.read_bytes() for p in results.rglob("*") if p.is_file()} == before
+    finally:
+        import shutil
+        os.chmod(base / "results", 0o755)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_a_disk_filling_up_mid_batch_stops_cleanly_and_keeps_what_was_saved(
+        expected, tmp_path, monkeypatch):
+    import errno
+    import io
+
+    from grader import batch, report
+    from grader.gradebook import Gradebook
+    from grader.progress import Progress
+    subs, results = _class_of(tmp_path, 5), tmp_path / "results"
+    real, saved = batch.write_atomic, []
+
+    def filling(path, text):
+        if len(saved) >= 4:  # two students' results.json and report.html fit, no more
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(path, text)
+        saved.append(path)
+    monkeypatch.setattr(batch, "write_atomic", filling)
+    monkeypatch.setattr(report, "write_atomic", filling)
+    book = Gradebook(results / "gradebook.sqlite")
+    with WorkerPool(1) as own:  # the batch stops its pool when it stops
+        session = Session(own, (assignment(A01),), secret="t", expected=expected,
+                          one_fork_per_student=True, max_timeout=5)
+        outcome = batch.run_batch(session, batch.discover(subs), book, results,
+                                  progress=Progress(5, io.StringIO()), parallel=1)
+    recorded = {name for name, _ in book.latest()}
+    book.close()
+    assert "No space left on device" in outcome.save_error
+    assert len(recorded) == 2 and len(outcome.left) == 3
+    assert all(json_ok(results / n / "results.json") for n in recorded)
+
+
+def json_ok(path: Path) -> bool:
+    import json
+    return json.loads(path.read_text())["score"] == 25
