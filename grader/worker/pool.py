@@ -4,9 +4,11 @@ from __future__ import annotations
 import abc
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,8 +33,13 @@ class Stopped(RuntimeError):
 
 MACHINERY_ERRORS = (EOFError, OSError, wire.WireError, WorkerStartError)
 """What the grader's own machinery raises when a fork server dies or talks nonsense."""
-ATTEMPTS = 2
-"""A request the machinery failed is tried once more, in a fresh fork server."""
+ATTEMPTS = 3
+"""A request the machinery failed is tried again, each time in a fresh fork server."""
+START_ATTEMPTS = 2
+"""A fork server that fails to start by itself is tried once more."""
+START_KILLS = 10
+"""A fork server killed while starting (by a signal from outside) is started again, up to
+this many times."""
 
 
 @dataclass
@@ -113,15 +120,27 @@ class Zygote:
         """Keys of the inputs this server has been sent (and keeps)."""
         self.dead = False
         """It died, retired or talked nonsense: replaced before its next request."""
+        self.scratch = tempfile.mkdtemp(prefix="grader-scratch-")
+        """Its children's scratch folders live here; removed by the grader when it ends."""
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "grader.worker.zygote"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, env=env, cwd="/", start_new_session=True)
+            [sys.executable, "-m", "grader.worker.zygote", self.scratch],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd="/",
+            start_new_session=True)
         try:
             hello = wire.read_frame(self.proc.stdout)
         except (EOFError, wire.WireError) as exc:
-            raise WorkerStartError(f"the worker process did not start ({exc})") from None
+            self.kill()
+            raise WorkerStartError(f"the worker process did not start ({self._why(exc)})"
+                                   ) from None
         if not (isinstance(hello, dict) and hello.get("ready")):
+            self.kill()
             raise WorkerStartError(f"the worker process said {hello!r} instead of ready")
+
+    def _why(self, exc: Exception) -> str:
+        code = self.proc.poll()
+        if code is not None and code < 0:
+            return f"killed by signal {-code}"
+        return f"exit status {code}" if code is not None else (str(exc) or type(exc).__name__)
 
     def run(self, request: dict) -> dict:
         # Inputs this server already holds go by key only (it keeps them decoded).
@@ -140,6 +159,7 @@ class Zygote:
             self.proc.wait(timeout=5)
         except Exception:
             self.kill()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
     def kill(self) -> None:
         """Stop the fork server and every process it started, at once."""
@@ -149,6 +169,7 @@ class Zygote:
             pass
         self.proc.kill()
         self.proc.wait()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 class Runner(abc.ABC):
@@ -279,10 +300,23 @@ class WorkerPool(Runner):
             t.start()
 
     def _start_one(self) -> None:
-        try:
-            z = Zygote()
-        except Exception as exc:
-            self._errors.append(exc)
+        failures = killed = 0
+        while True:
+            try:
+                z = Zygote()
+                break
+            except Exception as exc:
+                failure = exc
+                # Killed from outside (an OOM killer, an operator) says nothing about the
+                # next start; a server that fails by itself twice will fail again.
+                if isinstance(exc, WorkerStartError) and "killed by signal" in str(exc):
+                    killed += 1
+                else:
+                    failures += 1
+                if failures >= START_ATTEMPTS or killed >= START_KILLS:
+                    break
+        if failures >= START_ATTEMPTS or killed >= START_KILLS:
+            self._errors.append(failure)
             if len(self._errors) == len(self._starters):
                 self._idle.put(None)  # wake a waiting job so it can report the failure
             return
@@ -321,10 +355,10 @@ class WorkerPool(Runner):
             self._idle.put(z)
 
     def _replace(self, old: Zygote) -> Zygote:
-        """A fresh fork server in place of ``old`` (which is closed); raises
+        """A fresh fork server in place of ``old`` (which is stopped); raises
         WorkerStartError and keeps ``old`` marked dead if the new one cannot start."""
+        old.kill()
         new = Zygote()
-        old.close()
         self._all[self._all.index(old)] = new
         return new
 

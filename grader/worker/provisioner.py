@@ -26,6 +26,8 @@ from typing import Callable
 from .notebook import SELF_CHECK_TAG, NotebookError, read
 
 PORTS = {"shell_port": 1, "iopub_port": 2, "stdin_port": 3, "control_port": 4, "hb_port": 5}
+THREAD_EXIT_SECONDS = 0.2
+"""How long a joined thread may take to leave ``/proc/self/task`` before forking again."""
 IOPUB_GRACE_SECONDS = 2.0
 """After an interrupted cell, how long its last outputs may take to arrive."""
 
@@ -103,6 +105,13 @@ def _ready_client_class():
         draining IOPub until 0.2 s pass in silence. Here the kernel is ready when the idle
         status of our ``kernel_info_request`` arrives on IOPub (which also proves IOPub is
         subscribed, the point of that wait)."""
+
+        def start_channels(self, shell=True, iopub=True, stdin=True, hb=True, control=True):
+            """Every channel but the heartbeat. Its thread was the one that outlived a
+            notebook now and then (joined, yet still in ``/proc/self/task`` when the fork
+            server counted), retiring the fork server. Liveness comes from the kernel
+            manager, which polls the process, not from heartbeats."""
+            super().start_channels(shell, iopub, stdin, False, control)
 
         async def wait_for_ready(self, timeout: float | None = None) -> None:
             deadline = time.monotonic() + (timeout or 60.0)
@@ -333,6 +342,12 @@ def no_stray_threads() -> bool:
     """After ``execute``: the fork server may fork again only with no other thread alive,
     Python's or native (libzmq's I/O threads are native)."""
     try:
-        return len(os.listdir("/proc/self/task")) == 1
+        deadline = time.monotonic() + THREAD_EXIT_SECONDS
+        while len(os.listdir("/proc/self/task")) > 1:
+            # A thread Python has joined may still be leaving the kernel's task list.
+            if threading.active_count() > 1 or time.monotonic() > deadline:
+                return False
+            time.sleep(0.001)
+        return True
     except OSError:
         return threading.active_count() == 1
