@@ -337,12 +337,16 @@ COMMANDS = {"grade": cmd_grade, "check": cmd_check, "release": cmd_release,
 
 def main(argv: list[str] | None = None) -> int:
     from .signals import Interrupted
+    from .worker.pool import WorkerStartError
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
     except (UsageError, DeviceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except WorkerStartError as exc:  # nothing could be graded: the machine, not a student
+        print(f"error: the grader could not start its workers: {exc}", file=sys.stderr)
+        return 3
     except (Interrupted, KeyboardInterrupt) as exc:  # before any student was finished
         name = str(exc) or "SIGINT"
         print(f"stopped by {name} before anything was graded; nothing was written",

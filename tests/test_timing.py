@@ -308,3 +308,35 @@ def test_notebooks_in_a_row_on_busy_cores_never_retire_the_fork_server(busy_core
         for _ in range(15):
             assert session.grade(tmp_path).score == a.points
         assert [z.proc.pid for z in own._all] == [server]
+
+
+def test_a_fork_server_killed_mid_student_costs_that_student_nothing(tmp_path):
+    import threading
+    (tmp_path / "m.py").write_text("import time\n\ndef f(x):\n    time.sleep(0.3)\n"
+                                   "    return x + 1\n")
+    calls = [Call("call", "f", {"args": [i]}, seed=1, timeout=10.0) for i in range(4)]
+    job = Job([ModuleCalls(str(tmp_path / "m.py"), "m", calls)], str(tmp_path))
+    with WorkerPool(1) as own:
+        own.wait_ready()
+        victim = own._all[0].proc
+        threading.Timer(0.5, victim.kill).start()
+        out = own.run(job)
+        assert victim.poll() is not None and own._all[0].proc is not victim
+    assert [r["status"] for r in out.modules[0].results] == ["ok"] * 4
+    assert [r["output"]["result"]["value"] for r in out.modules[0].results] == [1, 2, 3, 4]
+
+
+def test_no_worker_at_all_is_one_line_and_exit_3(monkeypatch, tmp_path, capsys):
+    from grader import cli
+    from grader.worker import pool as pool_module
+
+    def broken(*args, **kwargs):
+        raise pool_module.WorkerStartError("the worker process did not start (exit status 1)")
+    monkeypatch.setattr(pool_module, "Zygote", broken)
+    code = cli.main(["grade", str(ROOT / "submissions" / "demo"), "--assignment", A01,
+                     "--results", str(tmp_path), "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert err.strip().splitlines()[-1].startswith("error: the grader could not start its "
+                                                   "workers: the worker process did not start")
+    assert not list(tmp_path.iterdir())
