@@ -12,7 +12,9 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from grader.course import COURSE  # noqa: E402
+from grader.course import load_course  # noqa: E402
+
+COURSE = load_course()
 from grader.grade import Session  # noqa: E402
 from grader.worker.pool import Call, Job, ModuleCalls, WorkerPool  # noqa: E402
 

@@ -29,7 +29,9 @@ import torch, numpy
 t1 = time.perf_counter()
 sys.path.insert(0, {root!r})
 from pathlib import Path
-from grader.course import COURSE
+from grader.course import load_course
+
+COURSE = load_course()
 from grader.grade import Session
 from grader.worker.pool import WorkerPool
 t2 = time.perf_counter()

@@ -15,8 +15,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.assign import reference_notebook, strip_markers  # noqa: E402
-from grader.course import COURSE  # noqa: E402
+from grader.course import strip_markers
+from grader.instructor.assign import reference_notebook  # noqa: E402
+from grader.course import load_course  # noqa: E402
+
+COURSE = load_course()
 from grader.grade import Session  # noqa: E402
 from grader.worker.pool import WorkerPool  # noqa: E402
 
@@ -29,7 +32,7 @@ def main() -> None:
             folder.mkdir(parents=True)
             ref = ROOT / "reference"
             text = strip_markers((ref / a.folder / f"{a.module}.py").read_text()) \
-                if kind == "py" else reference_notebook(ref, a)
+                if kind == "py" else reference_notebook(a)
             (folder / f"{a.module}.{kind}").write_text(text)
     pool = WorkerPool(1)
     pool.wait_ready()

@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from grader.course import COURSE  # noqa: E402
+from grader.course import load_course  # noqa: E402
+
+COURSE = load_course()
 from grader.grade import Session  # noqa: E402
 from grader.worker.pool import WorkerPool, Zygote  # noqa: E402
 from make_class import make_class  # noqa: E402

@@ -13,7 +13,9 @@ sys.path.insert(0, str(ROOT))
 
 from grader.cases import DEV_SECRET, build_cases  # noqa: E402
 from grader.compare import compare_outputs  # noqa: E402
-from grader.course import assignment  # noqa: E402
+from grader.course import load_course  # noqa: E402
+
+assignment = load_course().assignment
 from grader.probes import run_probe  # noqa: E402
 from grader.reference import Expected  # noqa: E402
 from grader.worker.student import load_module  # noqa: E402

@@ -39,8 +39,11 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.assign import reference_notebook, strip_markers  # noqa: E402
-from grader.course import assignment  # noqa: E402
+from grader.course import strip_markers
+from grader.instructor.assign import reference_notebook  # noqa: E402
+from grader.course import load_course  # noqa: E402
+
+assignment = load_course().assignment
 
 A01 = "01_gradient_descent"
 HOG = "import time\nend = time.time() + 3600\nwhile time.time() < end: pass\n"
@@ -115,7 +118,7 @@ def make_class(root: Path) -> list[str]:
         folder = root / name / A01
         folder.mkdir(parents=True)
         (folder / f"{a.module}.py").write_text(source)
-    base = json.loads(reference_notebook(ROOT / "reference", a))
+    base = json.loads(reference_notebook(a))
     for name, extra in NOTEBOOK_EXTRAS.items():
         nb = json.loads(json.dumps(base))
         if extra is not None:

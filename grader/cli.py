@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from .cases import load_secret
-from .course import COURSE, assignment
+from .course import CourseError, default_root, load_course
 from .device import DeviceError, resolve_device
 from .worker import sandbox
 
@@ -18,7 +18,13 @@ class UsageError(Exception):
     """A mistake in how the grader was called: one line, exit code 2."""
 
 
+def _add_course(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--course", default=None,
+                   help=f"the course folder (default: {default_root().relative_to(ROOT)})")
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
+    _add_course(p)
     p.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
     p.add_argument("--assignment", action="append", help="grade only this folder (repeatable)")
     p.add_argument("--no-confine", action="store_true",
@@ -44,9 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--dir", default=str(ROOT / "assignments"), help="where your files are")
     c.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
     c.add_argument("-v", "--verbose", action="store_true", help="show passing cases too")
+    _add_course(c)
     r = sub.add_parser("release", help="build the student bundle (no reference, no secret)")
     r.add_argument("out", nargs="?", default=str(ROOT / "dist" / "student"))
-    sub.add_parser("assign", help="regenerate the student stubs in assignments/ from reference/")
+    r.add_argument("--assignments", help="the stubs' folder (default: assignments/)")
+    _add_course(r)
+    a = sub.add_parser("assign", help="regenerate the student stubs and notebooks from the "
+                                      "course's references")
+    a.add_argument("--out", default=str(ROOT / "assignments"))
+    _add_course(a)
     b = sub.add_parser("batch", help="grade every student folder under a folder, in parallel")
     b.add_argument("folder", nargs="?", default=str(ROOT / "submissions"))
     b.add_argument("--results", default=str(ROOT / "results"))
@@ -61,22 +73,33 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--results", default=str(ROOT / "results"))
     e.add_argument("--gradebook")
     e.add_argument("--csv", help="default: <results>/grades.csv")
+    _add_course(e)
     i = sub.add_parser("import", help="unpack a Canvas or Gradescope submissions zip")
     i.add_argument("zip")
     i.add_argument("--into", default=str(ROOT / "submissions"))
+    _add_course(i)
     gs = sub.add_parser("gradescope", help="build the Gradescope autograder bundle")
     gs.add_argument("--out", default=str(ROOT / "dist" / "gradescope"))
+    _add_course(gs)
     gr = sub.add_parser("gradescope-run", help="(inside Gradescope) grade /autograder/submission")
     gr.add_argument("--root", default="/autograder")
     _add_common(gr)
     return parser
 
 
-def _course(names: list[str] | None):
-    if not names:
-        return COURSE
+def _load(args):
+    """The course the command works on (``--course``, else this repository's)."""
+    if args.course and not Path(args.course).is_dir():
+        raise UsageError(f"no course folder {args.course}")
+    return load_course(args.course)
+
+
+def _course(args):
+    course = _load(args)
+    if not args.assignment:
+        return course.assignments
     try:
-        return tuple(assignment(n) for n in names)
+        return tuple(course.assignment(n) for n in args.assignment)
     except KeyError as exc:
         raise UsageError(exc.args[0]) from None
 
@@ -94,7 +117,7 @@ def open_session(args, secret: str, include_hidden: bool, one_fork: bool = False
     from .grade import Session
     from .worker.pool import WorkerPool
     device = resolve_device(args.device)
-    course = _course(args.assignment)
+    course = _course(args)
     warnings = []
     missing = sandbox.missing_features(sandbox.probe_features())
     if args.no_confine:
@@ -131,13 +154,13 @@ def cmd_grade(args) -> int:
     return 0
 
 
-def _selected(targets: list[str]):
+def _selected(course, targets: list[str]):
     """The course cut down to the named folders or exercises."""
     import dataclasses
     if not targets:
-        return COURSE
+        return course.assignments
     chosen = []
-    for a in COURSE:
+    for a in course:
         if a.folder in targets:
             chosen.append(a)
             continue
@@ -145,7 +168,7 @@ def _selected(targets: list[str]):
         if checks:
             chosen.append(dataclasses.replace(a, checks=checks,
                                               points=sum(c.points for c in checks)))
-    known = {a.folder for a in COURSE} | {c.name for a in COURSE for c in a.checks}
+    known = {a.folder for a in course} | {c.name for a in course for c in a.checks}
     unknown = [t for t in targets if t not in known]
     if unknown:
         raise UsageError(f"unknown assignment or exercise: {', '.join(unknown)}")
@@ -164,7 +187,7 @@ def _needs_torch(course) -> bool:
         return isinstance(value, list) and any(tensors(v) for v in value)
     for a in course:
         for c in a.checks:
-            if c.probe not in ("call", "descent"):
+            if c.probe_name not in ("call", "descent"):
                 return True
             if any(tensors(to_jsonable(case.inputs)) for case in
                    build_cases(a, c, secret="", include_hidden=False)):
@@ -173,6 +196,7 @@ def _needs_torch(course) -> bool:
 
 
 def cmd_check(args) -> int:
+    from .diagnose import Diagnoser
     from .grade import Session
     from .public import PUBLIC_FILE, PublicExpected
     from .report import terminal
@@ -180,16 +204,19 @@ def cmd_check(args) -> int:
     folder = Path(args.dir)
     if not folder.is_dir():
         raise UsageError(f"no folder {folder}")
-    course = _selected(args.targets)
+    loaded = _load(args)
+    course = _selected(loaded, args.targets)
     torch_too = _needs_torch(course)
     device = resolve_device(args.device) if torch_too else "cpu"
-    if PUBLIC_FILE.is_file():  # a student's bundle: expected values from the shipped table
-        runner, expected = LocalRunner(torch_too), PublicExpected()
+    public = loaded.root / PUBLIC_FILE
+    if public.is_file():  # a student's copy: expected values from the shipped table
+        runner, expected = LocalRunner(torch_too), PublicExpected(public)
     else:  # the instructor's checkout: the reference, computed beside a fork server
         from .reference import Expected
         runner, expected = WorkerPool(1), Expected()
     session = Session(runner, course, device=device, secret="", include_hidden=False,
-                      expected=expected, one_fork_per_student=True)
+                      expected=expected, one_fork_per_student=True,
+                      diagnoser=None if public.is_file() else Diagnoser())
     try:
         result = session.grade(folder, "your work")
     finally:
@@ -201,17 +228,19 @@ def cmd_check(args) -> int:
 
 
 def cmd_release(args) -> int:
-    from .release import build_release
+    from .instructor.release import build_release
     target = Path(args.out)
-    zip_path = build_release(target)
+    zip_path = build_release(target, _load(args),
+                             Path(args.assignments) if args.assignments else ROOT / "assignments")
     print(f"wrote {target} and {zip_path}")
     return 0
 
 
 def cmd_assign(args) -> int:
-    from .assign import write_assignments
-    for path in write_assignments(ROOT / "reference", ROOT / "assignments", COURSE):
-        print(f"wrote {path.relative_to(ROOT)}")
+    from .instructor.assign import write_assignments
+    course = _load(args)
+    for path in write_assignments(course, Path(args.out)):
+        print(f"wrote {path}")
     return 0
 
 
@@ -220,9 +249,9 @@ def _gradebook_path(args) -> Path:
 
 
 def cmd_batch(args) -> int:
-    from . import summary
-    from .batch import discover, run_batch
-    from .gradebook import Gradebook, GradebookBusy, WriterLock
+    from .instructor import summary
+    from .instructor.batch import discover, run_batch
+    from .instructor.gradebook import Gradebook, GradebookBusy, WriterLock
     from .report import write_atomic
     from .signals import StopSignals
     folder = Path(args.folder)
@@ -280,8 +309,8 @@ def cmd_batch(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .export import write_exports
-    from .gradebook import Gradebook
+    from .instructor.export import write_exports
+    from .instructor.gradebook import Gradebook
     path = _gradebook_path(args)
     if not path.is_file():
         raise UsageError(f"no gradebook at {path} (run `make grade-all` first)")
@@ -289,18 +318,18 @@ def cmd_export(args) -> int:
     latest = gradebook.latest()
     gradebook.close()
     csv_path = Path(args.csv) if args.csv else Path(args.results) / "grades.csv"
-    write_exports(latest, [a.folder for a in COURSE], Path(args.results), csv_path)
+    write_exports(latest, [a.folder for a in _load(args)], Path(args.results), csv_path)
     print(f"wrote {csv_path} ({len(latest)} students) and their results.json files")
     return 0
 
 
 def cmd_import(args) -> int:
-    from .importer import import_zip
+    from .instructor.importer import import_zip
     zip_path = Path(args.zip)
     if not zip_path.is_file():
         raise UsageError(f"no such file {zip_path}")
     try:
-        report = import_zip(zip_path, Path(args.into), COURSE)
+        report = import_zip(zip_path, Path(args.into), _load(args).assignments)
     except (ValueError, OSError) as exc:
         raise UsageError(f"cannot import {zip_path.name}: {exc}") from None
     print(f"placed {len(report.placed)} files for {len(report.students)} students in {args.into}")
@@ -310,13 +339,13 @@ def cmd_import(args) -> int:
 
 
 def cmd_gradescope(args) -> int:
-    from .bundle import build
-    print(f"wrote {build(Path(args.out))}")
+    from .instructor.bundle import build
+    print(f"wrote {build(Path(args.out), _load(args))}")
     return 0
 
 
 def cmd_gradescope_run(args) -> int:
-    from .bundle import run
+    from .instructor.bundle import run
     from .report import gradescope
     root = Path(args.root)
     secret, _ = load_secret(None, ROOT)
@@ -343,6 +372,9 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except (UsageError, DeviceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except CourseError as exc:
+        print(f"error: the course is not valid: {exc}", file=sys.stderr)
         return 2
     except WorkerStartError as exc:  # nothing could be graded: the machine, not a student
         print(f"error: the grader could not start its workers: {exc}", file=sys.stderr)

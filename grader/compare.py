@@ -33,6 +33,8 @@ TOLERANCES = {
     ("structure", "float32"): Tolerance(1e-5, 1e-5),
     ("trajectory", "float32"): Tolerance(1e-4, 1e-5),
     ("fit", "float32"): Tolerance(1e-4, 1e-5),
+    ("exact", "float64"): Tolerance(0.0, 0.0),
+    ("exact", "float32"): Tolerance(0.0, 0.0),
 }
 CUDA_FACTOR = 10.0
 """GPUs reduce in another order; tolerances widen by this factor there."""
@@ -45,35 +47,6 @@ def tolerance_for(kind: str, dtype: str, device: str = "cpu") -> Tolerance:
     if device.startswith("cuda"):
         return Tolerance(base.rtol * CUDA_FACTOR, base.atol * CUDA_FACTOR)
     return base
-
-
-LABELS = {
-    "result": "the returned value",
-    "len": "len(dataset)",
-    "is_dataset": "is a torch.utils.data.Dataset",
-    "is_module": "is an nn.Module",
-    "names": "the parameter names",
-    "shapes": "the parameter shapes",
-    "dtypes": "the parameter dtypes",
-    "initial": "the initial parameter values",
-    "forward": "forward",
-    "grads_flow": "whether a gradient reaches every parameter",
-    "items": "dataset items",
-    "batches": "batches from a DataLoader",
-    "batch_sizes": "the batch sizes",
-    "epoch1": "the order of the first epoch",
-    "epoch2": "the order of the second epoch",
-    "each_index_once": "every index exactly once per epoch",
-    "same_seed_same_order": "the same seed giving the same order",
-    "other_seed_other_order": "another seed giving another order",
-    "train_len": "the size of the training part",
-    "val_len": "the size of the validation part",
-    "train": "the members of the training part",
-    "val": "the members of the validation part",
-    "backward": "backward (the gradient for the given grad_output)",
-    "gradcheck": "torch.autograd.gradcheck",
-    "composite": "gradients through .apply inside a larger expression",
-}
 
 
 @dataclass
@@ -99,9 +72,10 @@ class Comparison:
 
 def compare_outputs(actual: dict, expected: dict, kind: str, device: str = "cpu",
                     reveal: bool = True, equal_nan: bool = False,
-                    strict_dtype: bool = True) -> Comparison:
+                    strict_dtype: bool = True, probe=None) -> Comparison:
     """Compare two probe outputs. ``reveal=False`` keeps expected numbers out of messages;
-    ``equal_nan`` counts NaN (and equal infinities) in the same places as agreement."""
+    ``equal_nan`` counts NaN (and equal infinities) in the same places as agreement.
+    ``probe`` (a ``spec.Probe``) names each quantity and says which compare exactly."""
     cmp = Comparison(equal_nan=equal_nan, strict_dtype=strict_dtype)
     mutated = actual.get("mutated") or []
     if mutated:
@@ -110,11 +84,13 @@ def compare_outputs(actual: dict, expected: dict, kind: str, device: str = "cpu"
     for key, exp in expected.items():
         if key == "mutated" or key.startswith("_"):  # "_" keys are evidence, not results
             continue
-        where = LABELS.get(key, key)
+        where = probe.label(key) if probe else ("the returned value" if key == "result"
+                                                 else key)
         if key not in actual:
             cmp.problems.append(Problem(where, "was not reported"))
             continue
-        _compare(actual[key], exp, where, kind, device, reveal, cmp)
+        _compare(actual[key], exp, where, "exact" if probe and probe.exact(key) else kind,
+                 device, reveal, cmp)
     return cmp
 
 

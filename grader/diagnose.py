@@ -1,7 +1,7 @@
 """Diagnosis: name the mistake behind a failure, the way a TA would.
 
 Two sources, both evaluated in trusted code (the grader), never in the student's process:
-- the catalogue beside the reference (``reference/mistakes.py``): each entry is a small wrong
+- the course's catalogue (``<course>/<folder>/mistakes.py``): each entry is a small wrong
   implementation (a textual change to the reference) or the signature of an error, and the
   hint a TA gives. A failing output is compared with each catalogued mistake's output on the
   same inputs, through the same probe; a match shows its hint;
@@ -11,21 +11,18 @@ On a hidden case a hint describes the kind of mistake, never a value.
 """
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 import threading
 import types
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from . import wire
 from .compare import compare_outputs, described_array, tolerance_for
-from .probes import run_probe
-from .spec import Assignment, Case, Check
+from .probes import resolve, run_probe
+from .spec import Assignment, Case, Check, Probe
 
 
 @dataclass(frozen=True)
@@ -57,18 +54,24 @@ class Diagnosis:
 
 
 class Diagnoser:
-    """Matches failures against the catalogue; mistake outputs are cached per case."""
+    """Matches failures against each assignment's catalogue (from its course); mistake
+    outputs are cached per case."""
 
-    def __init__(self, reference_root: Path):
-        self.root = reference_root
-        self.catalogue = _load_catalogue(reference_root / "mistakes.py")
-        self._modules: dict[Mistake, types.ModuleType | None] = {}
+    def __init__(self):
+        self._modules: dict[tuple, types.ModuleType | None] = {}
         self._outputs: dict[tuple, dict | None] = {}
         self._lock = threading.Lock()
 
+    @staticmethod
+    def catalogue(assignment: Assignment) -> tuple[Mistake, ...]:
+        if assignment.course_root is None:
+            return ()
+        from .course import load_course
+        return load_course(assignment.course_root).mistakes.get(assignment.folder, ())
+
     def candidates(self, assignment: Assignment, name: str) -> list[Mistake]:
-        return [m for m in self.catalogue
-                if m.folder == assignment.folder and (m.target == name or name in m.also)]
+        return [m for m in self.catalogue(assignment)
+                if m.target == name or name in m.also]
 
     def from_error(self, assignment: Assignment, check: Check, error: dict) -> Diagnosis | None:
         text = f"{error.get('type', '')}: {error.get('message', '')}"
@@ -84,50 +87,41 @@ class Diagnoser:
                 continue
             out = self._mistake_output(assignment, check, case, m, device)
             if out is not None and compare_outputs(actual, out, check.kind, device,
-                                                   equal_nan=True).passed:
+                                                   equal_nan=True,
+                                                   probe=resolve(check.probe)).passed:
                 return Diagnosis(m.name, m.hint_for(check.name))
         return None
 
     def _mistake_output(self, assignment, check, case, mistake, device) -> dict | None:
-        key = (mistake, check.name, case.id, case.seed, device)
+        key = (str(assignment.course_root), mistake, check.name, case.id, case.seed, device)
         with self._lock:
             if key not in self._outputs:
                 module = self._module(assignment, mistake)
                 try:
                     with warnings.catch_warnings(), np.errstate(all="ignore"):
                         warnings.simplefilter("ignore")  # a wrong loop may well overflow
-                        raw = run_probe(module, check.probe, check.name, case.inputs, device,
-                                        case.seed) if module else None
+                        raw = run_probe(module, resolve(check.probe), check.name,
+                                        case.inputs, device, case.seed) if module else None
                     self._outputs[key] = wire.loads(wire.dumps(raw)) if raw else None
                 except Exception:  # a mistake that crashes on this case cannot match it
                     self._outputs[key] = None
             return self._outputs[key]
 
     def _module(self, assignment: Assignment, mistake: Mistake):
-        if mistake not in self._modules:
-            from .assign import strip_markers  # instructor side only: the bundle has no catalogue
-            source = strip_markers((self.root / assignment.folder /
-                                    f"{assignment.module}.py").read_text())
+        key = (str(assignment.course_root), assignment.folder, mistake)
+        if key not in self._modules:
+            from .course import strip_markers
+            source = strip_markers(assignment.reference_path.read_text())
             for old, new in mistake.replace:
                 if old not in source:
-                    self._modules[mistake] = None
+                    self._modules[key] = None
                     return None
                 source = source.replace(old, new)
             module = types.ModuleType(f"_mistake_{assignment.module}")
             module.__file__ = f"<mistake: {mistake.name}>"
             exec(compile(source, module.__file__, "exec"), module.__dict__)
-            self._modules[mistake] = module
-        return self._modules[mistake]
-
-
-def _load_catalogue(path: Path) -> tuple[Mistake, ...]:
-    if not path.is_file():
-        return ()
-    spec = importlib.util.spec_from_file_location("_mistake_catalogue", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return tuple(module.MISTAKES)
+            self._modules[key] = module
+        return self._modules[key]
 
 
 # --------------------------------------------------------------------------- generic patterns
@@ -135,24 +129,14 @@ WORDS = {0.5: "half", 2.0: "twice", -1.0: "the negative of", -0.5: "minus half",
          -2.0: "minus twice"}
 
 
-PROPERTY_HINTS = {
-    "same_seed_same_order": "your shuffling is not seeded: the same seed must give the same "
-                            "order (pass generator=torch.Generator().manual_seed(seed))",
-    "other_seed_other_order": "another seed gives the same order: the seed must drive the "
-                              "shuffling",
-    "each_index_once": "an epoch must visit every index exactly once",
-    "gradcheck": "torch.autograd.gradcheck fails: your backward is not the derivative of your "
-                 "forward",
-    "is_module": "it must subclass nn.Module",
-    "is_dataset": "it must subclass torch.utils.data.Dataset",
-}
-
-
-def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool) -> str:
-    """A pattern in how the returned numbers differ from the expected ones, or ''."""
-    for key, hint in PROPERTY_HINTS.items():
-        if expected.get(key) is True and actual.get(key) is False:
-            return hint
+def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
+            probe: Probe | None = None) -> str:
+    """A pattern in how the returned numbers differ from the expected ones, or ''. A
+    property the probe declares with a hint (``Report(hint=...)``) that holds for the
+    reference and not for the student's code says that hint."""
+    for key, report in (probe.reports.items() if probe else ()):
+        if report.hint and expected.get(key) is True and actual.get(key) is False:
+            return report.hint
     flows = actual.get("grads_flow")
     if isinstance(flows, list) and flows and expected.get("grads_flow") != flows and \
             not any(any(row) for row in flows if isinstance(row, list)):

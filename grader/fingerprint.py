@@ -24,10 +24,12 @@ def tree_hash(folder: Path, suffixes: tuple[str, ...] | None = None) -> str:
 
 
 @functools.cache
-def grader_version() -> str:
-    """``__version__`` plus a hash of the engine, the checks and the reference solutions."""
+def grader_version(course_root: Path | None = None) -> str:
+    """``__version__`` plus a hash of the engine and of the course (its checks, probes,
+    references and catalogue): a change to either grades unchanged submissions again."""
+    from .course import default_root
     code = hashlib.sha256()
-    for part in ("grader", "reference"):
-        if (ROOT / part).is_dir():
-            code.update(tree_hash(ROOT / part, (".py",)).encode())
+    for part in (ROOT / "grader", Path(course_root or default_root())):
+        if part.is_dir():
+            code.update(tree_hash(part, (".py", ".toml")).encode())
     return f"{__version__}+{code.hexdigest()[:10]}"

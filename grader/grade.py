@@ -10,18 +10,16 @@ import numpy as np
 
 from . import __version__, wire
 from .cases import build_cases, secret_id
-from .compare import compare_outputs, described_array
-from .diagnose import Diagnoser, generic, own_loop_holds
-from .feedback import describe_comparison, describe_crash, describe_student_error
-from .reference import REFERENCE_ROOT, Expected, ReferenceError
+from .diagnose import Diagnoser
+from .judge import Judge
+from .reference import Expected, ReferenceError
 from .results import AssignmentResult, CaseResult, CheckResult, StudentResult
+from .probes import resolve
 from .spec import Assignment, Case, Check
 from .submission import locate
 from .worker.pool import Call, Job, ModuleCalls, WorkerPool
 
 ADAPTIVE_FACTOR, ADAPTIVE_FLOOR = 100.0, 2.0
-OWN_LOOP = ("your loop is right: judged on its own, every step follows your own `{grad}`, "
-            "which is wrong (see there); the loop keeps its points")
 
 
 @dataclass
@@ -53,11 +51,17 @@ class Session:
     max_timeout: float | None = None
     """Caps every check's time limit (tests use it to keep endless loops short)."""
     expected: Expected = field(default_factory=Expected)
-    diagnoser: Diagnoser | None = field(default_factory=lambda: Diagnoser(REFERENCE_ROOT))
+    diagnoser: Diagnoser | None = field(default_factory=Diagnoser)
     warnings: list[str] = field(default_factory=list)
     _cases: dict = field(default_factory=dict)
     _encoded: dict = field(default_factory=dict)
     _limits: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.course = tuple(self.course)  # a loaded Course, or some of its assignments
+        roots = {a.course_root for a in self.course}
+        if len(roots) > 1:
+            raise ValueError("a session grades the assignments of one course")
 
     def cases(self, assignment: Assignment, check: Check) -> list[Case]:
         key = (assignment.folder, check.name)
@@ -127,9 +131,12 @@ class Session:
 
     def job(self, modules: list[ModuleCalls], student_dir: Path) -> Job:
         cap = self.max_timeout
+        first = self.course[0]
         return Job(modules, str(student_dir), self.device, self.confine,
                    cell_seconds=min(30.0, cap or 30.0),
-                   import_seconds=min(120.0, 4 * cap) if cap else 120.0)
+                   import_seconds=min(120.0, 4 * cap) if cap else 120.0,
+                   course_root=str(first.course_root or ""),
+                   probe_modules=list(first.probe_modules))
 
     def plan(self, student_dir: Path, assignment: Assignment) -> "Plan":
         located = locate(student_dir, assignment)
@@ -144,7 +151,8 @@ class Session:
         else:
             outcomes = []
             module = ModuleCalls(str(located.path), assignment.module, [
-                Call(ch.probe, ch.name, ca.inputs, ca.seed, self.timeout(assignment, ch, ca),
+                Call(resolve(ch.probe), ch.name, ca.inputs, ca.seed,
+                     self.timeout(assignment, ch, ca),
                      encoded_inputs=self.encoded(assignment, ch, ca)) for ch, ca in pairs])
         return Plan(assignment, out, pairs, module, outcomes)
 
@@ -159,72 +167,6 @@ class Session:
 
     def judge(self, assignment: Assignment, check: Check, case: Case, outcome: dict,
               notes: list[str]) -> CaseResult:
-        base = dict(id=case.id, hidden=case.hidden, seed=case.seed)
-        status = outcome["status"]
-        if status == "error":
-            found = self.diagnoser.from_error(assignment, check, outcome["error"]) \
-                if self.diagnoser else None
-            return CaseResult(**base, status="error", fraction=0.0,
-                              message=describe_student_error(check.name, outcome["error"]),
-                              hint=found.hint if found else "",
-                              diagnosis=found.name if found else "")
-        if status == "grader_error":  # the machinery failed twice on this student
-            return CaseResult(**base, status="grader_error", fraction=1.0,
-                              message="grader error, not charged to you: the grader's worker "
-                                      f"failed on this case twice ({outcome.get('reason')}); "
-                                      "your instructor can re-grade it")
-        if status != "ok":
-            return CaseResult(**base, status="error", fraction=0.0,
-                              message=describe_crash(check.name, outcome, outcome.get("limit") or
-                                                     self.timeout(assignment, check, case)))
-        try:
-            expected = self.expected.get(assignment, check, case, self.device)
-        except ReferenceError as exc:
-            return CaseResult(**base, status="grader_error", fraction=1.0,
-                              message=f"grader error, not charged to you: {exc}")
-        actual = outcome["output"]
-        cmp = compare_outputs(actual, expected, check.kind, self.device, reveal=not case.hidden,
-                              strict_dtype=check.strict_dtype)
-        for note in cmp.notes:
-            if note not in notes:
-                notes.append(note)
-        first = next((p.first_step for p in cmp.problems if p.first_step is not None), None)
-        base["seconds"] = outcome.get("seconds")
-        if check.kind in ("trajectory", "fit") and not case.hidden:
-            base["evidence"] = {"actual": actual.get("result"), "expected": expected.get("result"),
-                                "inputs": case.inputs, "check": check}
-        if cmp.passed:
-            return CaseResult(**base, status="passed", fraction=1.0)
-        message = describe_comparison(cmp)
-        if case.hidden:
-            message += "\n(hidden case: its inputs and expected values are not shown)"
-        values_only = all(p.first_step is not None for p in cmp.problems)  # not type, shape…
-        if check.probe == "descent" and values_only and \
-                own_loop_holds(actual, case.inputs, check.kind, self.device):
-            return CaseResult(**base, status="passed", fraction=1.0, first_step=first,
-                              hint=OWN_LOOP.format(grad=case.inputs["grad"]),
-                              diagnosis="loop right, gradient wrong")
-        found = self.diagnoser.from_output(assignment, check, case, actual, self.device) \
-            if self.diagnoser else None
-        hint = found.hint if found else generic(actual, expected, check.kind, self.device,
-                                                case.hidden)
-        extra = dict(first_step=first, hint=hint, diagnosis=found.name if found else "")
-        partial = self._fit_credit(check, case, actual, expected)
-        if partial:
-            return CaseResult(**base, status="partial", fraction=0.5,
-                              message=message + "\n" + partial, **extra)
-        return CaseResult(**base, status="wrong", fraction=0.0, message=message, **extra)
-
-    def _fit_credit(self, check: Check, case: Case, actual: dict, expected: dict) -> str:
-        """Half credit when a fit reaches the reference's final loss by another path."""
-        if check.fit is None:
-            return ""
-        a, e = described_array(actual.get("result")), described_array(expected.get("result"))
-        if a is None or e is None or a.shape != e.shape or not np.isfinite(a).all():
-            return ""
-        loss_a, loss_e = check.fit.loss(a[-1], case.inputs), check.fit.loss(e[-1], case.inputs)
-        if loss_a <= loss_e * (1 + check.fit.rel_margin) + 1e-12:
-            numbers = "" if case.hidden else f" ({loss_a:.6g} against {loss_e:.6g})"
-            return (f"your final loss is within {check.fit.rel_margin:.0%} of the reference's"
-                    f"{numbers}: half credit for the fit")
-        return ""
+        return Judge(self.expected, self.diagnoser, self.device,
+                     lambda: self.timeout(assignment, check, case)).case(
+            assignment, check, case, outcome, notes)

@@ -71,7 +71,7 @@ def render(result: StudentResult, pictures: str = "all") -> str:
             if pictures == "all" or (pictures == "failing" and not ok):
                 case = next((c for c in check.cases if c.evidence is not None), None)
                 if case is not None:
-                    for png in pictures_for(check.name, case.evidence):
+                    for png in pictures_for(case.evidence["check"], case.evidence):
                         body.append(_img(png, f"{check.name}, case {case.id}"))
             body.append("</div>")
             parts.append("".join(body))

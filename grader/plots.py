@@ -10,6 +10,7 @@ import io
 import numpy as np
 
 from .compare import described_array
+from .spec import Picture
 
 
 def _plt():
@@ -38,33 +39,35 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def _mse(b, w, X, y):
-    return ((y[None, None, :] - b[..., None] - w[..., None] * X[None, None, :]) ** 2).mean(-1)
+def _grid_loss(loss, inputs: dict, bb: np.ndarray, ww: np.ndarray) -> np.ndarray:
+    """``loss`` of every point of a 2-D grid of parameter rows."""
+    flat = [loss(np.array([b, w]), inputs) for b, w in zip(bb.ravel(), ww.ravel())]
+    return np.asarray(flat, dtype=np.float64).reshape(bb.shape)
 
 
-def line_fit_path(actual: np.ndarray, expected: np.ndarray, start: np.ndarray, X: np.ndarray,
-                  y: np.ndarray, title: str) -> bytes:
-    """Both paths in the (b, w) plane over the contours of J, and J along each path."""
+def path_on_contours(actual: np.ndarray, expected: np.ndarray, start: np.ndarray, loss,
+                     inputs: dict, title: str) -> bytes:
+    """Both paths of two parameters over the contours of ``loss``, and the loss along each."""
     plt = _plt()
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
     paths = [np.vstack([start, p]) for p in (expected, actual)]
     pts = np.vstack([p for p in paths if np.isfinite(p).all()])
     lo, hi = pts.min(0), pts.max(0)
     pad = np.maximum((hi - lo) * 0.25, 0.25)
-    bb, ww = np.meshgrid(np.linspace(lo[0] - pad[0], hi[0] + pad[0], 120),
-                         np.linspace(lo[1] - pad[1], hi[1] + pad[1], 120))
-    ax.contour(bb, ww, _mse(bb, ww, X, y), levels=25, cmap="Greys", linewidths=0.6)
+    bb, ww = np.meshgrid(np.linspace(lo[0] - pad[0], hi[0] + pad[0], 60),
+                         np.linspace(lo[1] - pad[1], hi[1] + pad[1], 60))
+    ax.contour(bb, ww, _grid_loss(loss, inputs, bb, ww), levels=25, cmap="Greys",
+               linewidths=0.6)
     for path, colour, label in zip(paths, ("#2b6cb0", "#c53030"), ("expected", "yours")):
         if np.isfinite(path).all():
             ax.plot(path[:, 0], path[:, 1], "o-", ms=2.5, lw=1.2, color=colour, label=label)
-            ax2.plot(_mse(path[:, 0][None], path[:, 1][None], X, y)[0], color=colour,
-                     label=label)
-    ax.set_xlabel("b")
-    ax.set_ylabel("w")
+            ax2.plot([loss(row, inputs) for row in path], color=colour, label=label)
+    ax.set_xlabel("parameter 0")
+    ax.set_ylabel("parameter 1")
     ax.set_title(title)
     ax.legend(fontsize=8)
     ax2.set_xlabel("step")
-    ax2.set_ylabel("loss J(b, w)")
+    ax2.set_ylabel("loss")
     ax2.set_title("loss along the path")
     ax2.legend(fontsize=8)
     fig.tight_layout()
@@ -102,33 +105,29 @@ def curve_fit(x: np.ndarray, y: np.ndarray, model, actual_row, expected_row, tit
     return _png(fig)
 
 
-def _p3(z):
-    return 0.5 * (5 * z ** 3 - 3 * z)
-
-
-FIT_MODELS = {
-    "fit_sine": lambda r, x: r[0] + r[1] * _p3(r[2] + r[3] * x),
-    "fit_poly": lambda r, x: r[0] + r[1] * x + r[2] * x ** 2 + r[3] * x ** 3,
-}
-
-
-def pictures_for(name: str, evidence: dict) -> list[bytes]:
-    """The pictures that explain one public trajectory or fit case."""
+def pictures_for(check, evidence: dict) -> list[bytes]:
+    """The pictures one public trajectory or fit case of ``check`` asks for (its
+    ``pictures``; plain curves when it declares none)."""
     a, e = _array(evidence["actual"]), _array(evidence["expected"])
     if e is None:
         return []
-    args = evidence["inputs"].get("args", [])
-    if name in FIT_MODELS and len(args) >= 2:
-        x, y = (_array(v) for v in (args[1], args[2])) if name == "fit_poly" else \
-            (_array(args[0]), _array(args[1]))
-        last = a[-1] if a is not None and a.shape == e.shape else None
-        return [curve_fit(x, y, FIT_MODELS[name], last, e[-1], f"{name}: final fit"),
-                curves(a if a is not None else e, e, f"{name}: parameters", "value")]
-    if e.ndim == 2 and e.shape[1] == 2 and len(args) >= 3 and a is not None and \
-            a.shape == e.shape and "model" not in evidence["inputs"]:
-        start, X, y = (_array(v) for v in args[:3])
-        if start is not None and X is not None and y is not None and X.ndim == 1:
-            return [line_fit_path(a, e, start, X, y, f"{name}: path in parameter space")]
-    if a is not None and a.shape == e.shape:
-        return [curves(a, e, name, "value")]
-    return []
+    same = a is not None and a.shape == e.shape
+    inputs, out = evidence["inputs"], []
+    for picture in check.pictures or (Picture("curves"),):
+        try:
+            if picture.kind == "fit":
+                x, y = (_array(v) for v in picture.data(inputs))
+                out.append(curve_fit(x, y, picture.model, a[-1] if same else None, e[-1],
+                                     f"{check.name}: final fit"))
+            elif picture.kind == "contours":
+                start = _array(picture.start(inputs))
+                if same and e.ndim == 2 and e.shape[1] == 2 and start is not None:
+                    out.append(path_on_contours(a, e, start, picture.loss, inputs,
+                                                f"{check.name}: path in parameter space"))
+            elif picture.kind == "curves":
+                out.append(curves(a if same else e, e, check.name
+                                  if not check.pictures else f"{check.name}: parameters",
+                                  picture.ylabel))
+        except Exception:  # a picture is a help, never a reason to lose the report
+            continue
+    return out

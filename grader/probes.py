@@ -13,12 +13,39 @@ from typing import Any, Callable
 
 import numpy as np
 
-PROBES: dict[str, Callable[..., dict]] = {}
+from .spec import Probe, Report
+
+PROBES: dict[str, Probe] = {}
+"""The engine's generic probes, by name."""
+MODEL_BUILDERS: dict[str, Callable] = {}
+"""``kind`` of a grader-built model -> ``builder(spec, device)``; a course adds its own."""
+
+RESULT = {"result": Report("the returned value")}
 
 
-def probe(fn: Callable[..., dict]) -> Callable[..., dict]:
-    PROBES[fn.__name__] = fn
-    return fn
+def probe(fn: Callable[..., dict] | None = None, *, reports: dict | None = None):
+    """Declare a probe: ``@probe(reports={"len": Report("len(dataset)", exact=True)})``.
+
+    In a course's ``<folder>/probes.py`` it makes a ``Probe`` for that course's checks; in the
+    engine it also registers the probe by name. What the probe returns is a dict of plain
+    data whose keys are declared in ``reports`` (``result`` and ``mutated`` need no
+    declaration; keys starting with ``_`` are evidence, never compared)."""
+    def make(fn):
+        module = fn.__module__
+        course_module = module.split(".", 1)[1] if module.startswith("_course_") else ""
+        declared = Probe(fn.__name__, fn, {**RESULT, **(reports or {})}, course_module)
+        if not course_module:
+            PROBES[declared.name] = declared
+        return declared
+    return make(fn) if fn is not None else make
+
+
+def model_builder(kind: str):
+    """Register ``builder(spec, device) -> nn.Module`` for grader-built models of ``kind``."""
+    def register(fn):
+        MODEL_BUILDERS[kind] = fn
+        return fn
+    return register
 
 
 # --------------------------------------------------------------------------- inputs
@@ -167,7 +194,7 @@ def descent(module, name: str, inputs: dict, device: str) -> dict:
     evidence, not compared): a trajectory that is wrong only because the student's gradient
     function is wrong still shows a correct loop.
     """
-    out = call(module, name, inputs, device)
+    out = call.fn(module, name, inputs, device)
     grad_fn = getattr(module, inputs["grad"], None)
     if callable(grad_fn) and out["result"].get("kind") == "ndarray":
         args = materialize(inputs["args"], device)
@@ -182,44 +209,45 @@ def descent(module, name: str, inputs: dict, device: str) -> dict:
     return out
 
 
-def _build_model(spec: dict, device: str):
-    """A model the grader builds itself, so a training function is graded on its own."""
+@model_builder("linear")
+def linear_model(spec: dict, device: str):
+    """``nn.Linear(n_in, n_out)`` with the given ``weight`` and ``bias`` (then a sigmoid if
+    ``sigmoid``), in ``dtype`` (default float64)."""
     import torch
     from torch import nn
-    kind = spec["kind"]
-    if kind == "scalar_lr":
-        class ScalarLR(nn.Module):
-            def __init__(self, b0, w0):
-                super().__init__()
-                self.b = nn.Parameter(torch.tensor(b0, dtype=torch.float64))
-                self.w = nn.Parameter(torch.tensor(w0, dtype=torch.float64))
+    dtype = getattr(torch, spec.get("dtype", "float64"))
+    linear = nn.Linear(spec["n_in"], spec["n_out"], dtype=dtype)
+    with torch.no_grad():
+        linear.weight.copy_(torch.as_tensor(np.array(spec["weight"]), dtype=dtype))
+        linear.bias.copy_(torch.as_tensor(np.array(spec["bias"]), dtype=dtype))
+    return nn.Sequential(linear, nn.Sigmoid()) if spec.get("sigmoid") else linear
 
-            def forward(self, x):
-                return self.b + self.w * x
-        model = ScalarLR(spec["b0"], spec["w0"])
-    elif kind == "linear":
-        dtype = getattr(torch, spec.get("dtype", "float64"))
-        linear = nn.Linear(spec["n_in"], spec["n_out"], dtype=dtype)
-        with torch.no_grad():
-            linear.weight.copy_(torch.as_tensor(np.array(spec["weight"]), dtype=dtype))
-            linear.bias.copy_(torch.as_tensor(np.array(spec["bias"]), dtype=dtype))
-        model = nn.Sequential(linear, nn.Sigmoid()) if spec.get("sigmoid") else linear
-    else:
-        raise ValueError(f"unknown model kind {kind!r}")
-    return model.to(device)
+
+def build_model(spec: dict, device: str):
+    """A model the grader builds itself from the case (its parameters set by the case), so
+    that a function taking a model is graded on its own."""
+    if spec["kind"] not in MODEL_BUILDERS:
+        raise ValueError(f"unknown model kind {spec['kind']!r}")
+    return MODEL_BUILDERS[spec["kind"]](spec, device).to(device)
 
 
 @probe
 def train(module, name: str, inputs: dict, device: str) -> dict:
-    """Call a training function with a grader-built model; describe the returned history."""
-    model = _build_model(inputs["model"], device)
+    """Call ``name(model, *args)`` with a grader-built model (training loops, metrics);
+    describe what it returns."""
+    model = build_model(inputs["model"], device)
     args = materialize(inputs.get("args", []), device)
     fn = getattr(module, name)
     result, mutated = _call_watching(fn, [model, *args], {})
     return {"result": describe(result), "mutated": _inputs_only(mutated, fn, len(args) + 1)}
 
 
-@probe
+@probe(reports={
+    "is_module": Report("is an nn.Module", hint="it must subclass nn.Module"),
+    "names": Report("the parameter names"), "shapes": Report("the parameter shapes"),
+    "dtypes": Report("the parameter dtypes"),
+    "initial": Report("the initial parameter values"), "forward": Report("forward"),
+    "grads_flow": Report("whether a gradient reaches every parameter")})
 def module_structure(module, name: str, inputs: dict, device: str) -> dict:
     """Build ``module.<name>(*ctor)``; report its parameters, forward outputs and gradients."""
     import torch
@@ -247,7 +275,11 @@ def module_structure(module, name: str, inputs: dict, device: str) -> dict:
     return out
 
 
-@probe
+@probe(reports={
+    "len": Report("len(dataset)", exact=True), "items": Report("dataset items"),
+    "batches": Report("batches from a DataLoader"),
+    "is_dataset": Report("is a torch.utils.data.Dataset",
+                         hint="it must subclass torch.utils.data.Dataset")})
 def dataset(module, name: str, inputs: dict, device: str) -> dict:
     """Build a Dataset; report its length, items, and the batches a DataLoader makes of it."""
     import torch
@@ -264,92 +296,24 @@ def dataset(module, name: str, inputs: dict, device: str) -> dict:
             "is_dataset": isinstance(ds, torch.utils.data.Dataset)}
 
 
-def _index_dataset(n: int):
-    import torch
-    from torch.utils.data import TensorDataset
-    return TensorDataset(torch.arange(n, dtype=torch.int64))
+def resolve(probe: "str | Probe") -> Probe:
+    """A check's probe: the engine's by name, or the course's own."""
+    return probe if isinstance(probe, Probe) else PROBES[probe]
 
 
-def _order(loader) -> list[int]:
-    return [int(v) for (batch,) in loader for v in batch.reshape(-1).tolist()]
+def load_probe(name: str, module: str, course_root: str) -> Probe:
+    """In a worker: the probe a call names (``module`` empty for the engine's)."""
+    if not module:
+        return PROBES[name]
+    from .course import import_course_module
+    from pathlib import Path
+    found = getattr(import_course_module(Path(course_root), module), name)
+    if not isinstance(found, Probe):
+        raise TypeError(f"{module}.{name} is not a probe")
+    return found
 
 
-@probe
-def loader(module, name: str, inputs: dict, device: str) -> dict:
-    """Drive ``make_loader`` over a dataset of indices: batch sizes and the order, per epoch."""
-    make = getattr(module, name)
-    n, bs, shuffle, seed = inputs["n"], inputs["batch_size"], inputs["shuffle"], inputs["seed"]
-    ld = make(_index_dataset(n), bs, shuffle=shuffle, seed=seed)
-    sizes = [len(b[0]) for b in ld]
-    first, second = _order(ld), _order(ld)
-    again = _order(make(_index_dataset(n), bs, shuffle=shuffle, seed=seed))
-    other = _order(make(_index_dataset(n), bs, shuffle=shuffle,
-                        seed=None if seed is None else seed + 1))
-    return {"batch_sizes": sizes, "epoch1": np.array(first), "epoch2": np.array(second),
-            "each_index_once": sorted(first) == list(range(n)),
-            "same_seed_same_order": again == first,
-            "other_seed_other_order": other != first}
-
-
-@probe
-def split(module, name: str, inputs: dict, device: str) -> dict:
-    """Split a dataset of indices; report the sizes and members of both parts."""
-    train, val = getattr(module, name)(_index_dataset(inputs["n"]), inputs["val_fraction"],
-                                       inputs["seed"])
-    members = lambda part: np.array([int(part[i][0]) for i in range(len(part))])
-    return {"train_len": len(train), "val_len": len(val), "train": members(train),
-            "val": members(val)}
-
-
-@probe
-def train_loader(module, name: str, inputs: dict, device: str) -> dict:
-    """Call ``train_minibatch`` with a grader-built model and a seeded, shuffling loader."""
-    import torch
-    from torch.utils.data import DataLoader, TensorDataset
-    x, y = (materialize(inputs[k], device) for k in ("x", "y"))
-    gen = torch.Generator().manual_seed(inputs["seed"])
-    ld = DataLoader(TensorDataset(x, y), batch_size=inputs["batch_size"], shuffle=True,
-                    generator=gen)
-    model = _build_model(inputs["model"], device)
-    result = getattr(module, name)(model, ld, inputs["lr"], inputs["n_epochs"])
-    return {"result": describe(result), "mutated": []}
-
-
-@probe
-def autograd_function(module, name: str, inputs: dict, device: str) -> dict:
-    """Forward, backward against a given grad_output, gradcheck, and use inside an expression."""
-    import torch
-    fn = getattr(module, name)
-    x = materialize(inputs["x"], device).detach().requires_grad_(True)
-    y = fn.apply(x)
-    forward = describe(y)
-    g = materialize(inputs["grad_output"], device)
-    (grad,) = torch.autograd.grad(y, x, g)
-    xc = materialize(inputs["x_check"], device).detach().requires_grad_(True)
-    try:
-        passed = bool(torch.autograd.gradcheck(fn.apply, (xc,), eps=1e-6, atol=1e-5,
-                                               raise_exception=False))
-    except Exception:  # a broken backward makes gradcheck itself fail
-        passed = False
-    a = torch.tensor(inputs["a"], dtype=torch.float64, device=device, requires_grad=True)
-    b = torch.tensor(inputs["b"], dtype=torch.float64, device=device, requires_grad=True)
-    z = (2.0 * fn.apply(a + b * materialize(inputs["x"], device)) + 1.0).pow(2).mean()
-    z.backward()
-    return {"forward": forward, "backward": describe(grad), "gradcheck": passed,
-            "composite": describe(torch.stack([a.grad, b.grad]))}
-
-
-@probe
-def accuracy_of(module, name: str, inputs: dict, device: str) -> dict:
-    """Call ``accuracy`` with a grader-built classifier."""
-    model = _build_model(inputs["model"], device)
-    X, y = materialize(inputs["X"], device), materialize(inputs["y"], device)
-    fn = getattr(module, name)
-    result, mutated = _call_watching(fn, [model, X, y], {})
-    return {"result": describe(result), "mutated": _inputs_only(mutated, fn, 3)}
-
-
-def run_probe(module, probe_name: str, name: str, inputs: dict, device: str, seed: int) -> dict:
+def run_probe(module, probe: Probe, name: str, inputs: dict, device: str, seed: int) -> dict:
     """Seed every generator, then run one probe. Used identically for student and reference."""
     seed_everything(seed, device)
-    return PROBES[probe_name](module, name, inputs, device)
+    return probe.fn(module, name, inputs, device)

@@ -8,10 +8,8 @@ import time
 from pathlib import Path
 
 from . import wire
-from .probes import run_probe
+from .probes import resolve, run_probe
 from .spec import Assignment, Case, Check
-
-REFERENCE_ROOT = Path(__file__).resolve().parents[1] / "reference"
 
 
 class ReferenceError(RuntimeError):
@@ -21,28 +19,28 @@ class ReferenceError(RuntimeError):
 class Expected:
     """Computes and caches the reference's probe outputs per (assignment, check, case, device)."""
 
-    def __init__(self, root: Path = REFERENCE_ROOT):
-        self.root = root
-        self._modules: dict[str, object] = {}
+    def __init__(self):
+        self._modules: dict[Path, object] = {}
         self._cache: dict[tuple, dict] = {}
         self.seconds: dict[tuple, float] = {}
         """How long the reference took per case: the base of adaptive time limits."""
         self._lock = threading.Lock()
 
     def module(self, assignment: Assignment):
-        if assignment.folder not in self._modules:
-            path = self.root / assignment.folder / f"{assignment.module}.py"
-            name = f"_reference_{assignment.folder}"
+        path = assignment.reference_path
+        if path not in self._modules:
+            name = f"_reference_{abs(hash(str(path)))}_{assignment.module}"
             spec = importlib.util.spec_from_file_location(name, path)
             module = importlib.util.module_from_spec(spec)
             sys.modules[name] = module
             spec.loader.exec_module(module)
-            self._modules[assignment.folder] = module
-        return self._modules[assignment.folder]
+            self._modules[path] = module
+        return self._modules[path]
 
     @staticmethod
     def key(assignment: Assignment, check: Check, case: Case, device: str) -> tuple:
-        return (assignment.folder, check.name, case.id, case.seed, device)
+        return (str(assignment.course_root), assignment.folder, check.name, case.id, case.seed,
+                device)
 
     def get(self, assignment: Assignment, check: Check, case: Case, device: str) -> dict:
         key = self.key(assignment, check, case, device)
@@ -51,8 +49,8 @@ class Expected:
                 try:
                     module = self.module(assignment)
                     started = time.perf_counter()
-                    raw = run_probe(module, check.probe, check.name, case.inputs, device,
-                                    case.seed)
+                    raw = run_probe(module, resolve(check.probe), check.name, case.inputs,
+                                    device, case.seed)
                     self.seconds[key] = time.perf_counter() - started
                     # The same plain-data round trip as a worker's output.
                     self._cache[key] = wire.loads(wire.dumps(raw))

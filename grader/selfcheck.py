@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cases import build_cases
-from .compare import compare_outputs
-from .course import COURSE
-from .feedback import describe_comparison, describe_student_error
-from .probes import run_probe
-from .public import PublicExpected
+from .course import load_course
+from .judge import Judge
+from .probes import resolve, run_probe
+from .public import PUBLIC_FILE, PublicExpected
 
 HIDDEN_NOTE = "Public cases only: hidden cases with other data will also count in your grade."
 
@@ -70,15 +69,6 @@ class CheckReport:
                 f"<ul style='margin:.3em 0'>{rows}</ul><small>{HIDDEN_NOTE}</small></div>")
 
 
-def _find(name: str):
-    for a in COURSE:
-        for c in a.checks:
-            if c.name == name:
-                return a, c
-    known = ", ".join(c.name for a in COURSE for c in a.checks)
-    raise KeyError(f"no exercise called {name!r}; the exercises are: {known}")
-
-
 def _module_for(assignment, namespace: dict):
     if namespace:
         return types.SimpleNamespace(**namespace)
@@ -87,33 +77,44 @@ def _module_for(assignment, namespace: dict):
     return load_module(str(root / f"{assignment.module}.py"), assignment.module)
 
 
-def check(name: str, namespace: dict | None = None, device: str = "cpu") -> CheckReport:
+def _judge(course, device: str) -> Judge:
+    """The one judge, with the expected values this copy has: the shipped public table in a
+    student's copy, the reference (and its catalogue) in the instructor's."""
+    public = course.root / PUBLIC_FILE
+    if public.is_file():
+        return Judge(PublicExpected(public), None, device, lambda: 0.0)
+    from .diagnose import Diagnoser
+    from .reference import Expected
+    return Judge(Expected(), Diagnoser(), device, lambda: 0.0)
+
+
+def check(name: str, namespace: dict | None = None, device: str = "cpu",
+          course=None) -> CheckReport:
     """Run the public cases of one exercise against the student's own definition: the one in
     ``namespace`` (a notebook's globals; ``grader.check`` passes the caller's) if it has it,
-    else the one in ``assignments/<folder>/<module>.py``."""
-    assignment, spec = _find(name)
+    else the one in ``assignments/<folder>/<module>.py``. Verdicts, hints and credit come from
+    the same judge as grading."""
+    course = course or load_course()
+    assignment, spec = course.find(name)
     if not namespace or name not in namespace:
         namespace = {}
     module = _module_for(assignment, namespace)
-    expected = PublicExpected()
+    judge = _judge(course, device)
+    probe = resolve(spec.probe)
     lines = []
     for case in build_cases(assignment, spec, secret="", include_hidden=False):
         try:
-            want = expected.get(assignment, spec, case, device)
-        except Exception as exc:
-            lines.append(CaseLine(case.id, False, f"cannot check: {exc}"))
-            continue
-        try:
-            got = run_probe(module, spec.probe, spec.name, case.inputs, device, case.seed)
+            outcome = {"status": "ok", "output": _plain(run_probe(
+                module, probe, spec.name, case.inputs, device, case.seed))}
         except BaseException as exc:  # the student's code failed: say how, keep going
             from .worker.student import describe_error
             # Frames of the student's own file, or of any notebook cell (no file to filter on).
             folder = str(Path(module.__file__).resolve().parent) if not namespace else ""
-            lines.append(CaseLine(case.id, False, describe_student_error(
-                name, describe_error(exc, folder))))
-            continue
-        cmp = compare_outputs(_plain(got), want, spec.kind, device)
-        lines.append(CaseLine(case.id, cmp.passed, describe_comparison(cmp)))
+            outcome = {"status": "error", "error": describe_error(exc, folder)}
+        verdict = judge.case(assignment, spec, case, outcome, [])
+        text = "\n".join(t for t in (verdict.message, f"hint: {verdict.hint}"
+                                      if verdict.hint else "") if t)
+        lines.append(CaseLine(case.id, verdict.status == "passed", text))
     return CheckReport(name, assignment.folder, lines)
 
 

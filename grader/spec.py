@@ -1,14 +1,84 @@
-"""Checks are data: what an assignment grades, with which inputs, probes and rules."""
+"""Checks are data: what an assignment grades, with which inputs, probes and rules.
+
+A course writes its checks with these forms (``<course>/<folder>/checks.py``); the engine
+reads them and knows no exercise.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Union
 
 import numpy as np
 
 InputMaker = Callable[[np.random.Generator], dict]
 
 KINDS = ("value", "gradient", "trajectory", "fit", "structure", "exact")
+
+
+@dataclass(frozen=True)
+class Report:
+    """One quantity a probe reports: how a student reads its name, and what it means when
+    it alone is wrong."""
+
+    label: str
+    """Shown where the quantity differs, e.g. ``len(dataset)``."""
+    exact: bool = False
+    """Compared exactly (counts, orders, flags) rather than within the check's tolerance."""
+    hint: str = ""
+    """Said when the reference reports True and the student's code False (a property)."""
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Trusted code that calls a contract name and describes what it did as plain data.
+
+    The same probe runs on the student's module (in a confined worker) and on the reference
+    (in the grader). The engine has generic ones (``grader.probes``); a course declares the
+    ones only it needs in ``<folder>/probes.py`` with ``grader.probes.probe``.
+    """
+
+    name: str
+    fn: Callable[..., dict] = field(compare=False, repr=False)
+    reports: dict = field(default_factory=dict, compare=False, repr=False)
+    """key of the probe's output -> Report."""
+    module: str = ""
+    """Where a course probe lives, as ``<folder>.probes`` inside its course ('' = engine)."""
+
+    def label(self, key: str) -> str:
+        report = self.reports.get(key)
+        return report.label if report else key
+
+    def exact(self, key: str) -> bool:
+        report = self.reports.get(key)
+        return bool(report and report.exact)
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A picture a check asks for in the report (public cases only). ``kind`` is one the
+    engine draws: ``curves`` (each column of the result against the step), ``contours`` (the
+    path of two parameters over the contours of ``loss``, and the loss along it) or ``fit``
+    (the data and the curve of ``model`` at the final parameters)."""
+
+    kind: str
+    loss: Callable | None = None
+    """``loss(row, inputs) -> float`` for ``contours``."""
+    model: Callable | None = None
+    """``model(row, x) -> y`` for ``fit``."""
+    data: Callable | None = None
+    """``data(inputs) -> (x, y)`` (float arrays) for ``fit``; ``start(inputs)`` below."""
+    start: Callable | None = None
+    """``start(inputs) -> row``: the starting point of a path, for ``contours``."""
+    ylabel: str = "value"
+
+    def __post_init__(self):
+        needs = {"curves": (), "contours": ("loss", "start"), "fit": ("model", "data")}
+        if self.kind not in needs:
+            raise ValueError(f"unknown picture {self.kind!r} (known: {', '.join(needs)})")
+        missing = [k for k in needs[self.kind] if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"a {self.kind!r} picture needs {', '.join(missing)}")
 
 
 @dataclass(frozen=True)
@@ -39,7 +109,9 @@ class Check:
 
     name: str
     points: float
-    probe: str
+    probe: Union[str, Probe]
+    """An engine probe by name (``call``, ``descent``, ``train``, ``module_structure``,
+    ``dataset``), or a course's ``Probe``."""
     cases: tuple[CaseSpec, ...]
     kind: str = "value"
     """value, gradient, trajectory, fit, structure or exact: selects the tolerances."""
@@ -48,6 +120,12 @@ class Check:
     fit: FitGoal | None = None
     strict_dtype: bool = True
     """False where the contract fixes values but not the dtype they come back in."""
+    pictures: tuple[Picture, ...] = ()
+    """What the HTML report draws for this check's public cases."""
+
+    @property
+    def probe_name(self) -> str:
+        return self.probe.name if isinstance(self.probe, Probe) else self.probe
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -65,6 +143,14 @@ class Assignment:
     title: str
     points: float
     checks: tuple[Check, ...] = field(default_factory=tuple)
+    course_root: Path | None = field(default=None, compare=False)
+    """The course folder it was loaded from (its reference, probes and catalogue live there)."""
+    probe_modules: tuple[str, ...] = field(default=(), compare=False)
+    """The course's probe modules (``<folder>.probes``) a worker imports before a call."""
+
+    @property
+    def reference_path(self) -> Path:
+        return self.course_root / self.folder / f"{self.module}.py"
 
     def __post_init__(self):
         total = sum(c.points for c in self.checks)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.assign import strip_markers
-from grader.course import COURSE, assignment
+from grader.course import strip_markers
+from grader.course import load_course
 from grader.grade import Session
 from grader.reference import Expected
 from grader.worker.pool import WorkerPool
@@ -15,6 +15,9 @@ from grader.worker.pool import WorkerPool
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
 SECRET = "test-secret"
+COURSE = load_course()
+"""The shipped course (``reference/``); course tests use it, engine tests build their own."""
+assignment = COURSE.assignment
 
 
 @pytest.fixture(scope="session")

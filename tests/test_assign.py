@@ -4,13 +4,15 @@ import ast
 import pytest
 
 from conftest import ROOT
-from grader.assign import MarkerError, make_stub, stub_files
-from grader.course import COURSE
+from grader.instructor.assign import MarkerError, make_stub, stub_files
+from grader.course import load_course
+
+COURSE = load_course()
 
 
 def test_committed_assignments_match_what_make_assignments_writes():
     pytest.importorskip("nbformat")
-    for rel, text in stub_files(ROOT / "reference", COURSE).items():
+    for rel, text in stub_files(COURSE).items():
         path = ROOT / "assignments" / rel
         assert path.is_file(), f"{rel} is missing: run `make assignments`"
         assert path.read_text() == text, f"{rel} is stale: run `make assignments`"
@@ -18,7 +20,7 @@ def test_committed_assignments_match_what_make_assignments_writes():
 
 def test_stubs_keep_every_contract_name_and_no_solution():
     pytest.importorskip("nbformat")
-    for rel, text in stub_files(ROOT / "reference", COURSE).items():
+    for rel, text in stub_files(COURSE).items():
         if not rel.endswith(".py"):
             continue
         tree = ast.parse(text)
@@ -48,7 +50,7 @@ def test_unbalanced_markers_are_refused(src):
 def test_notebooks_are_lessons_with_a_check_cell_per_exercise():
     nbformat = pytest.importorskip("nbformat")
     for a in COURSE:
-        nb = nbformat.reads(stub_files(ROOT / "reference", COURSE)[f"{a.folder}/{a.module}.ipynb"],
+        nb = nbformat.reads(stub_files(COURSE)[f"{a.folder}/{a.module}.ipynb"],
                             4)
         markdown = [c for c in nb.cells if c.cell_type == "markdown"]
         checks = [c for c in nb.cells if "self-check" in c.metadata.get("tags", [])]

@@ -14,14 +14,17 @@ import zipfile
 import pytest
 
 from conftest import ROOT
-from grader.batch import discover, run_batch
-from grader.course import COURSE, assignment
-from grader.export import gradebook_csv
+from grader.instructor.batch import discover, run_batch
+from grader.course import load_course
+
+COURSE = load_course()
+assignment = COURSE.assignment
+from grader.instructor.export import gradebook_csv
 from grader.grade import Session
-from grader.gradebook import Gradebook
-from grader.importer import import_zip
-from grader.progress import Progress
-from grader.summary import html_page, terminal
+from grader.instructor.gradebook import Gradebook
+from grader.instructor.importer import import_zip
+from grader.instructor.progress import Progress
+from grader.instructor.summary import html_page, terminal
 
 A01 = "01_gradient_descent"
 

@@ -5,11 +5,10 @@ import re
 import numpy as np
 import pytest
 
-from conftest import ROOT, broken, mutate, reference_source
-from grader.diagnose import Diagnoser, generic
-from grader.reference import REFERENCE_ROOT
+from conftest import COURSE, ROOT, broken, mutate, reference_source
+from grader.diagnose import generic
 
-CATALOGUE = Diagnoser(REFERENCE_ROOT).catalogue
+CATALOGUE = [m for a in COURSE for m in COURSE.mistakes[a.folder]]
 BY_OUTPUT = [m for m in CATALOGUE if m.replace]
 
 # Submissions that raise the errors the error-signature entries describe.
@@ -107,7 +106,7 @@ def test_hidden_failures_never_print_hidden_values(grade, student):
 
 
 def test_class_summary_names_the_most_common_mistakes():
-    from grader.summary import common_mistakes
+    from grader.instructor.summary import common_mistakes
     payloads = [{"score": 1, "tests": [{"name": "02_autograd/autograd_gd", "score": 0,
                                         "max_score": 5, "extra_data": {"cases": [
                                             {"diagnosis": "gradients not zeroed"}]}}]}] * 3 + \

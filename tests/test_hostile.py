@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, broken, messages, reference_source
-from grader.course import assignment
+from grader.course import load_course
+
+assignment = load_course().assignment
 from grader.grade import Session
 from grader.reference import Expected
 from grader.worker.pool import WorkerPool

@@ -4,8 +4,11 @@ import os
 import pytest
 
 from conftest import ROOT, broken, messages, reference_source
-from grader.assign import reference_notebook
-from grader.course import COURSE, assignment
+from grader.instructor.assign import reference_notebook
+from grader.course import load_course
+
+COURSE = load_course()
+assignment = COURSE.assignment
 
 nbformat = pytest.importorskip("nbformat")  # a GPU host's image may lack Jupyter's packages
 A01 = "01_gradient_descent"
@@ -28,7 +31,7 @@ def write_nb(root, folder, cells, version=4):
 def test_reference_notebooks_score_100(grade, tmp_path):
     for a in COURSE:
         (tmp_path / a.folder).mkdir()
-        (tmp_path / a.folder / f"{a.module}.ipynb").write_text(reference_notebook(ROOT / "reference", a))
+        (tmp_path / a.folder / f"{a.module}.ipynb").write_text(reference_notebook(a))
     result = grade(tmp_path)
     assert result.score == 100, [messages(result, n) for n in broken(result)]
     assert all(x.source.endswith(".ipynb") for x in result.assignments)
@@ -51,7 +54,7 @@ def test_reference_notebooks_run_end_to_end_in_a_real_kernel(tmp_path):
     os.environ["PYTHONPATH"] = f"{ROOT}{os.pathsep}{env_path}"
     try:
         for a in COURSE[:2]:  # the NumPy and the autograd lessons (the others: same code path)
-            nb = nbformat.reads(reference_notebook(ROOT / "reference", a), 4)
+            nb = nbformat.reads(reference_notebook(a), 4)
             nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
                                     resources={"metadata": {"path": str(tmp_path)}}).execute()
             errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])

@@ -3,10 +3,14 @@ import numpy as np
 import pytest
 import torch
 
-from grader.course.data import (LEAST_SQUARES_X, LEAST_SQUARES_Y, notes_batches,
-                                notes_regression, sine_data)
+from conftest import COURSE, assignment
+from grader.course import import_course_module
 from grader.reference import Expected
-from grader.course import assignment
+
+_data = import_course_module(COURSE.root, "data")
+LEAST_SQUARES_X, LEAST_SQUARES_Y = _data.LEAST_SQUARES_X, _data.LEAST_SQUARES_Y
+notes_batches, notes_regression, sine_data = (_data.notes_batches, _data.notes_regression,
+                                              _data.sine_data)
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,33 @@ import sys
 
 import pytest
 
-from conftest import reference_source
-from grader.course import COURSE
-from grader.release import build_release
+from conftest import COURSE, ROOT, reference_source
+from grader.instructor.release import build_release
 
-# A solution marker, a line of the reference solution, a hint of the mistake catalogue.
-LEAK_MARKERS = ("### BEGIN SOLUTION", "residual = y - b - w * X", "the derivative of a square")
+# A hint of the mistake catalogue (never shipped).
+LEAK_MARKERS = ("the derivative of a square",)
+
+
+# Idioms every PyTorch program has: shipping one reveals nothing of a solution.
+IDIOMS = {"with torch.no_grad():", "super().__init__()", "loss.backward()",
+          "optimizer.step()", "optimizer.zero_grad()"}
+
+
+def solution_lines() -> set[str]:
+    """Every line of every reference solution between its markers (stripped), but for
+    lines too short or too common to mean anything (``return path``, ``else:``, IDIOMS)."""
+    from grader.course import BEGIN, END
+    lines = set()
+    for a in COURSE:
+        inside = False
+        for line in a.reference_path.read_text().splitlines():
+            text = line.strip()
+            if text in (BEGIN, END):
+                inside = text == BEGIN
+            elif inside and len(text) >= 16 and not text.startswith("#") and \
+                    text not in IDIOMS:
+                lines.add(text)
+    return lines
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +40,7 @@ def bundle(tmp_path_factory):
     target = tmp_path_factory.mktemp("release") / "student"
     os.environ["GRADER_SECRET"] = "leak-me-if-you-can"
     try:
-        build_release(target)
+        build_release(target, COURSE, ROOT / "assignments")
     finally:
         del os.environ["GRADER_SECRET"]
     return target
@@ -29,15 +50,23 @@ def test_bundle_holds_no_reference_no_mistakes_and_no_secret(bundle):
     names = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*")}
     assert not any(n.startswith("reference") or "mistake" in n for n in names)
     assert not any(".grader-secret" in n for n in names)
-    assert {"Makefile", "README.md", "requirements.lock", "grader/public_expected.json",
+    assert {"Makefile", "README.md", "requirements.lock", "course/public_expected.json",
             "assignments/01_gradient_descent/gradient_descent.py"} <= names
+    solutions = solution_lines()
+    assert len(solutions) > 50
     for path in bundle.rglob("*"):
         if path.is_file():
             text = path.read_bytes().decode("utf-8", "replace")
             assert "leak-me-if-you-can" not in text, path
             for marker in LEAK_MARKERS:
                 assert marker not in text, (path, marker)
-    public = (bundle / "grader" / "public_expected.json").read_text()
+            shipped = {line.strip() for line in text.splitlines()}
+            if path.suffix == ".ipynb":  # a notebook's code is JSON strings
+                import json
+                shipped = {ln.strip() for cell in json.loads(text)["cells"]
+                           for ln in "".join(cell["source"]).splitlines()}
+            assert not (shipped & solutions), (path, sorted(shipped & solutions)[:5])
+    public = (bundle / "course" / "public_expected.json").read_text()
     assert '"hidden-' not in public
 
 
@@ -118,6 +147,6 @@ def test_make_check_in_a_fresh_bundle_venv(bundle):
 
 def test_a_numpy_only_check_does_not_need_torch():
     from grader.cli import _needs_torch
-    from grader.course import assignment
+    assignment = COURSE.assignment
     assert not _needs_torch((assignment("01_gradient_descent"),))
     assert _needs_torch((assignment("02_autograd"),))

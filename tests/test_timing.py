@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, reference_source, write_submission
-from grader.course import assignment
+from grader.course import load_course
+
+assignment = load_course().assignment
 from grader.grade import Session
 from grader.worker.pool import ATTEMPTS, Call, Job, ModuleCalls, Runner, WorkerPool
 
@@ -175,7 +177,7 @@ def _descendants(pid: int) -> list:
 def test_sigterm_mid_batch_keeps_finished_students_and_a_rerun_resumes(tmp_path):
     import psutil
 
-    from grader.gradebook import Gradebook
+    from grader.instructor.gradebook import Gradebook
     subs, results = _class_of(tmp_path, 8, slow=True), tmp_path / "results"
     proc = subprocess.Popen(_batch_cmd(subs, results), cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -207,7 +209,7 @@ def test_sigterm_mid_batch_keeps_finished_students_and_a_rerun_resumes(tmp_path)
 
 
 def test_a_second_batch_on_the_same_gradebook_refuses_in_one_line_or_waits(tmp_path):
-    from grader.gradebook import Gradebook
+    from grader.instructor.gradebook import Gradebook
     subs, results = _class_of(tmp_path, 4, slow=True), tmp_path / "results"
     first = subprocess.Popen(_batch_cmd(subs, results), cwd=ROOT, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
@@ -262,9 +264,10 @@ def test_a_disk_filling_up_mid_batch_stops_cleanly_and_keeps_what_was_saved(
     import errno
     import io
 
-    from grader import batch, report
-    from grader.gradebook import Gradebook
-    from grader.progress import Progress
+    from grader import report
+    from grader.instructor import batch
+    from grader.instructor.gradebook import Gradebook
+    from grader.instructor.progress import Progress
     subs, results = _class_of(tmp_path, 5), tmp_path / "results"
     real, saved = batch.write_atomic, []
 
@@ -297,10 +300,10 @@ def test_notebooks_in_a_row_on_busy_cores_never_retire_the_fork_server(busy_core
                                                                         tmp_path):
     """nbclient's heartbeat thread, joined but not yet gone from /proc/self/task, used to
     make the fork server retire (a 3-s restart) about once in twenty notebooks."""
-    from grader.assign import reference_notebook
+    from grader.instructor.assign import reference_notebook
     a = assignment(A01)
     (tmp_path / A01).mkdir()
-    (tmp_path / A01 / f"{a.module}.ipynb").write_text(reference_notebook(ROOT / "reference", a))
+    (tmp_path / A01 / f"{a.module}.ipynb").write_text(reference_notebook(a))
     with WorkerPool(1) as own:
         own.wait_ready()
         server = own._all[0].proc.pid

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import wire
+from ..spec import Probe
 
 ZYGOTE_ENV_KEEP = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
                    "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "SYSTEMROOT")
@@ -46,7 +47,8 @@ this many times."""
 class Call:
     """One probe of one contract name on one case (plain data only)."""
 
-    probe: str
+    probe: "str | Probe"
+    """The engine's probe by name, or a course's Probe (sent as its name and module)."""
     name: str
     inputs: dict
     seed: int
@@ -58,8 +60,11 @@ class Call:
     def to_dict(self) -> dict:
         if self.encoded_inputs is None:
             self.encoded_inputs = wire.Raw(self.inputs)
-        return {"probe": self.probe, "name": self.name, "inputs": self.encoded_inputs,
-                "key": self.encoded_inputs.key, "seed": self.seed, "timeout": self.timeout}
+        probe = self.probe if isinstance(self.probe, Probe) else None
+        return {"probe": probe.name if probe else self.probe,
+                "probe_module": probe.module if probe else "", "name": self.name,
+                "inputs": self.encoded_inputs, "key": self.encoded_inputs.key,
+                "seed": self.seed, "timeout": self.timeout}
 
 
 @dataclass
@@ -84,6 +89,10 @@ class Job:
     """A notebook cell's time limit."""
     import_seconds: float = 120.0
     """An import's time limit: for a notebook, running all its cells."""
+    course_root: str = ""
+    """The course whose probes the calls use ('' for the engine's probes only)."""
+    probe_modules: list[str] = field(default_factory=list)
+    """The course's probe modules, imported in the worker before it is confined."""
 
 
 @dataclass
@@ -249,6 +258,7 @@ class Runner(abc.ABC):
         failures = []
         for _ in range(ATTEMPTS):
             request = {"student_dir": job.student_dir, "device": job.device,
+                       "course": {"root": job.course_root, "probes": job.probe_modules},
                        "confine": job.confine, "limits": job.limits,
                        "cell_seconds": job.cell_seconds, "import_timeout": job.import_seconds,
                        "modules": [{"module_path": job.modules[mi].module_path,

@@ -13,7 +13,7 @@ import types
 from pathlib import Path
 
 from .. import wire
-from ..probes import run_probe
+from ..probes import load_probe, run_probe
 
 
 def load_module(path: str, name: str) -> types.ModuleType:
@@ -85,7 +85,7 @@ def run(request: dict, channel: int) -> None:
         send({"event": "imported", "module": mi, "notes": []})
         for i, call in enumerate(spec["calls"]):
             run_call(module, call, mi, i, request["device"], spec["module_path"], student_dir,
-                     channel)
+                     channel, request.get("course", {}).get("root", ""))
         if notebook:
             return  # a process serves one kernel: the modules left get a fresh fork
 
@@ -117,7 +117,7 @@ def inputs_of(call: dict) -> dict:
 
 
 def run_call(module, call: dict, mi: int, i: int, device: str, module_path: str,
-             student_dir: str, channel: int) -> None:
+             student_dir: str, channel: int, course_root: str = "") -> None:
     send = lambda msg: wire.write_frame(channel, msg)
     if call["name"] not in vars(module):
         send({"event": "error", "module": mi, "index": i, "error": {
@@ -126,8 +126,8 @@ def run_call(module, call: dict, mi: int, i: int, device: str, module_path: str,
         return
     started = time.perf_counter()
     try:
-        output = run_probe(module, call["probe"], call["name"], inputs_of(call), device,
-                           call["seed"])
+        probe = load_probe(call["probe"], call.get("probe_module", ""), course_root)
+        output = run_probe(module, probe, call["name"], inputs_of(call), device, call["seed"])
         payload = wire.dumps(output)
     except BaseException as exc:
         send({"event": "error", "module": mi, "index": i,
@@ -136,3 +136,13 @@ def run_call(module, call: dict, mi: int, i: int, device: str, module_path: str,
     head = wire.dumps({"event": "result", "module": mi, "index": i,
                        "seconds": time.perf_counter() - started})
     wire.write_payload(channel, head[:-1] + b',"output":' + payload + b"}")
+
+
+def import_course_probes(request: dict) -> None:
+    """Import the course's probe modules a request names (before confinement: they live in
+    the course folder, which the confined worker cannot read)."""
+    course = request.get("course") or {}
+    if course.get("root"):
+        from ..course import import_course_module
+        for name in course.get("probes", []):
+            import_course_module(Path(course["root"]), name)

@@ -23,7 +23,7 @@ import numpy  # noqa: F401  (imported once, shared by every fork)
 
 from .. import wire
 from . import provisioner, sandbox
-from .student import HELD_INPUTS, run as run_student
+from .student import HELD_INPUTS, import_course_probes, run as run_student
 
 def warm_up(torch_too: bool = True, notebooks: bool = True) -> None:
     """Import, once and before any fork, what student code will need: torch (with the
@@ -149,6 +149,7 @@ def _child(scratch: str, requests: int, channel: int, output: int) -> None:
             sys.modules["torch"].set_num_threads(1)
         with os.fdopen(requests, "rb") as stream:
             request = wire.read_frame(stream)  # arrays decoded (and validated) here
+        import_course_probes(request)  # held already, unless the course is new here
         cuda = request["device"].startswith("cuda")
         sandbox.apply_rlimits(sandbox.Limits(**request.get("limits", {})), cap_memory=not cuda)
         if request.get("confine", True):
@@ -399,6 +400,10 @@ def main() -> None:
             # Plain JSON: arrays are decoded (and validated) where they are used.
             request = json.loads(raw)
             hold_inputs(request)
+            try:  # every later fork inherits them
+                import_course_probes(request)
+            except Exception:  # the fork reports it, in the student's terms
+                pass
             outcome, finished = run_job(inputs_for(request, spare), scratch_root, spare)
             wire.write_payload(stdout, json.dumps(outcome).encode())
             finished.finish()  # its exit and the next fork overlap the grader's judging

@@ -7,15 +7,15 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cases import secret_id
-from .fingerprint import grader_version, tree_hash
-from .grade import Session
+from ..cases import secret_id
+from ..fingerprint import grader_version, tree_hash
+from ..grade import Session
 from .gradebook import Gradebook
 from .progress import Progress
-from .html_report import render
-from .report import write_atomic, write_results
-from .results import StudentResult
-from .signals import Interrupted, StopSignals
+from ..html_report import render
+from ..report import write_atomic, write_results
+from ..results import StudentResult
+from ..signals import Interrupted, StopSignals
 
 
 @dataclass
@@ -43,7 +43,7 @@ def run_batch(session: Session, students: list[Path], gradebook: Gradebook, resu
               parallel: int = 2, signals: StopSignals | None = None) -> BatchOutcome:
     started = time.perf_counter()
     outcome = BatchOutcome()
-    version, sid = grader_version(), secret_id(session.secret)
+    version, sid = grader_version(session.course[0].course_root), secret_id(session.secret)
     public_only = not session.include_hidden
     todo = []
     for path in students:

@@ -1,9 +1,11 @@
 """Checks of 03_dataset (Dataset, DataLoader, random_split, mini-batch training)."""
 import numpy as np
 
-from ..probes import tensor
-from ..spec import Assignment, CaseSpec, Check, random_cases
-from .data import linear_model, random_regression
+from grader.probes import tensor
+from grader.spec import CaseSpec, Check, random_cases
+
+from ..data import linear_model, random_regression
+from .probes import loader, split, train_loader
 
 
 def _rows(rng):
@@ -38,17 +40,13 @@ def _train(rng):
             "model": linear_model(rng, 1, 1), "lr": 0.05, "n_epochs": int(rng.integers(2, 5))}
 
 
-ASSIGNMENT = Assignment(
-    folder="03_dataset", module="dataset", points=15,
-    title="Datasets, data loaders and mini-batches",
-    checks=(
-        Check("LRDataset", 3, "dataset", kind="structure", cases=random_cases(_rows, n_hidden=1)),
-        Check("MyData", 3, "dataset", kind="structure", cases=random_cases(_columns, n_hidden=1)),
-        Check("make_loader", 3, "loader", kind="exact", cases=(
-            CaseSpec("in-order", _loader(False)), CaseSpec("shuffled", _loader(True)),
-            CaseSpec("hidden-1", _loader(True), hidden=True))),
-        Check("split_dataset", 2, "split", kind="exact", cases=random_cases(_split, n_hidden=1)),
-        Check("train_minibatch", 4, "train_loader", kind="trajectory",
-              cases=random_cases(_train, n_hidden=1)),
-    ),
+CHECKS = (
+    Check("LRDataset", 3, "dataset", kind="structure", cases=random_cases(_rows, n_hidden=1)),
+    Check("MyData", 3, "dataset", kind="structure", cases=random_cases(_columns, n_hidden=1)),
+    Check("make_loader", 3, loader, kind="exact", cases=(
+        CaseSpec("in-order", _loader(False)), CaseSpec("shuffled", _loader(True)),
+        CaseSpec("hidden-1", _loader(True), hidden=True))),
+    Check("split_dataset", 2, split, kind="exact", cases=random_cases(_split, n_hidden=1)),
+    Check("train_minibatch", 4, train_loader, kind="trajectory",
+          cases=random_cases(_train, n_hidden=1)),
 )

@@ -1,10 +1,10 @@
 """Checks of 02_autograd (PyTorch: autograd, optimizers, nn.Module)."""
 import numpy as np
 
-from ..probes import tensor
-from ..spec import Assignment, CaseSpec, Check, random_cases
-from .data import far_params, notes_regression, random_regression
-from .gradient_descent import NOTES_START
+from grader.probes import tensor
+from grader.spec import CaseSpec, Check, Picture, random_cases
+
+from ..data import NOTES_START, far_params, line_loss, notes_regression, random_regression
 
 X_NOTES, Y_NOTES = notes_regression()
 
@@ -41,6 +41,10 @@ def _module_cases(column: bool):
             CaseSpec("hidden-1", _module_case(column, False), hidden=True))
 
 
+PATH = (Picture("contours", loss=line_loss,
+                start=lambda inputs: inputs["args"][0]["__tensor__"]),)
+
+
 def _train_scalar(rng):
     X, y = random_regression(rng)
     b0, w0 = (float(v) for v in far_params(rng))
@@ -56,27 +60,23 @@ def _train_linear(rng):
                      int(rng.integers(3, 20))]}
 
 
-ASSIGNMENT = Assignment(
-    folder="02_autograd", module="autograd_lr", points=25,
-    title="Autograd, optimizers and nn.Module",
-    checks=(
-        Check("autograd_grad", 4, "call", kind="gradient", cases=random_cases(
-            _grad_random, n_public=3,
-            notes=lambda rng: {"args": [tensor(NOTES_START), tensor(X_NOTES), tensor(Y_NOTES)]})),
-        Check("autograd_gd", 5, "call", kind="trajectory",
-              cases=random_cases(_gd_random, notes=NOTES_GD)),
-        Check("optimizer_gd", 4, "call", kind="trajectory",
-              cases=random_cases(_gd_random, notes=NOTES_GD)),
-        Check("LR", 4, "module_structure", kind="structure", cases=_module_cases(False)),
-        Check("BetterLR", 3, "module_structure", kind="structure", cases=_module_cases(True)),
-        Check("train_model", 5, "train", kind="trajectory", cases=(
-            CaseSpec("notes", lambda rng: {
-                "model": {"kind": "scalar_lr", "b0": 1.0, "w0": 1.5},
-                "args": [tensor(X_NOTES), tensor(Y_NOTES), 0.2, 10]}),
-            CaseSpec("scalar-model", _train_scalar),
-            CaseSpec("linear-model", _train_linear),
-            CaseSpec("hidden-1", _train_scalar, hidden=True),
-            CaseSpec("hidden-2", _train_linear, hidden=True),
-        )),
-    ),
+CHECKS = (
+    Check("autograd_grad", 4, "call", kind="gradient", cases=random_cases(
+        _grad_random, n_public=3,
+        notes=lambda rng: {"args": [tensor(NOTES_START), tensor(X_NOTES), tensor(Y_NOTES)]})),
+    Check("autograd_gd", 5, "call", kind="trajectory", pictures=PATH,
+          cases=random_cases(_gd_random, notes=NOTES_GD)),
+    Check("optimizer_gd", 4, "call", kind="trajectory", pictures=PATH,
+          cases=random_cases(_gd_random, notes=NOTES_GD)),
+    Check("LR", 4, "module_structure", kind="structure", cases=_module_cases(False)),
+    Check("BetterLR", 3, "module_structure", kind="structure", cases=_module_cases(True)),
+    Check("train_model", 5, "train", kind="trajectory", cases=(
+        CaseSpec("notes", lambda rng: {
+            "model": {"kind": "scalar_lr", "b0": 1.0, "w0": 1.5},
+            "args": [tensor(X_NOTES), tensor(Y_NOTES), 0.2, 10]}),
+        CaseSpec("scalar-model", _train_scalar),
+        CaseSpec("linear-model", _train_linear),
+        CaseSpec("hidden-1", _train_scalar, hidden=True),
+        CaseSpec("hidden-2", _train_linear, hidden=True),
+    )),
 )

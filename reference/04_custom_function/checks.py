@@ -1,9 +1,11 @@
 """Checks of 04_custom_function (a custom autograd Function and polynomial fits)."""
 import numpy as np
 
-from ..probes import tensor
-from ..spec import Assignment, CaseSpec, Check, FitGoal
-from .data import sine_data
+from grader.probes import tensor
+from grader.spec import CaseSpec, Check, FitGoal, Picture
+
+from ..data import sine_data
+from .probes import autograd_function
 
 
 def _legendre(rng):
@@ -28,6 +30,15 @@ def poly_loss(row: np.ndarray, inputs: dict) -> float:
     x, y = inputs["args"][1], inputs["args"][2]
     a, b, c, d = row
     return float(np.sum((a + b * x + c * x ** 2 + d * x ** 3 - y) ** 2))
+
+
+SINE = (Picture("fit", model=lambda r, x: r[0] + r[1] * _p3(r[2] + r[3] * x),
+                data=lambda inputs: (inputs["args"][0]["__tensor__"],
+                                     inputs["args"][1]["__tensor__"])),
+        Picture("curves"))
+POLY = (Picture("fit", model=lambda r, x: r[0] + r[1] * x + r[2] * x ** 2 + r[3] * x ** 3,
+                data=lambda inputs: (inputs["args"][1], inputs["args"][2])),
+        Picture("curves"))
 
 
 def _sine_notes(rng):
@@ -63,22 +74,20 @@ def _fit_poly_notes(rng):
             "grad": "poly_grads"}
 
 
-ASSIGNMENT = Assignment(
-    folder="04_custom_function", module="legendre", points=20,
-    title="A custom autograd Function: the Legendre polynomial P3",
-    checks=(
-        Check("LegendrePolynomial3", 7, "autograd_function", kind="gradient", cases=(
-            CaseSpec("random-1", _legendre), CaseSpec("random-2", _legendre),
-            CaseSpec("hidden-1", _legendre, hidden=True))),
-        Check("fit_sine", 5, "call", kind="fit", timeout=60, fit=FitGoal(sine_loss), cases=(
-            CaseSpec("notes", _sine_notes), CaseSpec("random-1", _sine_random),
-            CaseSpec("hidden-1", _sine_random, hidden=True))),
-        Check("poly_grads", 4, "call", kind="gradient", cases=(
-            CaseSpec("random-1", _poly_grads), CaseSpec("random-2", _poly_grads),
-            CaseSpec("hidden-1", _poly_grads, hidden=True), CaseSpec("hidden-2", _poly_grads,
-                                                                       hidden=True))),
-        Check("fit_poly", 4, "descent", kind="fit", timeout=30, fit=FitGoal(poly_loss), cases=(
-            CaseSpec("notes", _fit_poly_notes), CaseSpec("random-1", _fit_poly),
-            CaseSpec("hidden-1", _fit_poly, hidden=True))),
-    ),
+CHECKS = (
+    Check("LegendrePolynomial3", 7, autograd_function, kind="gradient", cases=(
+        CaseSpec("random-1", _legendre), CaseSpec("random-2", _legendre),
+        CaseSpec("hidden-1", _legendre, hidden=True))),
+    Check("fit_sine", 5, "call", kind="fit", timeout=60, fit=FitGoal(sine_loss), pictures=SINE,
+          cases=(
+        CaseSpec("notes", _sine_notes), CaseSpec("random-1", _sine_random),
+        CaseSpec("hidden-1", _sine_random, hidden=True))),
+    Check("poly_grads", 4, "call", kind="gradient", cases=(
+        CaseSpec("random-1", _poly_grads), CaseSpec("random-2", _poly_grads),
+        CaseSpec("hidden-1", _poly_grads, hidden=True), CaseSpec("hidden-2", _poly_grads,
+                                                                   hidden=True))),
+    Check("fit_poly", 4, "descent", kind="fit", timeout=30, fit=FitGoal(poly_loss), pictures=POLY,
+          cases=(
+        CaseSpec("notes", _fit_poly_notes), CaseSpec("random-1", _fit_poly),
+        CaseSpec("hidden-1", _fit_poly, hidden=True))),
 )

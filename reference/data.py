@@ -1,7 +1,20 @@
-"""Data sets of the course notes and random ones for the other cases (trusted, grader side)."""
+"""Data shared by the course's checks: the notes' data sets and random ones for the other
+cases. Trusted code, run by the grader (and by a student's self-check, for public cases)."""
 from __future__ import annotations
 
 import numpy as np
+
+NOTES_START = np.array([1.0, 1.5])
+"""The notes' starting point ``[b, w]``."""
+
+
+def line_loss(row, inputs: dict) -> float:
+    """``J(b, w) = mean((y - b - w*x)**2)`` on a case's data (``args`` = params, X, y, ...);
+    X and y may be arrays or tensor markers."""
+    X, y = (np.asarray(v["__tensor__"] if isinstance(v, dict) else v, dtype=np.float64)
+            for v in inputs["args"][1:3])
+    gap = y - (row[0] + row[1] * X)
+    return float(gap @ gap) / len(gap)
 
 
 def notes_regression() -> tuple[np.ndarray, np.ndarray]:
@@ -61,6 +74,7 @@ def classification(rng: np.random.Generator, n_in: int, n_out: int = 1, n: int =
 
 def linear_model(rng: np.random.Generator, n_in: int, n_out: int, dtype: str = "float64",
                  sigmoid: bool = False) -> dict:
-    """Spec of a grader-built ``nn.Linear`` with given weights (see probes._build_model)."""
+    """Spec of a grader-built ``nn.Linear`` with given weights (the engine's ``linear``
+    model)."""
     return {"kind": "linear", "n_in": n_in, "n_out": n_out, "dtype": dtype, "sigmoid": sigmoid,
             "weight": rng.uniform(-1, 1, (n_out, n_in)), "bias": rng.uniform(-1, 1, n_out)}

@@ -6,7 +6,7 @@ import io
 import json
 from pathlib import Path
 
-from .report import write_atomic
+from ..report import write_atomic
 
 
 def gradebook_csv(latest: list[tuple[str, dict]], folders: list[str]) -> str:

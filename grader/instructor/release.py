@@ -1,10 +1,12 @@
 """The student release: assignments, the grader, public expected values; nothing secret.
 
 ``dist/student/`` (and ``dist/student.zip``) holds what a student needs to work and to check
-their work: the stubs and notebooks, the grader package, the expected values of the public
-cases, a README and a Makefile whose ``make check`` builds a virtual environment and runs
-``python -m grader check``. It never holds ``reference/``, the mistake catalogue, hidden
-cases' expected values or the hidden-case secret.
+their work, by construction: the stubs and notebooks, the engine without its instructor
+package (``grader/instructor/``), the course files a self-check imports (``course.toml``, the
+checks, the probes and the helpers they import: ``Course.student_files``) in ``course/``
+with the expected values of the public cases, a README and a Makefile whose ``make check``
+builds a virtual environment and runs ``python -m grader check``. No reference solution, no
+catalogue, no lesson source, no hidden expected value and no secret is ever copied.
 """
 from __future__ import annotations
 
@@ -12,9 +14,9 @@ import json
 import shutil
 from pathlib import Path
 
-from .course import COURSE
-from .fingerprint import ROOT
-from .public import build_public
+from ..course import Course
+from ..fingerprint import ROOT
+from ..public import PUBLIC_FILE, build_public
 
 STUDENT_MAKEFILE = """# Your course folder. `make check` checks your work on the public cases.
 PYTHON ?= python3.11
@@ -68,20 +70,20 @@ Your code runs confined while it is graded: it cannot open network connections, 
 processes or write outside a scratch folder. Printing is fine and never costs points.
 """
 
-# Instructor tools stay home: authoring (it knows the solution markers), batches, exports.
-EXCLUDED = {"__pycache__", "public_expected.json", "assign.py", "release.py", "bundle.py",
-            "batch.py", "gradebook.py", "importer.py", "export.py", "summary.py", "progress.py"}
-
-
-def build_release(target: Path) -> Path:
+def build_release(target: Path, course: Course, assignments: Path) -> Path:
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    shutil.copytree(ROOT / "assignments", target / "assignments",
+    shutil.copytree(assignments, target / "assignments",
                     ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
     shutil.copytree(ROOT / "grader", target / "grader",
-                    ignore=shutil.ignore_patterns(*EXCLUDED))
-    (target / "grader" / "public_expected.json").write_text(json.dumps(build_public(COURSE)))
+                    ignore=lambda folder, names: [n for n in names if n == "__pycache__" or (
+                        n == "instructor" and Path(folder) == ROOT / "grader")])
+    for path in course.student_files():
+        dest = target / "course" / path.relative_to(course.root)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, dest)
+    (target / "course" / PUBLIC_FILE).write_text(json.dumps(build_public(course)))
     shutil.copy(ROOT / "requirements.lock", target / "requirements.lock")
     (target / "Makefile").write_text(STUDENT_MAKEFILE)
     (target / "README.md").write_text(STUDENT_README)

@@ -7,9 +7,9 @@ import traceback
 import zipfile
 from pathlib import Path
 
-from .fingerprint import ROOT
+from ..fingerprint import ROOT
 from .importer import contract_target
-from .report import write_atomic
+from ..report import write_atomic
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once when it builds the autograder image.
@@ -29,8 +29,9 @@ cd "$ROOT/source" && exec "$PY" -m grader gradescope-run --root "$ROOT"
 """
 
 
-def build(target: Path) -> Path:
-    """Write ``autograder.zip``: the two scripts, the grader, the reference, the pinned deps."""
+def build(target: Path, course) -> Path:
+    """Write ``autograder.zip``: the two scripts, the grader, the course (as ``reference/``,
+    where the grader finds it by default), the pinned deps."""
     target.mkdir(parents=True, exist_ok=True)
     zip_path = target / "autograder.zip"
     with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as z:
@@ -42,10 +43,11 @@ def build(target: Path) -> Path:
         secret = ROOT / ".grader-secret"
         if secret.is_file():
             z.write(secret, ".grader-secret")
-        for folder in ("grader", "reference"):
-            for path in sorted((ROOT / folder).rglob("*.py")):
-                if "__pycache__" not in path.parts:
-                    z.write(path, str(path.relative_to(ROOT)))
+        for folder, name in ((ROOT / "grader", "grader"), (course.root, "reference")):
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts and \
+                        path.suffix in (".py", ".toml", ".md"):
+                    z.write(path, f"{name}/{path.relative_to(folder)}")
     return zip_path
 
 

@@ -1,6 +1,6 @@
 """Authoring: student stubs generated from the reference, the single source.
 
-In ``reference/<folder>/<module>.py`` every solution region sits between two marker lines::
+In ``<course>/<folder>/<module>.py`` every solution region sits between two marker lines::
 
     ### BEGIN SOLUTION
     ...the instructor's code...
@@ -15,9 +15,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .spec import Assignment
-
-BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+from ..course import BEGIN, END, Course, strip_markers
+from ..spec import Assignment
 STUB_HEADER = ("# Student version generated from the reference by `make assignments`.\n"
                "# Replace each `raise NotImplementedError` with your code; keep the names and\n"
                "# signatures: the grader calls them exactly as they are written here.\n")
@@ -60,26 +59,24 @@ def make_stub(source: str, path: str = "<reference>") -> str:
     return STUB_HEADER + "\n".join(out) + "\n"
 
 
-def strip_markers(source: str) -> str:
-    """The reference without its marker lines (a complete, runnable solution)."""
-    return "\n".join(ln for ln in source.splitlines() if ln.strip() not in (BEGIN, END)) + "\n"
-
-
-def stub_files(reference_root: Path, course: tuple[Assignment, ...]) -> dict[str, str]:
-    """Relative path under ``assignments/`` -> the text ``make assignments`` writes there."""
+def stub_files(course) -> dict[str, str]:
+    """Relative path under ``assignments/`` -> the text ``make assignments`` writes there: each
+    assignment's stub, lesson notebook and README (copied from the course folder)."""
     files = {}
     for a in course:
-        src = reference_root / a.folder / f"{a.module}.py"
+        src = a.reference_path
         stub = make_stub(src.read_text(), str(src))
         files[f"{a.folder}/{a.module}.py"] = stub
-        files[f"{a.folder}/{a.module}.ipynb"] = notebook_text(a, stub, reference_root)
+        files[f"{a.folder}/{a.module}.ipynb"] = notebook_text(a, stub)
+        readme = a.course_root / a.folder / "README.md"
+        if readme.is_file():
+            files[f"{a.folder}/README.md"] = readme.read_text()
     return files
 
 
-def reference_notebook(reference_root: Path, assignment: Assignment) -> str:
+def reference_notebook(assignment: Assignment) -> str:
     """The lesson notebook with the solutions in it (what grading a notebook is tested on)."""
-    src = (reference_root / assignment.folder / f"{assignment.module}.py").read_text()
-    return notebook_text(assignment, strip_markers(src), reference_root)
+    return notebook_text(assignment, strip_markers(assignment.reference_path.read_text()))
 
 
 def lesson_sections(text: str, names: set[str]) -> dict[str, str]:
@@ -112,11 +109,11 @@ def _chunks(source: str) -> tuple[str, dict[str, str]]:
     return header, chunks
 
 
-def notebook_text(assignment: Assignment, source: str, reference_root: Path) -> str:
+def notebook_text(assignment: Assignment, source: str) -> str:
     """A lesson notebook: narrative, one code cell per exercise, a check cell after each."""
     import nbformat
     names = [c.name for c in assignment.checks]
-    lesson_path = reference_root / assignment.folder / "lesson.md"
+    lesson_path = assignment.course_root / assignment.folder / "lesson.md"
     lesson = lesson_sections(lesson_path.read_text(), set(names)) if lesson_path.is_file() \
         else {}
     header, chunks = _chunks(source)
@@ -139,14 +136,14 @@ def notebook_text(assignment: Assignment, source: str, reference_root: Path) -> 
     return nbformat.writes(nb) + "\n"
 
 
-def write_assignments(reference_root: Path, target: Path, course) -> list[Path]:
+def write_assignments(course: Course, target: Path) -> list[Path]:
     """Write every stub and notebook; all get one modification time, so that neither of a
     ``.py``/``.ipynb`` pair looks like the one a student worked in (see submission.locate)."""
     import os
     import time
     written = []
     now = time.time()
-    for rel, text in stub_files(reference_root, course).items():
+    for rel, text in stub_files(course).items():
         path = target / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists() or path.read_text() != text:

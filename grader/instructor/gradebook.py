@@ -14,8 +14,8 @@ import threading
 import time
 from pathlib import Path
 
-from .report import gradescope
-from .results import StudentResult
+from ..report import gradescope
+from ..results import StudentResult
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS students (

@@ -1,0 +1,111 @@
+"""The judge: one case's outcome against its expected value, a verdict, a hint and credit.
+
+Every path that gives a verdict calls this: grading one student, a batch, the Gradescope run
+and a student's self-check (terminal and notebook). Only where the outcome comes from (a
+confined worker, or the student's own process on their own machine) and where the expected
+value comes from (the reference, or the shipped table of public cases) differ.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .compare import compare_outputs, described_array
+from .diagnose import Diagnoser, generic, own_loop_holds
+from .feedback import describe_comparison, describe_crash, describe_student_error
+from .probes import resolve
+from .reference import ReferenceError
+from .results import CaseResult
+from .spec import Assignment, Case, Check
+
+OWN_LOOP = ("your loop is right: judged on its own, every step follows your own `{grad}`, "
+            "which is wrong (see there); the loop keeps its points")
+
+
+@dataclass
+class Judge:
+    expected: object
+    """``reference.Expected`` or ``public.PublicExpected``: ``get(assignment, check, case,
+    device)``."""
+    diagnoser: Diagnoser | None
+    """The course's catalogue (instructor side); None in a student's copy."""
+    device: str
+    limit: Callable[[], float]
+    """The time limit the case ran under (for the message of a time-out)."""
+
+    def case(self, assignment: Assignment, check: Check, case: Case, outcome: dict,
+             notes: list[str]) -> CaseResult:
+        """The verdict on one case; notes common to the check's cases go to ``notes``."""
+        base = dict(id=case.id, hidden=case.hidden, seed=case.seed)
+        status = outcome["status"]
+        if status == "error":
+            found = self.diagnoser.from_error(assignment, check, outcome["error"]) \
+                if self.diagnoser else None
+            return CaseResult(**base, status="error", fraction=0.0,
+                              message=describe_student_error(check.name, outcome["error"]),
+                              hint=found.hint if found else "",
+                              diagnosis=found.name if found else "")
+        if status == "grader_error":  # the machinery failed on this student, every try
+            return CaseResult(**base, status="grader_error", fraction=1.0,
+                              message="grader error, not charged to you: the grader's worker "
+                                      f"failed on this case ({outcome.get('reason')}); "
+                                      "your instructor can re-grade it")
+        if status != "ok":
+            return CaseResult(**base, status="error", fraction=0.0,
+                              message=describe_crash(check.name, outcome,
+                                                     outcome.get("limit") or self.limit()))
+        try:
+            expected = self.expected.get(assignment, check, case, self.device)
+        except ReferenceError as exc:
+            return CaseResult(**base, status="grader_error", fraction=1.0,
+                              message=f"grader error, not charged to you: {exc}")
+        actual = outcome["output"]
+        probe = resolve(check.probe)
+        cmp = compare_outputs(actual, expected, check.kind, self.device, reveal=not case.hidden,
+                              strict_dtype=check.strict_dtype, probe=probe)
+        for note in cmp.notes:
+            if note not in notes:
+                notes.append(note)
+        first = next((p.first_step for p in cmp.problems if p.first_step is not None), None)
+        base["seconds"] = outcome.get("seconds")
+        if check.kind in ("trajectory", "fit") and not case.hidden:
+            base["evidence"] = {"actual": actual.get("result"), "expected": expected.get("result"),
+                                "inputs": case.inputs, "check": check}
+        if cmp.passed:
+            return CaseResult(**base, status="passed", fraction=1.0)
+        message = describe_comparison(cmp)
+        if case.hidden:
+            message += "\n(hidden case: its inputs and expected values are not shown)"
+        values_only = all(p.first_step is not None for p in cmp.problems)  # not type, shape…
+        if probe.name == "descent" and not probe.module and values_only and \
+                own_loop_holds(actual, case.inputs, check.kind, self.device):
+            return CaseResult(**base, status="passed", fraction=1.0, first_step=first,
+                              hint=OWN_LOOP.format(grad=case.inputs["grad"]),
+                              diagnosis="loop right, gradient wrong")
+        found = self.diagnoser.from_output(assignment, check, case, actual, self.device) \
+            if self.diagnoser else None
+        hint = found.hint if found else generic(actual, expected, check.kind, self.device,
+                                                case.hidden, probe)
+        extra = dict(first_step=first, hint=hint, diagnosis=found.name if found else "")
+        partial = self._fit_credit(check, case, actual, expected)
+        if partial:
+            return CaseResult(**base, status="partial", fraction=0.5,
+                              message=message + "\n" + partial, **extra)
+        return CaseResult(**base, status="wrong", fraction=0.0, message=message, **extra)
+
+    @staticmethod
+    def _fit_credit(check: Check, case: Case, actual: dict, expected: dict) -> str:
+        """Half credit when a fit reaches the reference's final loss by another path."""
+        if check.fit is None:
+            return ""
+        a, e = described_array(actual.get("result")), described_array(expected.get("result"))
+        if a is None or e is None or a.shape != e.shape or not np.isfinite(a).all():
+            return ""
+        loss_a, loss_e = check.fit.loss(a[-1], case.inputs), check.fit.loss(e[-1], case.inputs)
+        if loss_a <= loss_e * (1 + check.fit.rel_margin) + 1e-12:
+            numbers = "" if case.hidden else f" ({loss_a:.6g} against {loss_e:.6g})"
+            return (f"your final loss is within {check.fit.rel_margin:.0%} of the reference's"
+                    f"{numbers}: half credit for the fit")
+        return ""
