@@ -5,8 +5,8 @@ points) and one folder per assignment::
 
     course.toml
     data.py                        optional helpers shared by the assignments' checks
-    01_gradient_descent/
-        gradient_descent.py        the reference, with ### BEGIN/END SOLUTION markers
+    01_first_steps/
+        first_steps.py             the reference, with ### BEGIN/END SOLUTION markers
         checks.py                  CHECKS = (Check(...), ...): cases, probes, kinds, points
         probes.py                  optional: probes only this assignment needs
         mistakes.py                optional: MISTAKES = (Mistake(...), ...), the catalogue

@@ -13,7 +13,7 @@ ERROR_WORDS = {
 
 
 def describe_student_error(name: str, error: dict) -> str:
-    """``mse_grad raised ZeroDivisionError: ... (gradient_descent.py, line 12)`` and the line."""
+    """``f raised ZeroDivisionError: ... (module.py, line 12)`` and the offending line."""
     kind = error.get("kind")
     if kind == "missing":
         return error.get("message", f"`{name}` is missing")
@@ -65,7 +65,7 @@ def describe_comparison(cmp: Comparison) -> str:
 
 
 def verdict_line(check: CheckResult) -> str:
-    """One line: ``mse_grad  6.00/6  all 6 cases pass`` or the first failure."""
+    """One line: ``all 6 cases pass`` or the first failure."""
     n = len(check.cases)
     good = sum(c.status == "passed" for c in check.cases)
     if good == n:

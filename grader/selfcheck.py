@@ -3,7 +3,7 @@
 In a notebook::
 
     from grader import check
-    check("mse_grad")          # rich HTML in Jupyter, text elsewhere
+    check("<exercise name>")   # rich HTML in Jupyter, text elsewhere
 
 The function is taken from the notebook's own namespace (or, outside a notebook, from
 ``assignments/<folder>/<module>.py``) and run right here: this is the student's own code on

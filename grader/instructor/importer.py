@@ -1,7 +1,7 @@
 """Importing an LMS export: a Canvas or Gradescope submissions zip into ``submissions/``.
 
-Files are matched to the contract by name (``gradient_descent.py`` or ``.ipynb`` belongs to
-``01_gradient_descent``, whatever folder or prefix the LMS put around it). Only base names are
+Files are matched to the contract by name (``<module>.py`` or ``.ipynb`` belongs to the
+assignment whose module it is, whatever folder or prefix the LMS put around it). Only base names are
 used, so an entry like ``../../etc/x`` cannot write outside the target.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ class ImportReport:
 
 
 def contract_target(filename: str, course: tuple[Assignment, ...]) -> str | None:
-    """``01_gradient_descent/gradient_descent.py`` for ``gradient_descent-2.py``, else None."""
+    """``<folder>/<module>.py`` for ``<module>-2.py`` (a resubmission), else None."""
     path = PurePosixPath(filename)
     stem = re.sub(r"-\d+$", "", path.stem)  # Canvas marks resubmissions as name-1.py
     for a in course:

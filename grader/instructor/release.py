@@ -49,15 +49,15 @@ replace each `raise NotImplementedError` with your code, and keep every name and
 
 ```sh
 make check                          # every exercise (the first run builds .venv)
-make check ARGS=01_gradient_descent # one assignment
-make check ARGS=mse_grad            # one exercise
+make check ARGS={folder}   # one assignment
+make check ARGS={name}     # one exercise
 ```
 
 or, inside a notebook:
 
 ```python
 from grader import check
-check("mse_grad")
+check("{name}")
 ```
 
 Each check runs your code on the *public* cases and tells you, for every exercise, what
@@ -86,6 +86,8 @@ def build_release(target: Path, course: Course, assignments: Path) -> Path:
     (target / "course" / PUBLIC_FILE).write_text(json.dumps(build_public(course)))
     shutil.copy(ROOT / "requirements.lock", target / "requirements.lock")
     (target / "Makefile").write_text(STUDENT_MAKEFILE)
-    (target / "README.md").write_text(STUDENT_README)
+    first = course.assignments[0]
+    (target / "README.md").write_text(STUDENT_README.replace("{folder}", first.folder)
+                                      .replace("{name}", first.checks[0].name))
     archive = shutil.make_archive(str(target), "zip", root_dir=target.parent, base_dir=target.name)
     return Path(archive)
