@@ -249,10 +249,21 @@ def train(module, name: str, inputs: dict, device: str) -> dict:
     "initial": Report("the initial parameter values"), "forward": Report("forward"),
     "grads_flow": Report("whether a gradient reaches every parameter")})
 def module_structure(module, name: str, inputs: dict, device: str) -> dict:
-    """Build ``module.<name>(*ctor)``; report its parameters, forward outputs and gradients."""
+    """Build ``module.<name>(*ctor)``; report its parameters, forward outputs and gradients.
+
+    With ``inputs["set"]`` ({parameter name: values}) the grader first sets those parameters
+    (where the name and shape match), so forward is judged whatever initialisation the
+    student's layers happened to get."""
     import torch
     cls = getattr(module, name)
     model = cls(*inputs.get("ctor", []))
+    if inputs.get("set"):
+        own = dict(model.named_parameters())
+        with torch.no_grad():
+            for key, value in inputs["set"].items():
+                value = np.asarray(value)
+                if key in own and tuple(own[key].shape) == value.shape:
+                    own[key].copy_(torch.as_tensor(value, dtype=own[key].dtype))
     named = sorted(model.named_parameters())  # by name: the order of definition is free
     out: dict[str, Any] = {
         "is_module": isinstance(model, torch.nn.Module),

@@ -87,3 +87,30 @@ def test_tolerances_depend_on_dtype_kind_and_device():
     assert tolerance_for("value", "float64").rtol < tolerance_for("value", "float32").rtol
     assert tolerance_for("trajectory", "float64").rtol > tolerance_for("value", "float64").rtol
     assert tolerance_for("value", "float64", "cuda").rtol > tolerance_for("value", "float64").rtol
+
+
+def test_module_structure_sets_the_parameters_a_case_gives_whatever_the_init(tmp_path):
+    """Two nets built differently (float64 layers, or float32 layers made double) report the
+    same forward once the case sets their parameters."""
+    import torch
+    from grader.probes import PROBES, run_probe
+    from grader.wire import dumps, loads
+    import types
+    nets = types.SimpleNamespace(
+        direct=lambda: torch.nn.Sequential(torch.nn.Linear(2, 3, dtype=torch.float64),
+                                           torch.nn.Tanh(),
+                                           torch.nn.Linear(3, 1, dtype=torch.float64)),
+        converted=lambda: torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(),
+                                              torch.nn.Linear(3, 1)).double())
+    rng = np.random.default_rng(0)
+    inputs = {"ctor": [], "forward": [{"__tensor__": rng.normal(size=(4, 2)),
+                                       "dtype": "float64", "requires_grad": False}],
+              "set": {"0.weight": rng.normal(size=(3, 2)), "0.bias": rng.normal(size=3),
+                      "2.weight": rng.normal(size=(1, 3)), "2.bias": rng.normal(size=1)}}
+    probe = PROBES["module_structure"]
+    out = [loads(dumps(run_probe(nets, probe, n, inputs, "cpu", seed))) for n, seed in
+           (("direct", 1), ("converted", 2))]
+    assert np.array_equal(out[0]["forward"][0]["value"], out[1]["forward"][0]["value"])
+    unset = {k: v for k, v in inputs.items() if k != "set"}
+    raw = [run_probe(nets, probe, n, unset, "cpu", 1) for n in ("direct", "converted")]
+    assert not np.array_equal(raw[0]["forward"][0]["value"], raw[1]["forward"][0]["value"])
