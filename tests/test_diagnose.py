@@ -22,6 +22,14 @@ ERROR_MUTATIONS = {
                                     "        self.linear = nn.Linear(n")],
     "def len instead of __len__": [("    def __len__(self):", "    def len(self):")],
     "ctx.saved_tensor": [("(input,) = ctx.saved_tensors", "(input,) = ctx.saved_tensor")],
+    "update outside no_grad": [("    with torch.no_grad():\n        for param in model.parameters():"
+                                "\n            param -= lr * param.grad\n"
+                                "            param.grad = None",
+                                "    for param in model.parameters():\n"
+                                "        param -= lr * param.grad\n        param.grad = None")],
+    "float32 layers": [("nn.Linear(n_in, n_hidden, dtype=torch.float64)", "nn.Linear(n_in, n_hidden)"),
+                       ("nn.Linear(n_hidden, n_out, dtype=torch.float64)",
+                        "nn.Linear(n_hidden, n_out)")],
 }
 
 

@@ -3,13 +3,13 @@ import pytest
 
 from conftest import ROOT, broken, messages, mutate, reference_source
 
-COURSE_NAMES = ["02_autograd", "03_dataset", "04_custom_function", "05_models"]
+COURSE_NAMES = ["02_autograd", "03_dataset", "04_custom_function", "05_models", "06_networks"]
 
 
 def test_reference_scores_100(grade):
     result = grade(ROOT / "reference")
     assert (result.score, result.max_score) == (100, 100)
-    assert [a.max_score for a in result.assignments] == [25, 25, 15, 20, 15]
+    assert [a.max_score for a in result.assignments] == [20, 20, 15, 20, 10, 15]
 
 
 def test_stubs_score_zero(grade):
@@ -21,12 +21,12 @@ def test_stubs_score_zero(grade):
 def test_demo_shows_full_marks_and_one_useful_failure(grade):
     result = grade(ROOT / "submissions" / "demo")
     assert broken(result) == {"gradient_descent"}
-    assert result.score == 94
+    assert result.score == 95
 
 
 @pytest.mark.parametrize("folder", COURSE_NAMES)
 def test_other_styles_score_full_marks(grade, folder):
-    """The demo's 02-05 are correct and written the way the course notes write them."""
+    """The demo's 02-06 are correct and written the way the course notes write them."""
     result = grade(ROOT / "submissions" / "demo", folder)
     assert result.score == result.max_score, broken(result)
 

@@ -9,7 +9,7 @@ ALL_01 = {"predict", "mse_loss", "mse_grad", "gradient_descent", "make_batches",
 
 def test_reference_scores_full_marks(grade):
     result = grade(ROOT / "reference", A01)
-    assert result.score == 25 and result.max_score == 25
+    assert result.score == 20 and result.max_score == 20
 
 
 def test_stubs_score_zero_with_not_implemented(grade):
@@ -21,7 +21,7 @@ def test_stubs_score_zero_with_not_implemented(grade):
 
 def test_python_loops_score_full_marks(grade, fixture_student):
     result = grade(fixture_student("loops"), A01)
-    assert result.score == 25, broken(result)
+    assert result.score == 20, broken(result)
 
 
 # gradient_descent is judged on its own: a right loop over a wrong mse_grad keeps its points.
@@ -54,7 +54,7 @@ def test_each_mistake_loses_points_on_exactly_the_names_it_breaks(grade, student
     result = grade(student(A01, mutate(reference_source(A01), replacements)), A01)
     assert broken(result) == names
     for name in names:
-        assert scores(result)[name] < 25
+        assert scores(result)[name] < 20
 
 
 def test_mutating_params0_is_named_in_the_feedback(grade, student):
@@ -126,7 +126,7 @@ def test_warnings_and_stderr_never_cost_points(grade, student):
               "warnings.warn('a deprecation warning')\nsys.stderr.write('noise\\n')\n"
               + reference_source(A01))
     result = grade(student(A01, source), A01)
-    assert result.score == 25
+    assert result.score == 20
     assert "hello from the student" in result.assignments[0].output
 
 

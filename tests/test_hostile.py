@@ -122,7 +122,7 @@ def test_attack_fails_and_the_rest_still_grades(hostile_pool, world, name):
     tmp, subs, targets, listener = world
     result = grade_hostile(hostile_pool, subs, targets, name)
     assert broken(result) == {"predict"}, messages(result, "predict")
-    assert result.score == 22
+    assert result.score == 18
     assert not Path(targets["outside"]).exists()
     assert not (subs / name / A01 / "x.txt").exists()
     assert not Path(targets["results_file"]).exists()
@@ -145,7 +145,7 @@ def test_monkeypatching_fakes_nothing_and_never_reaches_the_next_student(hostile
     assert glob.glob(os.path.join(tempfile.gettempdir(), "grader-scratch-*", "*",
                                   "leftover.txt")) == []
     after = Session(hostile_pool, (assignment(A01),), secret=SECRET, expected=EXPECTED)
-    assert after.grade(ROOT / "reference").score == 25
+    assert after.grade(ROOT / "reference").score == 20
 
 
 def test_exiting_early_costs_only_the_functions_that_exit(hostile_pool, world):
@@ -178,13 +178,13 @@ def test_a_missing_kernel_feature_is_one_line_or_an_error_when_strict(monkeypatc
 def test_output_flood_is_capped_and_costs_nothing(hostile_pool, world):
     tmp, subs, targets, _ = world
     result = grade_hostile(hostile_pool, subs, targets, "output_flood")
-    assert result.score == 25
+    assert result.score == 20
     assert len(result.assignments[0].output) <= 64 * 1024 * 2
 
 
 def test_the_pool_survives_every_attack(hostile_pool):
     session = Session(hostile_pool, (assignment(A01),), secret=SECRET, expected=EXPECTED)
-    assert session.grade(ROOT / "reference").score == 25
+    assert session.grade(ROOT / "reference").score == 20
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or os.environ.get("GRADER_UNPRIVILEGED") == "1",

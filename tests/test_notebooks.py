@@ -81,7 +81,7 @@ def test_notebook_realities_are_reported_per_cell_and_grading_goes_on(grade, tmp
         v4.new_code_cell("def broken(:\n    pass"),
     ]
     result = grade(write_nb(tmp_path, A01, cells), A01)
-    assert result.score == 25, broken(result)
+    assert result.score == 20, broken(result)
     note = result.assignments[0].note
     assert "code cell 2 raised" in note  # the ! line: no processes in the worker
     assert "code cell 5 raised NameError" in note
@@ -91,7 +91,7 @@ def test_notebook_realities_are_reported_per_cell_and_grading_goes_on(grade, tmp
 def test_an_endless_cell_is_stopped_and_the_next_cells_run(grade, tmp_path):
     cells = [v4.new_code_cell("while True:\n    pass"), v4.new_code_cell(reference_source(A01))]
     result = grade(write_nb(tmp_path, A01, cells), A01, max_timeout=1.5)
-    assert result.score == 25
+    assert result.score == 20
     assert "code cell 1 raised CellTimeout" in result.assignments[0].note
 
 
@@ -106,7 +106,7 @@ def test_invalid_json_scores_zero_with_a_clear_message(grade, tmp_path):
 def test_an_old_nbformat_version_is_converted_and_graded(grade, tmp_path):
     result = grade(write_nb(tmp_path, A01, [v4.new_code_cell(reference_source(A01))],
                             version=3), A01)
-    assert result.score == 25
+    assert result.score == 20
 
 
 def test_with_both_files_the_report_says_which_was_graded(grade, tmp_path):
@@ -115,7 +115,7 @@ def test_with_both_files_the_report_says_which_was_graded(grade, tmp_path):
     (folder / "gradient_descent.py").write_text("this is not python")
     os.utime(folder / "gradient_descent.py", (1, 1))  # the .py is older: the notebook wins
     result = grade(tmp_path, A01)
-    assert result.score == 25
+    assert result.score == 20
     assert "gradient_descent.ipynb, modified last, was graded" in result.assignments[0].note
 
 
@@ -124,7 +124,7 @@ def test_a_notebook_is_as_confined_as_a_module(grade, tmp_path):
     cells = [v4.new_code_cell(reference_source(A01)),
              v4.new_code_cell(f"secret = open({str(target)!r}).read()")]
     result = grade(write_nb(tmp_path, A01, cells), A01)
-    assert result.score == 25
+    assert result.score == 20
     assert "code cell 2 raised PermissionError" in result.assignments[0].note
 
 
@@ -138,7 +138,7 @@ def test_cells_run_in_a_real_jupyter_kernel(grade, tmp_path):
              v4.new_code_cell("input('your name? ')"),
              v4.new_code_cell(reference_source(A01))]
     result = grade(write_nb(tmp_path, A01, cells), A01)
-    assert result.score == 25, broken(result)
+    assert result.score == 20, broken(result)
     note = result.assignments[0].note
     assert "code cell 1" not in note and "code cell 2" not in note, note
     assert "code cell 3 raised StdinNotImplementedError" in note  # no one types in a batch
@@ -160,7 +160,7 @@ def test_a_kernel_cannot_open_a_socket_though_it_speaks_over_its_own(grade, tmp_
             listener.accept()
     finally:
         listener.close()
-    assert result.score == 25, broken(result)
+    assert result.score == 20, broken(result)
     note = result.assignments[0].note
     assert "code cell 2 raised PermissionError" in note, note
     assert "code cell 3 raised PermissionError" in note, note

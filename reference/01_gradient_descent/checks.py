@@ -36,21 +36,21 @@ X_NOTES, Y_NOTES = notes_regression()
 PATH = (Picture("contours", loss=line_loss, start=lambda inputs: inputs["args"][0]),)
 
 CHECKS = (
-    Check("predict", 3, "call", kind="value", cases=random_cases(
+    Check("predict", 2, "call", kind="value", cases=random_cases(
         lambda rng: {"args": _random_params_data(rng)[:2]},
         notes=lambda rng: {"args": [NOTES_START.copy(), X_NOTES]})),
-    Check("mse_loss", 4, "call", kind="value", cases=random_cases(
+    Check("mse_loss", 3, "call", kind="value", cases=random_cases(
         lambda rng: {"args": _random_params_data(rng)},
         notes=lambda rng: {"args": [NOTES_START.copy(), X_NOTES, Y_NOTES]})),
-    Check("mse_grad", 6, "call", kind="gradient", cases=random_cases(
+    Check("mse_grad", 5, "call", kind="gradient", cases=random_cases(
         lambda rng: {"args": _random_params_data(rng)},
         notes=lambda rng: {"args": [NOTES_START.copy(), X_NOTES, Y_NOTES]}, n_public=3)),
-    Check("gradient_descent", 6, "descent", kind="trajectory", pictures=PATH,
+    Check("gradient_descent", 5, "descent", kind="trajectory", pictures=PATH,
           cases=random_cases(
               lambda rng: {**_gd_random(rng), "grad": "mse_grad"},
               notes=lambda rng: {"args": [NOTES_START.copy(), X_NOTES, Y_NOTES, 0.2, 10],
                                  "grad": "mse_grad"})),
-    Check("make_batches", 3, "call", kind="exact", cases=(
+    Check("make_batches", 2, "call", kind="exact", cases=(
         CaseSpec("in-order", lambda rng: {"args": [10, 4]}),
         CaseSpec("notes", lambda rng: {"args": [85, 32, rng_marker("randomstate", 42)]}),
         CaseSpec("generator", lambda rng: {"args": [23, 5, rng_marker("generator", 7)]}),

@@ -61,16 +61,16 @@ def _train_linear(rng):
 
 
 CHECKS = (
-    Check("autograd_grad", 4, "call", kind="gradient", cases=random_cases(
+    Check("autograd_grad", 3, "call", kind="gradient", cases=random_cases(
         _grad_random, n_public=3,
         notes=lambda rng: {"args": [tensor(NOTES_START), tensor(X_NOTES), tensor(Y_NOTES)]})),
-    Check("autograd_gd", 5, "call", kind="trajectory", pictures=PATH,
+    Check("autograd_gd", 4, "call", kind="trajectory", pictures=PATH,
           cases=random_cases(_gd_random, notes=NOTES_GD)),
-    Check("optimizer_gd", 4, "call", kind="trajectory", pictures=PATH,
+    Check("optimizer_gd", 3, "call", kind="trajectory", pictures=PATH,
           cases=random_cases(_gd_random, notes=NOTES_GD)),
-    Check("LR", 4, "module_structure", kind="structure", cases=_module_cases(False)),
+    Check("LR", 3, "module_structure", kind="structure", cases=_module_cases(False)),
     Check("BetterLR", 3, "module_structure", kind="structure", cases=_module_cases(True)),
-    Check("train_model", 5, "train", kind="trajectory", cases=(
+    Check("train_model", 4, "train", kind="trajectory", cases=(
         CaseSpec("notes", lambda rng: {
             "model": {"kind": "scalar_lr", "b0": 1.0, "w0": 1.5},
             "args": [tensor(X_NOTES), tensor(Y_NOTES), 0.2, 10]}),
