@@ -41,7 +41,7 @@ def write(student: Path, folder: str, module: str, text: str) -> None:
 def correct(student: Path, rng: random.Random) -> None:
     for a in COURSE:
         source = reference(a.folder, a.module)
-        for style in STYLES[a.folder]:
+        for style in STYLES.get(a.folder, [ROOT / "submissions" / "demo"]):
             candidate = style / a.folder / f"{a.module}.py"
             if candidate.is_file() and rng.random() < 0.5:
                 source = candidate.read_text()
@@ -50,7 +50,7 @@ def correct(student: Path, rng: random.Random) -> None:
 
 def partly_wrong(student: Path, rng: random.Random) -> None:
     correct(student, rng)
-    for a in rng.sample(COURSE, 2):
+    for a in rng.sample([a for a in COURSE if a.folder in MISTAKES], 2):
         name = rng.choice(sorted(MISTAKES[a.folder]))
         text = reference(a.folder, a.module)
         for old, new in MISTAKES[a.folder][name][0]:
