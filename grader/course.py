@@ -52,6 +52,8 @@ class Course:
     """The import name of the course's Python files."""
     mistakes: dict = field(default_factory=dict, compare=False, repr=False)
     """folder -> the catalogue of that assignment (tuple of Mistake), instructor side only."""
+    student_modules: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    """The course modules the checks and probes import (what a student's copy needs)."""
 
     def __iter__(self):
         return iter(self.assignments)
@@ -87,10 +89,9 @@ class Course:
         assignment's checks and probes and the course modules they import. Never a reference
         solution or a catalogue (the release test reads every solution line to be sure)."""
         files = {self.root / COURSE_FILE}
-        prefix = self.package + "."
-        for name, module in list(sys.modules.items()):
-            path = getattr(module, "__file__", None)
-            if name.startswith(prefix) and path and not name.endswith(".mistakes"):
+        for name in self.student_modules:
+            path = getattr(sys.modules.get(name), "__file__", None)
+            if path:
                 files.add(Path(path))
         references = {a.reference_path.resolve() for a in self.assignments}
         return sorted(p for p in files if p.resolve() not in references)
@@ -196,17 +197,21 @@ def _load(root: Path) -> Course:
                                   f"checked in {seen[c.name]}")
             seen[c.name] = folder
             _check_probe(c, checks_path)
-        if not student_copy:  # a student's copy has no reference and no catalogue
+        if not student_copy:  # a student's copy has no reference
             _check_reference(root, assignment)
-            mistakes[folder] = _load_mistakes(root, assignment)
         assignments.append(assignment)
+    # What a self-check needs: the checks, the probes and what they import (not what the
+    # catalogues import, loaded next).
+    student_modules = tuple(sorted(n for n in sys.modules if n.startswith(package + ".")))
+    for assignment in assignments if not student_copy else ():
+        mistakes[assignment.folder] = _load_mistakes(root, assignment)
     total = data.get("points")
     course_points = sum(a.points for a in assignments)
     if total is not None and abs(float(total) - course_points) > 1e-9:
         raise CourseError(f"{path}: the assignments give {course_points:g} points, "
                           f"not the {float(total):g} the course declares")
     return Course(root, str(data.get("title", root.name)), tuple(assignments), package,
-                  mistakes)
+                  mistakes, student_modules)
 
 
 def _check_probe(check: Check, where: Path) -> None:

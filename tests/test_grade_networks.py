@@ -2,44 +2,11 @@
 learners write them lose points exactly where they break, with the cause named."""
 import pytest
 
-from conftest import ROOT, broken, messages
+from conftest import ROOT, broken, messages, reference_source
 
 A06 = "06_networks"
 
-REFERENCE_STYLE = '''
-import numpy as np
-import torch
-from torch import nn
-
-
-def softmax(z):
-    shifted = z - np.max(z, axis=1, keepdims=True)
-    e = np.exp(shifted)
-    return e / np.sum(e, axis=1, keepdims=True)
-
-
-def two_layer_net(n_in, n_hidden, n_out):
-    return nn.Sequential(nn.Linear(n_in, n_hidden, dtype=torch.float64), nn.Sigmoid(),
-                         nn.Linear(n_hidden, n_out, dtype=torch.float64))
-
-
-def sgd_step(model, lr):
-    with torch.no_grad():
-        for param in model.parameters():
-            param -= lr * param.grad
-            param.grad = None
-
-
-def train_net(model, X, y, lr, n_epochs):
-    loss_fn = nn.MSELoss()
-    losses = []
-    for _ in range(n_epochs):
-        loss = loss_fn(model(X), y)
-        losses.append(loss.detach().clone())
-        loss.backward()
-        sgd_step(model, lr)
-    return torch.stack(losses)
-'''
+REFERENCE_STYLE = reference_source(A06)
 
 OTHER_STYLES = {
     # Everything written another way the contract allows.

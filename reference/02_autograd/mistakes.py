@@ -5,13 +5,11 @@ are compared with a failing student's, or the signature of the error a mistake r
 """
 from grader.diagnose import Mistake
 
+from ..hints import SUPER, ZERO
+
 A02 = "02_autograd"
-ZERO = ("you never reset the gradients, so they add up from step to step (the first step is "
-        "right, then the path drifts): zero them after each update")
 FLOAT32 = ("your parameters are float32: torch.Tensor(...) and torch.tensor(1.0) make float32 "
            "tensors unless you pass dtype=torch.float64")
-SUPER = ("call super().__init__() first thing in __init__: an nn.Module must set itself up "
-         "before you give it parameters or layers")
 DEVICE = r"(same device|Expected all tensors).*(cpu|cuda)"
 
 MISTAKES = (

@@ -5,9 +5,9 @@ are compared with a failing student's, or the signature of the error a mistake r
 """
 from grader.diagnose import Mistake
 
+from ..hints import ZERO
+
 A03 = "03_dataset"
-ZERO = ("you never reset the gradients, so they add up from step to step (the first step is "
-        "right, then the path drifts): zero them after each update")
 
 MISTAKES = (
     Mistake(A03, "LRDataset", "__len__ off by one",

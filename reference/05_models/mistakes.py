@@ -5,9 +5,9 @@ are compared with a failing student's, or the signature of the error a mistake r
 """
 from grader.diagnose import Mistake
 
+from ..hints import SUPER
+
 A05 = "05_models"
-SUPER = ("call super().__init__() first thing in __init__: an nn.Module must set itself up "
-         "before you give it parameters or layers")
 
 MISTAKES = (
     Mistake(A05, "LogisticRegression", "missing sigmoid",
