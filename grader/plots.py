@@ -46,7 +46,8 @@ def _grid_loss(loss, inputs: dict, bb: np.ndarray, ww: np.ndarray) -> np.ndarray
 
 
 def path_on_contours(actual: np.ndarray, expected: np.ndarray, start: np.ndarray, loss,
-                     inputs: dict, title: str) -> bytes:
+                     inputs: dict, title: str,
+                     axes: tuple[str, str] = ("parameter 0", "parameter 1")) -> bytes:
     """Both paths of two parameters over the contours of ``loss``, and the loss along each."""
     plt = _plt()
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
@@ -62,8 +63,8 @@ def path_on_contours(actual: np.ndarray, expected: np.ndarray, start: np.ndarray
         if np.isfinite(path).all():
             ax.plot(path[:, 0], path[:, 1], "o-", ms=2.5, lw=1.2, color=colour, label=label)
             ax2.plot([loss(row, inputs) for row in path], color=colour, label=label)
-    ax.set_xlabel("parameter 0")
-    ax.set_ylabel("parameter 1")
+    ax.set_xlabel(axes[0])
+    ax.set_ylabel(axes[1])
     ax.set_title(title)
     ax.legend(fontsize=8)
     ax2.set_xlabel("step")
@@ -123,7 +124,8 @@ def pictures_for(check, evidence: dict) -> list[bytes]:
                 start = _array(picture.start(inputs))
                 if same and e.ndim == 2 and e.shape[1] == 2 and start is not None:
                     out.append(path_on_contours(a, e, start, picture.loss, inputs,
-                                                f"{check.name}: path in parameter space"))
+                                                f"{check.name}: path in parameter space",
+                                                picture.axes))
             elif picture.kind == "curves":
                 out.append(curves(a if same else e, e, check.name
                                   if not check.pictures else f"{check.name}: parameters",

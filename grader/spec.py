@@ -71,6 +71,8 @@ class Picture:
     start: Callable | None = None
     """``start(inputs) -> row``: the starting point of a path, for ``contours``."""
     ylabel: str = "value"
+    axes: tuple[str, str] = ("parameter 0", "parameter 1")
+    """The names of the two parameters of a ``contours`` picture."""
 
     def __post_init__(self):
         needs = {"curves": (), "contours": ("loss", "start"), "fit": ("model", "data")}

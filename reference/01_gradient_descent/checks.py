@@ -33,7 +33,8 @@ def _minibatch_random(rng):
 
 X_NOTES, Y_NOTES = notes_regression()
 
-PATH = (Picture("contours", loss=line_loss, start=lambda inputs: inputs["args"][0]),)
+PATH = (Picture("contours", loss=line_loss, start=lambda inputs: inputs["args"][0],
+                axes=("b", "w")),)
 
 CHECKS = (
     Check("predict", 2, "call", kind="value", cases=random_cases(

@@ -41,7 +41,7 @@ def _module_cases(column: bool):
             CaseSpec("hidden-1", _module_case(column, False), hidden=True))
 
 
-PATH = (Picture("contours", loss=line_loss,
+PATH = (Picture("contours", loss=line_loss, axes=("b", "w"),
                 start=lambda inputs: inputs["args"][0]["__tensor__"]),)
 
 
