@@ -135,3 +135,54 @@ def test_numpy_items_are_named_in_the_feedback(grade, student):
     result = grade(student("03_dataset", mutate(reference_source("03_dataset"), replacements)),
                    "03_dataset")
     assert "expected a torch tensor, got a NumPy array" in messages(result, "MyData")
+
+
+# make_loader is judged by what the contract fixes, not by the reference's order (issue 15):
+# any seeded mechanism passes; what breaks a property loses make_loader only.
+LOADERS = {
+    "the notes' SubsetRandomSampler": ('''
+def make_loader(dataset, batch_size, shuffle=False, seed=None):
+    if not shuffle:
+        return DataLoader(dataset, batch_size=batch_size)
+    g = torch.Generator()
+    g.manual_seed(seed)
+    sampler = torch.utils.data.SubsetRandomSampler(list(range(len(dataset))), generator=g)
+    return DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=0)
+''', set()),
+    "a RandomSampler with its own generator": ('''
+def make_loader(dataset, batch_size, shuffle=False, seed=None):
+    from torch.utils.data import RandomSampler, SequentialSampler
+    if shuffle:
+        sampler = RandomSampler(dataset, generator=torch.Generator().manual_seed(seed + 12345))
+    else:
+        sampler = SequentialSampler(dataset)
+    return DataLoader(dataset, batch_size=batch_size, sampler=sampler)
+''', set()),
+    "shuffled even without shuffle": ('''
+def make_loader(dataset, batch_size, shuffle=False, seed=None):
+    g = torch.Generator().manual_seed(0 if seed is None else seed)
+    return DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=g)
+''', {"make_loader"}),
+    "a seed that changes nothing": ('''
+def make_loader(dataset, batch_size, shuffle=False, seed=None):
+    g = torch.Generator().manual_seed(7)
+    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=g)
+''', {"make_loader"}),
+    "the last batch dropped": ('''
+def make_loader(dataset, batch_size, shuffle=False, seed=None):
+    g = torch.Generator().manual_seed(seed) if shuffle else None
+    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=g,
+                      drop_last=True)
+''', {"make_loader"}),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(LOADERS))
+def test_make_loader_is_judged_by_the_properties_the_contract_states(grade, student, variant):
+    body, names = LOADERS[variant]
+    source = reference_source("03_dataset")
+    start = source.index("def make_loader(")
+    end = source.index("def split_dataset(")
+    source = source[:start] + body.lstrip() + "\n\n" + source[end:]
+    result = grade(student("03_dataset", source), "03_dataset")
+    assert broken(result) == names, messages(result, "make_loader")
