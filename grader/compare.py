@@ -299,12 +299,16 @@ def _compare_arrays(a: Any, e: np.ndarray, where: str, kind: str, device: str, r
     lines.append(f"Mismatched elements: {n_bad} / {n} ({100.0 * n_bad / n:.1f}%)")
     if reveal:
         i_abs = np.unravel_index(int(np.argmax(np.where(bad, diff, -1))), diff.shape)
-        with np.errstate(all="ignore"):
-            rel = diff / np.where(ef == 0, np.inf, np.abs(ef))
-        i_rel = np.unravel_index(int(np.argmax(np.where(bad, rel, -1))), rel.shape)
         at = lambda i: f" at index {tuple(int(k) for k in i)}" if len(i) else ""
         lines.append(f"Greatest absolute difference: {diff[i_abs]:.6g}{at(i_abs)} "
                      f"(up to {tol.atol:g} allowed)")
-        lines.append(f"Greatest relative difference: {rel[i_rel]:.6g}{at(i_rel)} "
-                     f"(up to {tol.rtol:g} allowed)")
+        # A relative difference means something only where the expected value is larger
+        # than the absolute tolerance (3e+33 "relative" to 1e-19 says nothing).
+        meaningful = bad & (np.abs(ef) > tol.atol)
+        if meaningful.any():
+            with np.errstate(all="ignore"):
+                rel = diff / np.abs(ef)
+            i_rel = np.unravel_index(int(np.argmax(np.where(meaningful, rel, -1))), rel.shape)
+            lines.append(f"Greatest relative difference: {rel[i_rel]:.6g}{at(i_rel)} "
+                         f"(up to {tol.rtol:g} allowed)")
     cmp.problems.append(Problem(where, "\n".join(lines), first_step))

@@ -1,6 +1,8 @@
 """Words for a student: one-line verdicts and per-case explanations of a check."""
 from __future__ import annotations
 
+from itertools import groupby
+
 from .compare import Comparison
 from .results import CheckResult
 
@@ -57,10 +59,15 @@ def describe_crash(name: str, result: dict, timeout: float) -> str:
 
 
 def describe_comparison(cmp: Comparison) -> str:
-    lines = []
+    groups: dict[str, list[str]] = {}  # the same problem in several places: said once
     for p in cmp.problems:
-        text = p.text.replace("\n", "\n    ")
-        lines.append(f"{p.where}: {text}")
+        groups.setdefault(p.text, []).append(p.where)
+    lines = []
+    for text, places in groups.items():
+        where = places[0] if len(places) == 1 else (
+            ", ".join(places[:3]) + (f" and {len(places) - 3} more" if len(places) > 3 else "")
+            + f" ({len(places)} places)")
+        lines.append(f"{where}: " + text.replace("\n", "\n    "))
     return "\n".join(lines)
 
 
@@ -77,17 +84,40 @@ def verdict_line(check: CheckResult) -> str:
             f"{headline}{hint}")
 
 
+def _cases_label(cases: list, total: int) -> str:
+    if len(cases) == 1:
+        c = cases[0]
+        return f"hidden case {c.id}" if c.hidden else f"case {c.id} (seed {c.seed})"
+    names = ", ".join(("hidden " if c.hidden else "") + c.id for c in cases)
+    return f"cases {names} ({'all ' if len(cases) == total else ''}{len(cases)} cases)"
+
+
 def check_text(check: CheckResult) -> str:
-    """The full feedback of a check: every case, with messages indented."""
-    lines = []
+    """The full feedback of a check, short: cases with the same verdict and message are
+    said once ("on all 5 cases"), and each hint once, after them."""
+    lines, total = [], len(check.cases)
+    blocks: dict[tuple, list] = {}
     for c in check.cases:
         mark = {"passed": "PASS", "partial": "PART", "grader_error": "GRADER ERROR"}.get(
             c.status, "FAIL")
-        label = f"hidden case {c.id}" if c.hidden else f"case {c.id} (seed {c.seed})"
-        lines.append(f"[{mark}] {label}")
-        if c.message and c.status != "passed":
-            lines += ["    " + ln for ln in c.message.splitlines()]
+        message = c.message if c.status != "passed" else ""
+        blocks.setdefault((mark, message), []).append(c)
+    for (mark, message), cases in blocks.items():
+        lines.append(f"[{mark}] {_cases_label(cases, total)}")
+        lines += ["    " + ln for ln in _collapse(message.splitlines())]
+    hints: dict[str, list] = {}
+    for c in check.cases:
         if c.hint:
-            lines.append(f"    hint: {c.hint}")
+            hints.setdefault(c.hint, []).append(c)
+    for hint, cases in hints.items():
+        on = "" if total == 1 else (f" (all {total} cases)" if len(cases) == total else
+                                    f" ({', '.join(c.id for c in cases)})")
+        lines.append(f"hint{on}: {hint}")
     lines += [f"note: {n}" for n in check.notes]
     return "\n".join(lines)
+
+
+def _collapse(lines: list[str]) -> list[str]:
+    """Runs of one repeated line said once, with their count."""
+    return [f"{line}  (×{n})" if (n := len(list(run))) > 1 else line
+            for line, run in groupby(lines)]

@@ -59,6 +59,7 @@ def render(result: StudentResult, pictures: str = "all") -> str:
             body = [f"<div class='check{' ok' if ok else ''}'><p><b>{html.escape(check.name)}"
                     f"</b> <span class='score'>{check.score:.2f}/{check.max_score:g}</span> — "
                     f"{html.escape(verdict_line(check))}</p>"]
+            hints: dict[str, list[str]] = {}
             for c in check.cases:
                 label = f"hidden case {c.id}" if c.hidden else f"case {c.id}"
                 if c.status != "passed" and c.message:
@@ -66,8 +67,12 @@ def render(result: StudentResult, pictures: str = "all") -> str:
                                 f"{html.escape(c.status)}</summary>"
                                 f"<pre>{html.escape(c.message)}</pre></details>")
                 if c.hint:
-                    body.append(f"<p class='hint'>hint ({html.escape(label)}): "
-                                f"{html.escape(c.hint)}</p>")
+                    hints.setdefault(c.hint, []).append(label)
+            for hint, labels in hints.items():  # each hint once, with the cases it explains
+                on = f"all {len(labels)} cases" if len(labels) == len(check.cases) > 1 \
+                    else ", ".join(labels)
+                body.append(f"<p class='hint'>hint ({html.escape(on)}): "
+                            f"{html.escape(hint)}</p>")
             if pictures == "all" or (pictures == "failing" and not ok):
                 case = next((c for c in check.cases if c.evidence is not None), None)
                 if case is not None:

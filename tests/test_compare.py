@@ -114,3 +114,36 @@ def test_module_structure_sets_the_parameters_a_case_gives_whatever_the_init(tmp
     unset = {k: v for k, v in inputs.items() if k != "set"}
     raw = [run_probe(nets, probe, n, unset, "cpu", 1) for n in ("direct", "converted")]
     assert not np.array_equal(raw[0]["forward"][0]["value"], raw[1]["forward"][0]["value"])
+
+
+def test_no_relative_difference_against_expected_values_below_the_absolute_tolerance():
+    e = {"result": described([1e-19, 2.0])}
+    a = {"result": described([3e-5, 2.0])}
+    text = compare_outputs(a, e, "value").problems[0].text
+    assert "Greatest absolute difference" in text and "relative" not in text
+    e2 = {"result": described([1e-19, 2.0])}
+    a2 = {"result": described([3e-5, 2.5])}
+    text = compare_outputs(a2, e2, "value").problems[0].text
+    assert "Greatest relative difference: 0.25 at index (1,)" in text
+
+
+def test_reports_say_a_repeated_message_and_a_repeated_hint_once():
+    from grader.compare import Comparison, Problem
+    from grader.feedback import check_text, describe_comparison
+    from grader.results import CaseResult, CheckResult
+    cmp = Comparison([Problem(f"items[{i}]", "the dtype does not match: got float64, "
+                              "expected float32") for i in range(20)])
+    said = describe_comparison(cmp)
+    assert said.count("the dtype does not match") == 1
+    assert said.startswith("items[0], items[1], items[2] and 17 more (20 places): ")
+    check = CheckResult("01", "f", 5, cases=[
+        CaseResult(f"c{i}", False, i, "wrong", 0.0, message="the returned value: values differ",
+                   hint="every value is twice the expected one") for i in range(5)])
+    text = check_text(check)
+    assert text.count("values differ") == 1 and "(all 5 cases)" in text
+    assert text.count("twice the expected") == 1
+    assert "hint (all 5 cases): every value is twice" in text
+    check.cases[4] = CaseResult("c4", True, 4, "wrong", 0.0, message="other\nsame\nsame\nsame")
+    text = check_text(check)
+    assert "cases c0, c1, c2, c3 (4 cases)" in text and "hidden case c4" in text
+    assert "same  (×3)" in text and "hint (c0, c1, c2, c3): every value" in text
