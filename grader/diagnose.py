@@ -51,6 +51,9 @@ class Mistake:
 class Diagnosis:
     name: str
     hint: str
+    blames: str = ""
+    """Another contract name the mistake is in (a loop judged wrong because of its gradient):
+    the hint holds only if that name is defined and fails its own checks."""
 
 
 class Diagnoser:
@@ -77,7 +80,8 @@ class Diagnoser:
         text = f"{error.get('type', '')}: {error.get('message', '')}"
         for m in self.candidates(assignment, check.name):
             if m.error and re.search(m.error, text):
-                return Diagnosis(m.name, m.hint_for(check.name))
+                return Diagnosis(m.name, m.hint_for(check.name),
+                                 m.target if m.target != check.name else "")
         return None
 
     def from_output(self, assignment: Assignment, check: Check, case: Case, actual: dict,
@@ -89,7 +93,8 @@ class Diagnoser:
             if out is not None and compare_outputs(actual, out, check.kind, device,
                                                    equal_nan=True,
                                                    probe=resolve(check.probe)).passed:
-                return Diagnosis(m.name, m.hint_for(check.name))
+                return Diagnosis(m.name, m.hint_for(check.name),
+                                 m.target if m.target != check.name else "")
         return None
 
     def _mistake_output(self, assignment, check, case, mistake, device) -> dict | None:

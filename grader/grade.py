@@ -11,7 +11,7 @@ import numpy as np
 from . import __version__, wire
 from .cases import build_cases, secret_id
 from .diagnose import Diagnoser
-from .judge import Judge
+from .judge import Judge, attribute
 from .reference import Expected, ReferenceError
 from .results import AssignmentResult, CaseResult, CheckResult, StudentResult
 from .probes import resolve
@@ -163,6 +163,7 @@ class Session:
                                                              check.points))
             cr.cases.append(self.judge(plan.assignment, check, case, outcome, cr.notes))
         plan.result.checks = [by_check[c.name] for c in plan.assignment.checks]
+        attribute(plan.result.checks)
         return plan.result
 
     def judge(self, assignment: Assignment, check: Check, case: Case, outcome: dict,

@@ -46,7 +46,9 @@ class Judge:
             return CaseResult(**base, status="error", fraction=0.0,
                               message=describe_student_error(check.name, outcome["error"]),
                               hint=found.hint if found else "",
-                              diagnosis=found.name if found else "")
+                              diagnosis=found.name if found else "",
+                              blames=found.blames if found else "",
+                              error_kind=str(outcome["error"].get("kind") or "error"))
         if status == "grader_error":  # the machinery failed on this student, every try
             return CaseResult(**base, status="grader_error", fraction=1.0,
                               message="grader error, not charged to you: the grader's worker "
@@ -86,9 +88,11 @@ class Judge:
                               diagnosis="loop right, gradient wrong")
         found = self.diagnoser.from_output(assignment, check, case, actual, self.device) \
             if self.diagnoser else None
-        hint = found.hint if found else generic(actual, expected, check.kind, self.device,
-                                                case.hidden, probe)
-        extra = dict(first_step=first, hint=hint, diagnosis=found.name if found else "")
+        plain = "" if found and not found.blames else generic(
+            actual, expected, check.kind, self.device, case.hidden, probe)
+        extra = dict(first_step=first, hint=found.hint if found else plain,
+                     diagnosis=found.name if found else "",
+                     blames=found.blames if found else "", fallback_hint=plain)
         partial = self._fit_credit(check, case, actual, expected)
         if partial:
             return CaseResult(**base, status="partial", fraction=0.5,
@@ -109,3 +113,18 @@ class Judge:
             return (f"your final loss is within {check.fit.rel_margin:.0%} of the reference's"
                     f"{numbers}: half credit for the fit")
         return ""
+
+
+def attribute(checks: list) -> None:
+    """A hint that blames another contract name holds only if that name is defined and loses
+    points of its own; otherwise it is withdrawn (the mistake is where the student wrote it,
+    not where the catalogue usually finds it)."""
+    by_name = {c.name: c for c in checks}
+    for check in checks:
+        for case in check.cases:
+            other = by_name.get(case.blames)
+            if not case.blames or other is None:
+                continue
+            missing = all(c.error_kind == "missing" for c in other.cases)
+            if other.passed or missing:
+                case.hint, case.diagnosis, case.blames = case.fallback_hint, "", ""

@@ -26,6 +26,12 @@ class CaseResult:
     """What the mistake probably is, in a TA's words (never a hidden value)."""
     diagnosis: str = ""
     """The catalogued mistake's name, when one matched (for class statistics)."""
+    blames: str = ""
+    """The other contract name the hint says the mistake is in (checked before it is said)."""
+    error_kind: str = ""
+    """For an error: missing, not_implemented, memory, exit, timeout or error."""
+    fallback_hint: str = field(default="", repr=False, compare=False)
+    """The generic diagnosis, said instead when a hint that blames another name is withdrawn."""
     evidence: dict | None = field(default=None, repr=False, compare=False)
     """Public trajectory and fit cases only: what the report's pictures are drawn from."""
 

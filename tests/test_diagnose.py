@@ -121,3 +121,41 @@ def test_class_summary_names_the_most_common_mistakes():
                [{"score": 1, "tests": []}]
     rows = common_mistakes(payloads)
     assert rows[0] == ("02_autograd/autograd_gd", "gradients not zeroed", 0.75)
+
+
+# Attribution (issue 15): a hint that says "this comes from `other`" is said only when
+# `other` is defined and loses points of its own.
+GD = "01_gradient_descent"
+
+
+def test_a_wrong_loop_over_a_right_gradient_does_not_blame_the_gradient(grade, student):
+    source = reference_source(GD).replace("p = p - lr * mse_grad(p, X, y)",
+                                          "p = p - lr / 2 * mse_grad(p, X, y)")
+    result = grade(student(GD, source), GD)
+    assert broken(result) == {"gradient_descent"}
+    said = hints(result, "gradient_descent")
+    assert not any("mse_grad" in h for h in said), said
+
+
+def test_a_loop_whose_gradient_function_is_absent_is_not_told_to_fix_it(grade, student):
+    source = reference_source(GD)
+    start, end = source.index("def mse_grad("), source.index("def gradient_descent(")
+    inline = ("def gradient_descent(params0, X, y, lr, n_steps):\n"
+              "    p = np.array(params0, dtype=float)\n    path = []\n"
+              "    for _ in range(n_steps):\n        r = y - p[0] - p[1] * X\n"
+              "        p = p - lr * np.array([np.mean(-r), np.mean(-r * X)])\n"
+              "        path.append(p)\n    return np.array(path)\n\n\n")
+    end_gd = source.index("def make_batches(")
+    source = source[:start] + inline + source[end_gd:]
+    result = grade(student(GD, source), GD)
+    assert "gradient_descent" in broken(result) and "mse_grad" in broken(result)
+    said = hints(result, "gradient_descent")
+    assert not any("mse_grad" in h for h in said), said
+
+
+def test_a_wrong_gradient_is_still_named_in_the_loop_that_follows_it(grade, student):
+    source = reference_source(GD).replace("np.mean(2 * residual * -1), np.mean(2 * residual * -X)",
+                                          "np.mean(residual * -1), np.mean(residual * -X)")
+    result = grade(student(GD, source), GD)
+    assert any("factor 2" in h for h in hints(result, "mse_grad"))
+    assert any("mse_grad" in h for h in hints(result, "minibatch_gd"))
