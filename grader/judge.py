@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 
 from .compare import compare_outputs, described_array
-from .diagnose import Diagnoser, generic, own_loop_holds
+from .diagnose import Diagnoser, explain_error, generic, own_loop_holds
 from .feedback import describe_comparison, describe_crash, describe_student_error
 from .probes import resolve
 from .reference import ReferenceError
@@ -45,7 +45,7 @@ class Judge:
                 if self.diagnoser else None
             return CaseResult(**base, status="error", fraction=0.0,
                               message=describe_student_error(check.name, outcome["error"]),
-                              hint=found.hint if found else "",
+                              hint=found.hint if found else explain_error(outcome["error"]),
                               diagnosis=found.name if found else "",
                               blames=found.blames if found else "",
                               error_kind=str(outcome["error"].get("kind") or "error"))

@@ -159,3 +159,38 @@ def test_a_wrong_gradient_is_still_named_in_the_loop_that_follows_it(grade, stud
     result = grade(student(GD, source), GD)
     assert any("factor 2" in h for h in hints(result, "mse_grad"))
     assert any("mse_grad" in h for h in hints(result, "minibatch_gd"))
+
+
+# Known exceptions mapped to causes whatever the exercise (issue 15), written as students do.
+ERRORS_WITH_KNOWN_CAUSES = {
+    "a loader with worker processes": (
+        "03_dataset", "make_loader",
+        [("shuffle=shuffle, generator=generator)",
+          "shuffle=shuffle, generator=generator, num_workers=2)")], "num_workers=0"),
+    "unpacking the first parameter": (
+        GD, "predict", [("b, w = params[0], params[1]\n    return b + w * X",
+                         "b, w = params[0]\n    return b + w * X")], "unpacking"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ERRORS_WITH_KNOWN_CAUSES))
+def test_known_exceptions_are_explained(grade, student, case):
+    folder, name, replacements, words = ERRORS_WITH_KNOWN_CAUSES[case]
+    result = grade(student(folder, mutate(reference_source(folder), replacements)), folder)
+    assert name in broken(result)
+    assert any(words in h for h in hints(result, name)), hints(result, name)
+
+
+def test_error_causes_read_the_message_and_where_it_was_raised():
+    from grader.diagnose import explain_error
+    assert "num_workers" in explain_error({"type": "PermissionError", "message": "[Errno 13]",
+                                           "origin": "multiprocessing/popen_fork.py:_launch"})
+    assert explain_error({"type": "PermissionError", "message": "[Errno 13]",
+                          "origin": "mymodule/files.py:open_it"}) == ""
+    assert "saved_tensors" in explain_error({"type": "AttributeError", "message":
+                                             "'BackwardCFunction' object has no attribute "
+                                             "'saved_tensor'"})
+    assert "float64" in explain_error({"type": "RuntimeError", "message": "mat1 and mat2 must "
+                                       "have the same dtype, but got Double and Float"})
+    assert "no_grad" in explain_error({"type": "RuntimeError", "message": "a leaf Variable that "
+                                       "requires grad is being used in an in-place operation."})

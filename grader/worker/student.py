@@ -30,7 +30,11 @@ def load_module(path: str, name: str) -> types.ModuleType:
 def describe_error(exc: BaseException, student_dir: str) -> dict:
     """The exception as a student should see it: type, message, and their own frames."""
     frames = []
-    for fs in traceback.extract_tb(exc.__traceback__):
+    stack = traceback.extract_tb(exc.__traceback__)
+    # Where it was raised, when not in the student's code (a library they called): plain text.
+    origin = "/".join(Path(stack[-1].filename).parts[-2:]) + f":{stack[-1].name}" \
+        if stack else ""
+    for fs in stack:
         if os.path.abspath(fs.filename).startswith(student_dir):
             frames.append({"file": os.path.basename(fs.filename), "line": fs.lineno,
                            "function": fs.name, "code": (fs.line or "").strip()})
@@ -48,7 +52,8 @@ def describe_error(exc: BaseException, student_dir: str) -> dict:
         message = str(exc)[:2000]
     except BaseException:  # a hostile __str__
         message = "<the exception's message could not be read>"
-    return {"kind": kind, "type": type(exc).__name__, "message": message, "frames": frames[-6:]}
+    return {"kind": kind, "type": type(exc).__name__, "message": message, "frames": frames[-6:],
+            "origin": origin[:200]}
 
 
 def _forget_student_modules(student_dir: str, before: set[str]) -> None:
