@@ -56,6 +56,8 @@ class Problem:
     where: str
     text: str
     first_step: int | None = None
+    key: str = ""
+    """The key of the probe's output it is about (a check's declared shares use it)."""
 
 
 @dataclass
@@ -86,11 +88,14 @@ def compare_outputs(actual: dict, expected: dict, kind: str, device: str = "cpu"
             continue
         where = probe.label(key) if probe else ("the returned value" if key == "result"
                                                  else key)
+        before = len(cmp.problems)
         if key not in actual:
             cmp.problems.append(Problem(where, "was not reported"))
-            continue
-        _compare(actual[key], exp, where, "exact" if probe and probe.exact(key) else kind,
-                 device, reveal, cmp)
+        else:
+            _compare(actual[key], exp, where, "exact" if probe and probe.exact(key) else kind,
+                     device, reveal, cmp)
+        for problem in cmp.problems[before:]:
+            problem.key = key
     return cmp
 
 

@@ -93,11 +93,29 @@ class Judge:
         extra = dict(first_step=first, hint=found.hint if found else plain,
                      diagnosis=found.name if found else "",
                      blames=found.blames if found else "", fallback_hint=plain)
+        share, said = self._shared_credit(check, cmp, expected, probe)
+        if share > 0:
+            return CaseResult(**base, status="partial", fraction=share,
+                              message=message + "\n" + said, **extra)
         partial = self._fit_credit(check, case, actual, expected)
         if partial:
             return CaseResult(**base, status="partial", fraction=0.5,
                               message=message + "\n" + partial, **extra)
         return CaseResult(**base, status="wrong", fraction=0.0, message=message, **extra)
+
+    @staticmethod
+    def _shared_credit(check: Check, cmp, expected: dict, probe) -> tuple[float, str]:
+        """The share of a case the right quantities earn (``Check.shares``), and its words."""
+        shares = {k: float(w) for k, w in check.shares.items() if k in expected}
+        wrong = {p.key for p in cmp.problems}
+        if not shares or not wrong <= set(shares):
+            return 0.0, ""
+        right = [k for k in shares if k not in wrong]
+        earned = sum(shares[k] for k in right) / sum(shares.values())
+        if not right:
+            return 0.0, ""
+        names = ", ".join(probe.label(k) for k in right)
+        return earned, f"right: {names} ({earned:.0%} of the case's points)"
 
     @staticmethod
     def _fit_credit(check: Check, case: Case, actual: dict, expected: dict) -> str:

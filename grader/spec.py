@@ -124,6 +124,10 @@ class Check:
     """False where the contract fixes values but not the dtype they come back in."""
     pictures: tuple[Picture, ...] = ()
     """What the HTML report draws for this check's public cases."""
+    shares: dict = field(default_factory=dict)
+    """Partial credit by quantity: {key of the probe's output: weight}. A case whose every
+    wrong quantity has a share earns the weights of the right ones (normalised); a wrong
+    quantity without a share, or a crash, earns nothing. Empty: all or nothing."""
 
     @property
     def probe_name(self) -> str:
@@ -134,6 +138,8 @@ class Check:
             raise ValueError(f"{self.name}: unknown kind {self.kind!r}")
         if self.points <= 0 or not self.cases:
             raise ValueError(f"{self.name}: a check needs points and at least one case")
+        if any(not isinstance(w, (int, float)) or w <= 0 for w in self.shares.values()):
+            raise ValueError(f"{self.name}: shares must be positive weights")
 
 
 @dataclass(frozen=True)

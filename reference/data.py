@@ -78,3 +78,9 @@ def linear_model(rng: np.random.Generator, n_in: int, n_out: int, dtype: str = "
     model)."""
     return {"kind": "linear", "n_in": n_in, "n_out": n_out, "dtype": dtype, "sigmoid": sigmoid,
             "weight": rng.uniform(-1, 1, (n_out, n_in)), "bias": rng.uniform(-1, 1, n_out)}
+
+
+MODULE_SHARES = {"is_module": 1, "names": 1, "shapes": 1, "dtypes": 1, "initial": 1,
+                 "forward": 4, "grads_flow": 1}
+"""Partial credit of an nn.Module check: its structure (subclass, parameter names, shapes,
+dtypes, initial values) and its forward earn their own shares."""

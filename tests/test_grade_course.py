@@ -186,3 +186,42 @@ def test_make_loader_is_judged_by_the_properties_the_contract_states(grade, stud
     source = source[:start] + body.lstrip() + "\n\n" + source[end:]
     result = grade(student("03_dataset", source), "03_dataset")
     assert broken(result) == names, messages(result, "make_loader")
+
+
+# Credit follows what is right (issue 15): the quantities a check declares shares for earn
+# them on their own; anything else wrong, or a crash, earns nothing.
+SPLITS = {
+    "a right forward, a backward without its factor 5": (
+        "04_custom_function", "LegendrePolynomial3",
+        [("grad_output * 1.5 * (5 * input ** 2 - 1)", "grad_output * 1.5 * (input ** 2 - 1)")],
+        3 / 7, "right: forward"),
+    "a right backward, a forward without its factor 0.5": (
+        "04_custom_function", "LegendrePolynomial3",
+        [("return 0.5 * (5 * input ** 3 - 3 * input)", "return 5 * input ** 3 - 3 * input")],
+        2 / 7, "right: backward"),
+    "items as float64 tensors": (
+        "03_dataset", "LRDataset",
+        [("dtype=torch.float32", "dtype=torch.float64")], 3 / 9, "right: is a torch.utils"),
+    "a module whose forward subtracts": (
+        "02_autograd", "LR", [("return self.b + self.w * x", "return self.b - self.w * x")],
+        6 / 10, "right: is an nn.Module, the parameter names"),
+}
+
+
+@pytest.mark.parametrize("split", sorted(SPLITS))
+def test_declared_quantities_earn_their_own_share(grade, student, split):
+    folder, name, replacements, share, words = SPLITS[split]
+    source = mutate(reference_source(folder), replacements)
+    result = grade(student(folder, source), folder)
+    check = next(c for c in result.checks() if c.name == name)
+    assert {c.status for c in check.cases} == {"partial"}, messages(result, name)
+    assert check.score == pytest.approx(round(check.max_score * share, 4), abs=1e-3)
+    assert words in messages(result, name)
+
+
+def test_a_crash_earns_no_share(grade, student):
+    source = mutate(reference_source("04_custom_function"), [(
+        "(input,) = ctx.saved_tensors", "(input,) = ctx.saved_tensor")])
+    result = grade(student("04_custom_function", source), "04_custom_function")
+    check = next(c for c in result.checks() if c.name == "LegendrePolynomial3")
+    assert check.score == 0 and {c.status for c in check.cases} == {"error"}

@@ -4,7 +4,8 @@ import numpy as np
 from grader.probes import tensor
 from grader.spec import CaseSpec, Check, Picture, random_cases
 
-from ..data import NOTES_START, far_params, line_loss, notes_regression, random_regression
+from ..data import (MODULE_SHARES, NOTES_START, far_params, line_loss, notes_regression,
+                    random_regression)
 
 X_NOTES, Y_NOTES = notes_regression()
 
@@ -68,8 +69,10 @@ CHECKS = (
           cases=random_cases(_gd_random, notes=NOTES_GD)),
     Check("optimizer_gd", 3, "call", kind="trajectory", pictures=PATH,
           cases=random_cases(_gd_random, notes=NOTES_GD)),
-    Check("LR", 3, "module_structure", kind="structure", cases=_module_cases(False)),
-    Check("BetterLR", 3, "module_structure", kind="structure", cases=_module_cases(True)),
+    Check("LR", 3, "module_structure", kind="structure", shares=MODULE_SHARES,
+          cases=_module_cases(False)),
+    Check("BetterLR", 3, "module_structure", kind="structure", shares=MODULE_SHARES,
+          cases=_module_cases(True)),
     Check("train_model", 4, "train", kind="trajectory", cases=(
         CaseSpec("notes", lambda rng: {
             "model": {"kind": "scalar_lr", "b0": 1.0, "w0": 1.5},

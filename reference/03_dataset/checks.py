@@ -40,9 +40,14 @@ def _train(rng):
             "model": linear_model(rng, 1, 1), "lr": 0.05, "n_epochs": int(rng.integers(2, 5))}
 
 
+# A Dataset's length, its items and the batches a DataLoader makes of it earn their own shares.
+DATASET = {"is_dataset": 1, "len": 2, "items": 3, "batches": 3}
+
 CHECKS = (
-    Check("LRDataset", 3, "dataset", kind="structure", cases=random_cases(_rows, n_hidden=1)),
-    Check("MyData", 3, "dataset", kind="structure", cases=random_cases(_columns, n_hidden=1)),
+    Check("LRDataset", 3, "dataset", kind="structure", shares=DATASET,
+          cases=random_cases(_rows, n_hidden=1)),
+    Check("MyData", 3, "dataset", kind="structure", shares=DATASET,
+          cases=random_cases(_columns, n_hidden=1)),
     Check("make_loader", 3, loader, kind="exact", cases=(
         CaseSpec("in-order", _loader(False)), CaseSpec("shuffled", _loader(True)),
         CaseSpec("hidden-1", _loader(True), hidden=True))),

@@ -41,6 +41,10 @@ POLY = (Picture("fit", model=lambda r, x: r[0] + r[1] * x + r[2] * x ** 2 + r[3]
         Picture("curves"))
 
 
+# A right forward with a wrong backward earns the forward's share, and the reverse.
+FUNCTION = {"forward": 3, "backward": 2, "gradcheck": 1, "composite": 1}
+
+
 def _sine_notes(rng):
     x, y = sine_data()
     return {"args": [tensor(x), tensor(y), tensor(np.array([0.0, -1.0, 0.0, 0.3])), 5e-6, 2000]}
@@ -75,7 +79,8 @@ def _fit_poly_notes(rng):
 
 
 CHECKS = (
-    Check("LegendrePolynomial3", 7, autograd_function, kind="gradient", cases=(
+    Check("LegendrePolynomial3", 7, autograd_function, kind="gradient", shares=FUNCTION,
+          cases=(
         CaseSpec("random-1", _legendre), CaseSpec("random-2", _legendre),
         CaseSpec("hidden-1", _legendre, hidden=True))),
     Check("fit_sine", 5, "call", kind="fit", timeout=60, fit=FitGoal(sine_loss), pictures=SINE,

@@ -2,8 +2,8 @@
 from grader.probes import tensor
 from grader.spec import CaseSpec, Check, random_cases
 
-from ..data import (LEAST_SQUARES_X, LEAST_SQUARES_Y, classification, design_matrix,
-                    linear_model, random_regression)
+from ..data import (LEAST_SQUARES_X, LEAST_SQUARES_Y, MODULE_SHARES, classification,
+                    design_matrix, linear_model, random_regression)
 
 
 def _closed_random(rng):
@@ -50,7 +50,7 @@ CHECKS = (
           cases=random_cases(_matrix_grad, n_hidden=1)),
     Check("matrix_gd", 2, "descent", kind="trajectory",
           cases=random_cases(_matrix_gd, n_hidden=1)),
-    Check("LogisticRegression", 2, "module_structure", kind="structure",
+    Check("LogisticRegression", 2, "module_structure", kind="structure", shares=MODULE_SHARES,
           cases=random_cases(_logistic_module, n_hidden=1)),
     # The losses' values are the contract; whether they come back in float32 or float64
     # is not (float32 tolerances apply either way).

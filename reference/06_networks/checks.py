@@ -2,6 +2,7 @@
 from grader.probes import tensor
 from grader.spec import CaseSpec, Check, random_cases
 
+from ..data import MODULE_SHARES
 from .probes import step
 
 
@@ -61,7 +62,7 @@ CHECKS = (
         CaseSpec("moderate", _logits(3.0)), CaseSpec("large", _logits(1000.0)),
         CaseSpec("hidden-1", _logits(800.0), hidden=True),
         CaseSpec("hidden-2", _logits(5.0), hidden=True))),
-    Check("two_layer_net", 3, "module_structure", kind="structure",
+    Check("two_layer_net", 3, "module_structure", kind="structure", shares=MODULE_SHARES,
           cases=random_cases(_structure, n_hidden=1)),
     Check("sgd_step", 4, step, kind="value", cases=random_cases(_step, n_hidden=1)),
     Check("train_net", 4, "train", kind="trajectory", cases=random_cases(_train, n_hidden=1)),
