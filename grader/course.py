@@ -54,6 +54,9 @@ class Course:
     """folder -> the catalogue of that assignment (tuple of Mistake), instructor side only."""
     student_modules: tuple[str, ...] = field(default=(), compare=False, repr=False)
     """The course modules the checks and probes import (what a student's copy needs)."""
+    probe_modules: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    """The course's probe modules (``<folder>.probes``), imported by a worker before it is
+    confined."""
 
     def __iter__(self):
         return iter(self.assignments)
@@ -187,8 +190,7 @@ def _load(root: Path) -> Course:
             raise CourseError(f"{checks_path}: must define CHECKS, a tuple of Check")
         try:
             assignment = Assignment(folder, entry["module"], entry["title"],
-                                    float(entry["points"]), checks, root,
-                                    tuple(probe_modules))
+                                    float(entry["points"]), checks, root)
         except ValueError as exc:
             raise CourseError(f"{checks_path}: {exc}") from None
         for c in checks:
@@ -211,7 +213,7 @@ def _load(root: Path) -> Course:
         raise CourseError(f"{path}: the assignments give {course_points:g} points, "
                           f"not the {float(total):g} the course declares")
     return Course(root, str(data.get("title", root.name)), tuple(assignments), package,
-                  mistakes, student_modules)
+                  mistakes, student_modules, tuple(probe_modules))
 
 
 def _check_probe(check: Check, where: Path) -> None:

@@ -41,10 +41,12 @@ class Mistake:
     also: tuple[str, ...] = ()
     """Other names whose outputs carry the mistake (a loop that calls the wrong gradient)."""
 
-    def hint_for(self, name: str) -> str:
+    def diagnosis(self, name: str) -> "Diagnosis":
+        """What this mistake says on ``name``: its own hint, or on another name that carries
+        it, where it comes from (to be checked: ``judge.attribute``)."""
         if name == self.target:
-            return self.hint
-        return f"this comes from `{self.target}`: {self.hint}"
+            return Diagnosis(self.name, self.hint)
+        return Diagnosis(self.name, f"this comes from `{self.target}`: {self.hint}", self.target)
 
 
 @dataclass
@@ -80,8 +82,7 @@ class Diagnoser:
         text = f"{error.get('type', '')}: {error.get('message', '')}"
         for m in self.candidates(assignment, check.name):
             if m.error and re.search(m.error, text):
-                return Diagnosis(m.name, m.hint_for(check.name),
-                                 m.target if m.target != check.name else "")
+                return m.diagnosis(check.name)
         return None
 
     def from_output(self, assignment: Assignment, check: Check, case: Case, actual: dict,
@@ -93,8 +94,7 @@ class Diagnoser:
             if out is not None and compare_outputs(actual, out, check.kind, device,
                                                    equal_nan=True,
                                                    probe=resolve(check.probe)).passed:
-                return Diagnosis(m.name, m.hint_for(check.name),
-                                 m.target if m.target != check.name else "")
+                return m.diagnosis(check.name)
         return None
 
     def _mistake_output(self, assignment, check, case, mistake, device) -> dict | None:

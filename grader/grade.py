@@ -10,6 +10,7 @@ import numpy as np
 
 from . import __version__, wire
 from .cases import build_cases, secret_id
+from .course import load_course
 from .diagnose import Diagnoser
 from .judge import Judge, attribute
 from .reference import Expected, ReferenceError
@@ -62,6 +63,7 @@ class Session:
         roots = {a.course_root for a in self.course}
         if len(roots) > 1:
             raise ValueError("a session grades the assignments of one course")
+        self._judge = Judge(self.expected, self.diagnoser, self.device, self.timeout)
 
     def cases(self, assignment: Assignment, check: Check) -> list[Case]:
         key = (assignment.folder, check.name)
@@ -131,12 +133,12 @@ class Session:
 
     def job(self, modules: list[ModuleCalls], student_dir: Path) -> Job:
         cap = self.max_timeout
-        first = self.course[0]
+        root = self.course[0].course_root
         return Job(modules, str(student_dir), self.device, self.confine,
                    cell_seconds=min(30.0, cap or 30.0),
                    import_seconds=min(120.0, 4 * cap) if cap else 120.0,
-                   course_root=str(first.course_root or ""),
-                   probe_modules=list(first.probe_modules))
+                   course_root=str(root or ""),
+                   probe_modules=list(load_course(root).probe_modules) if root else [])
 
     def plan(self, student_dir: Path, assignment: Assignment) -> "Plan":
         located = locate(student_dir, assignment)
@@ -168,6 +170,4 @@ class Session:
 
     def judge(self, assignment: Assignment, check: Check, case: Case, outcome: dict,
               notes: list[str]) -> CaseResult:
-        return Judge(self.expected, self.diagnoser, self.device,
-                     lambda: self.timeout(assignment, check, case)).case(
-            assignment, check, case, outcome, notes)
+        return self._judge.case(assignment, check, case, outcome, notes)

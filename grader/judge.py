@@ -32,8 +32,8 @@ class Judge:
     diagnoser: Diagnoser | None
     """The course's catalogue (instructor side); None in a student's copy."""
     device: str
-    limit: Callable[[], float]
-    """The time limit the case ran under (for the message of a time-out)."""
+    limit: Callable[[Assignment, Check, Case], float]
+    """The time limit a case ran under (for the message of a time-out)."""
 
     def case(self, assignment: Assignment, check: Check, case: Case, outcome: dict,
              notes: list[str]) -> CaseResult:
@@ -57,7 +57,8 @@ class Judge:
         if status != "ok":
             return CaseResult(**base, status="error", fraction=0.0,
                               message=describe_crash(check.name, outcome,
-                                                     outcome.get("limit") or self.limit()))
+                                                     outcome.get("limit") or
+                                                     self.limit(assignment, check, case)))
         try:
             expected = self.expected.get(assignment, check, case, self.device)
         except ReferenceError as exc:

@@ -153,8 +153,6 @@ class Assignment:
     checks: tuple[Check, ...] = field(default_factory=tuple)
     course_root: Path | None = field(default=None, compare=False)
     """The course folder it was loaded from (its reference, probes and catalogue live there)."""
-    probe_modules: tuple[str, ...] = field(default=(), compare=False)
-    """The course's probe modules (``<folder>.probes``) a worker imports before a call."""
 
     @property
     def reference_path(self) -> Path:

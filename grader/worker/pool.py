@@ -23,6 +23,11 @@ ZYGOTE_ENV_KEEP = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_S
 class WorkerStartError(RuntimeError):
     """A fork server could not start: the grader's fault, never the student's."""
 
+    def __init__(self, message: str, killed: bool = False):
+        super().__init__(message)
+        self.killed = killed
+        """Killed by a signal from outside (an OOM killer, an operator) while starting."""
+
 
 class NoWorkers(WorkerStartError):
     """Not one fork server of the pool could start: nothing can be graded."""
@@ -138,18 +143,15 @@ class Zygote:
         try:
             hello = wire.read_frame(self.proc.stdout)
         except (EOFError, wire.WireError) as exc:
+            code = self.proc.poll()
+            why = (f"killed by signal {-code}" if code is not None and code < 0 else
+                   f"exit status {code}" if code is not None else str(exc) or type(exc).__name__)
             self.kill()
-            raise WorkerStartError(f"the worker process did not start ({self._why(exc)})"
-                                   ) from None
+            raise WorkerStartError(f"the worker process did not start ({why})",
+                                   killed=code is not None and code < 0) from None
         if not (isinstance(hello, dict) and hello.get("ready")):
             self.kill()
             raise WorkerStartError(f"the worker process said {hello!r} instead of ready")
-
-    def _why(self, exc: Exception) -> str:
-        code = self.proc.poll()
-        if code is not None and code < 0:
-            return f"killed by signal {-code}"
-        return f"exit status {code}" if code is not None else (str(exc) or type(exc).__name__)
 
     def run(self, request: dict) -> dict:
         # Inputs this server already holds go by key only (it keeps them decoded).
@@ -206,7 +208,7 @@ class Runner(abc.ABC):
             order = modules_first or order[:1]
             out, failure = self._attempt(job, order, pending)
             forks += 1
-            if out is None:  # the machinery failed twice: not the student's doing
+            if out is None:  # the machinery failed every try: not the student's doing
                 for mi in order:
                     for i in pending[mi]:
                         results[mi][i] = {"status": "grader_error", "reason": failure}
@@ -254,7 +256,7 @@ class Runner(abc.ABC):
     def _attempt(self, job: Job, order: list[int],
                  pending: dict[int, list[int]]) -> tuple[dict | None, str]:
         """One request, tried again in a fresh fork server if the machinery fails; returns
-        the outcome, or None and what went wrong both times."""
+        the outcome, or None and what went wrong each time."""
         failures = []
         for _ in range(ATTEMPTS):
             request = {"student_dir": job.student_dir, "device": job.device,
@@ -310,28 +312,24 @@ class WorkerPool(Runner):
             t.start()
 
     def _start_one(self) -> None:
-        failures = killed = 0
+        # Killed from outside says nothing about the next start; a server that fails by
+        # itself twice will fail again.
+        tries = {True: START_KILLS, False: START_ATTEMPTS}
         while True:
             try:
                 z = Zygote()
-                break
             except Exception as exc:
-                failure = exc
-                # Killed from outside (an OOM killer, an operator) says nothing about the
-                # next start; a server that fails by itself twice will fail again.
-                if isinstance(exc, WorkerStartError) and "killed by signal" in str(exc):
-                    killed += 1
-                else:
-                    failures += 1
-                if failures >= START_ATTEMPTS or killed >= START_KILLS:
-                    break
-        if failures >= START_ATTEMPTS or killed >= START_KILLS:
-            self._errors.append(failure)
-            if len(self._errors) == len(self._starters):
-                self._idle.put(None)  # wake a waiting job so it can report the failure
+                killed = isinstance(exc, WorkerStartError) and exc.killed
+                tries[killed] -= 1
+                if tries[killed] > 0:
+                    continue
+                self._errors.append(exc)
+                if len(self._errors) == len(self._starters):
+                    self._idle.put(None)  # wake a waiting job so it can report the failure
+                return
+            self._all.append(z)
+            self._idle.put(z)
             return
-        self._all.append(z)
-        self._idle.put(z)
 
     def wait_ready(self) -> None:
         for t in self._starters:
