@@ -7,7 +7,7 @@ STUDENT ?= demo
 DEVICE ?= auto
 ARGS ?=
 
-.PHONY: venv grade grade-all check test browser assignments release gradescope export bench clean
+.PHONY: venv grade grade-all similarity check test browser assignments release gradescope export bench clean
 
 venv: $(STAMP)
 
@@ -21,7 +21,10 @@ grade: $(STAMP)
 	$(PY) -m grader grade $(STUDENT) --device $(DEVICE) $(ARGS)
 
 grade-all: $(STAMP)
-	$(PY) -m grader batch submissions --device $(DEVICE) $(ARGS)
+	$(PY) -m grader batch submissions --device $(DEVICE) $(if $(SIMILARITY),--similarity) $(ARGS)
+
+similarity: $(STAMP)
+	$(PY) -m grader similarity $(ARGS)
 
 check: $(STAMP)
 	$(PY) -m grader check $(ARGS)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import sys
 from pathlib import Path
@@ -69,11 +70,33 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--wait", action="store_true",
                    help="wait for another batch writing the same gradebook (default: refuse)")
     _add_common(b)
+    b.add_argument("--similarity", action="store_true",
+                   help="rank similar pairs of students at the end (see `similarity`)")
+
     e = sub.add_parser("export", help="write grades.csv and every results.json from the gradebook")
     e.add_argument("--results", default=str(ROOT / "results"))
     e.add_argument("--gradebook")
     e.add_argument("--csv", help="default: <results>/grades.csv")
+    e.add_argument("--canvas-gradebook", metavar="FILE",
+                   help="fill this Canvas gradebook export with the grades instead")
+    e.add_argument("--out", help="where the filled Canvas file goes "
+                                 "(default: <results>/canvas_gradebook.csv)")
+    e.add_argument("--column", action="append", default=[], metavar="FOLDER=COLUMN",
+                   help="the Canvas column of an assignment folder (repeatable; default: "
+                        "matched by the assignment's title or folder)")
+    e.add_argument("--submissions", default=str(ROOT / "submissions"),
+                   help="where `import` recorded the Canvas user ids")
+
+    sm = sub.add_parser("similarity", help="rank pairs of students who share wrong outputs "
+                                           "or code (evidence, never a verdict)")
+    sm.add_argument("--results", default=str(ROOT / "results"))
+    sm.add_argument("--gradebook")
+    sm.add_argument("--submissions", default=str(ROOT / "submissions"))
+    sm.add_argument("--boilerplate", action="append", default=[], metavar="FILE",
+                    help="code every student was given (subtracted; repeatable)")
+    sm.add_argument("--top", type=int, default=20, help="pairs shown side by side")
     _add_course(e)
+    _add_course(sm)
     i = sub.add_parser("import", help="unpack a Canvas or Gradescope submissions zip")
     i.add_argument("zip")
     i.add_argument("--into", default=str(ROOT / "submissions"))
@@ -305,21 +328,103 @@ def cmd_batch(args) -> int:
     print(summary.terminal(latest))
     write_atomic(results / "summary.html", summary.html_page(latest))
     print(f"class summary written to {results / 'summary.html'}")
+    if args.similarity and not outcome.interrupted:
+        _similarity(args, folder)
     return {"SIGTERM": 143, "SIGINT": 130}.get(outcome.interrupted, 0)
 
 
-def cmd_export(args) -> int:
-    from .instructor.export import write_exports
+def _open_gradebook(args):
     from .instructor.gradebook import Gradebook
     path = _gradebook_path(args)
     if not path.is_file():
         raise UsageError(f"no gradebook at {path} (run `make grade-all` first)")
-    gradebook = Gradebook(path)
+    return Gradebook(path)
+
+
+def _similarity(args, submissions: Path, boilerplate: list[str] = (), top: int = 20) -> None:
+    from .instructor.similarity.ranking import rank
+    from .instructor.similarity.report import csv_text, html_page
+    from .report import write_atomic
+    for f in boilerplate:
+        if not Path(f).is_file():
+            raise UsageError(f"no boilerplate file {f}")
+    gradebook = _open_gradebook(args)
+    try:
+        students = [name for name, _ in gradebook.latest()]
+        rows = gradebook.wrong_outputs()
+    finally:
+        gradebook.close()
+    sim = rank(_load(args), rows, students, submissions, [Path(f) for f in boilerplate])
+    results = Path(args.results)
+    write_atomic(results / "similarity.csv", csv_text(sim))
+    write_atomic(results / "similarity.html", html_page(sim, detailed=top))
+    print(f"similarity: {len(sim.pairs)} pairs share something beyond the given code; "
+          f"{len(sim.common)} common mistakes. Most similar first:")
+    for i, pair in enumerate(sim.pairs[:5], 1):
+        print(f"  {i}. {pair.a} & {pair.b} ({pair.score:.2f}): {pair.evidence()}")
+    print(f"written to {results / 'similarity.html'} and {results / 'similarity.csv'}")
+
+
+def cmd_similarity(args) -> int:
+    submissions = Path(args.submissions)
+    if not submissions.is_dir():
+        raise UsageError(f"no submissions folder {submissions}")
+    _similarity(args, submissions, args.boilerplate, args.top)
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .instructor.export import write_exports
+    gradebook = _open_gradebook(args)
     latest = gradebook.latest()
     gradebook.close()
+    if args.canvas_gradebook:
+        return _export_canvas(args, latest)
     csv_path = Path(args.csv) if args.csv else Path(args.results) / "grades.csv"
     write_exports(latest, [a.folder for a in _load(args)], Path(args.results), csv_path)
     print(f"wrote {csv_path} ({len(latest)} students) and their results.json files")
+    return 0
+
+
+def _export_canvas(args, latest) -> int:
+    from .instructor.canvas import CanvasError, fill, read_ids
+    from .report import write_atomic
+    source = Path(args.canvas_gradebook)
+    if not source.is_file():
+        raise UsageError(f"no Canvas gradebook file {source}")
+    explicit = {}
+    for item in args.column:
+        folder, sep, column = item.partition("=")
+        if not sep or not column.strip():
+            raise UsageError(f"--column {item!r}: write FOLDER=COLUMN, e.g. "
+                             "01_intro='Homework 1 (1234)'")
+        explicit[folder.strip()] = column
+    course = _load(args)
+    unknown = sorted(set(explicit) - {a.folder for a in course.assignments})
+    if unknown:
+        raise UsageError(f"--column names no assignment folder of the course: {', '.join(unknown)}")
+    try:
+        text = source.read_text(encoding="utf-8")
+        filled = fill(text, latest, course.assignments, explicit, read_ids(Path(args.submissions)))
+    except (CanvasError, UnicodeDecodeError, csv.Error) as exc:
+        raise UsageError(f"{source}: {exc}") from None
+    out = Path(args.out) if args.out else Path(args.results) / "canvas_gradebook.csv"
+    write_atomic(out, filled.text)
+    print(f"wrote {out}: {len(filled.updated)} students' grades in "
+          f"{len(filled.columns)} columns")
+    for folder, column in filled.columns.items():
+        print(f"  {folder} -> {column}")
+    for note in filled.scaled:
+        print(f"  {note}")
+    if filled.not_in_canvas:
+        print(f"  no Canvas column for: {', '.join(filled.not_in_canvas)} (use --column "
+              "FOLDER=COLUMN)")
+    if filled.no_grade:
+        print(f"  no grade here for {len(filled.no_grade)} Canvas student(s), cells kept: "
+              f"{', '.join(filled.no_grade)}")
+    if filled.unmatched:
+        print(f"  graded but not found in the Canvas file ({len(filled.unmatched)}): "
+              f"{', '.join(filled.unmatched)}")
     return 0
 
 
@@ -332,6 +437,8 @@ def cmd_import(args) -> int:
         report = import_zip(zip_path, Path(args.into), _load(args).assignments)
     except (ValueError, OSError) as exc:
         raise UsageError(f"cannot import {zip_path.name}: {exc}") from None
+    from .instructor.canvas import record_ids
+    record_ids(Path(args.into), report.canvas_ids)
     print(f"placed {len(report.placed)} files for {len(report.students)} students in {args.into}")
     for name in report.unmatched:
         print(f"  not matched to any contract name: {name}")
@@ -360,7 +467,7 @@ def cmd_gradescope_run(args) -> int:
 
 COMMANDS = {"grade": cmd_grade, "check": cmd_check, "release": cmd_release,
             "assign": cmd_assign, "batch": cmd_batch, "export": cmd_export,
-            "import": cmd_import, "gradescope": cmd_gradescope,
+            "import": cmd_import, "gradescope": cmd_gradescope, "similarity": cmd_similarity,
             "gradescope-run": cmd_gradescope_run}
 
 

@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from .compare import compare_outputs, described_array
+from .compare import compare_outputs, described_array, signature
 from .diagnose import Diagnoser, explain_error, generic, own_loop_holds
 from .feedback import describe_comparison, describe_crash, describe_student_error
 from .probes import resolve
@@ -93,7 +93,8 @@ class Judge:
             actual, expected, check.kind, self.device, case.hidden, probe)
         extra = dict(first_step=first, hint=found.hint if found else plain,
                      diagnosis=found.name if found else "",
-                     blames=found.blames if found else "", fallback_hint=plain)
+                     blames=found.blames if found else "", fallback_hint=plain,
+                     signature=signature(actual))
         share, said = self._shared_credit(check, cmp, expected, probe)
         if share > 0:
             return CaseResult(**base, status="partial", fraction=share,

@@ -32,6 +32,9 @@ class CaseResult:
     """For an error: missing, not_implemented, memory, exit, timeout or error."""
     fallback_hint: str = field(default="", repr=False, compare=False)
     """The generic diagnosis, said instead when a hint that blames another name is withdrawn."""
+    signature: str = field(default="", repr=False, compare=False)
+    """A wrong output's digest (``compare.signature``): instructor side only, for finding
+    students whose code computes the same wrong numbers; never in a student's report."""
     evidence: dict | None = field(default=None, repr=False, compare=False)
     """Public trajectory and fit cases only: what the report's pictures are drawn from."""
 

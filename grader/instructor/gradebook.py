@@ -35,6 +35,9 @@ CREATE TABLE IF NOT EXISTS grades (
 CREATE TABLE IF NOT EXISTS tests (
     grade_id INTEGER NOT NULL REFERENCES grades(id), name TEXT NOT NULL, assignment TEXT NOT NULL,
     score REAL NOT NULL, max_score REAL NOT NULL, output TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS wrong_outputs (
+    grade_id INTEGER NOT NULL REFERENCES grades(id), test TEXT NOT NULL, case_id TEXT NOT NULL,
+    hidden INTEGER NOT NULL, signature TEXT NOT NULL, diagnosis TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS grades_by_submission ON grades (submission_id);
 CREATE INDEX IF NOT EXISTS tests_by_grade ON tests (grade_id);
 """
@@ -104,16 +107,32 @@ class Gradebook:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 [(cur.lastrowid, t["name"], t["name"].split("/")[0], t["score"], t["max_score"],
                   t["output"]) for t in payload["tests"]])
+            self.db.executemany(
+                "INSERT INTO wrong_outputs (grade_id, test, case_id, hidden, signature, "
+                "diagnosis) VALUES (?, ?, ?, ?, ?, ?)",
+                [(cur.lastrowid, check.test_name, c.id, int(c.hidden), c.signature, c.diagnosis)
+                 for check in result.checks() for c in check.cases if c.signature])
+
+    NEWEST = ("SELECT g2.id FROM grades g2 JOIN submissions s2 ON g2.submission_id = s2.id "
+              "WHERE s2.student_id = st.id ORDER BY g2.graded_at DESC, g2.id DESC LIMIT 1")
 
     def latest(self) -> list[tuple[str, dict]]:
         """The newest grade of every student: (name, results.json payload), by name."""
         rows = self.db.execute(
             "SELECT st.name, g.results_json FROM grades g JOIN submissions s ON "
             "g.submission_id = s.id JOIN students st ON s.student_id = st.id "
-            "WHERE g.id = (SELECT g2.id FROM grades g2 JOIN submissions s2 ON "
-            "g2.submission_id = s2.id WHERE s2.student_id = st.id "
-            "ORDER BY g2.graded_at DESC, g2.id DESC LIMIT 1) ORDER BY st.name").fetchall()
+            f"WHERE g.id = ({self.NEWEST}) ORDER BY st.name").fetchall()
         return [(name, json.loads(text)) for name, text in rows]
+
+    def wrong_outputs(self) -> list[tuple[str, str, str, bool, str, str]]:
+        """(student, test, case id, hidden, signature, diagnosis) of every wrong output in
+        each student's newest grade: what behavioural similarity compares."""
+        rows = self.db.execute(
+            "SELECT st.name, w.test, w.case_id, w.hidden, w.signature, w.diagnosis "
+            "FROM wrong_outputs w JOIN grades g ON w.grade_id = g.id JOIN submissions s ON "
+            "g.submission_id = s.id JOIN students st ON s.student_id = st.id "
+            f"WHERE g.id = ({self.NEWEST}) ORDER BY st.name, w.rowid").fetchall()
+        return [(n, t, c, bool(h), sig, d) for n, t, c, h, sig, d in rows]
 
     def history(self, student: str) -> list[tuple[float, float, str]]:
         """(graded_at, score, content_hash) of every grading of one student, oldest first."""

@@ -23,6 +23,8 @@ class ImportReport:
     placed: list[str] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
     students: set[str] = field(default_factory=set)
+    canvas_ids: dict[str, str] = field(default_factory=dict)
+    """Student folder -> Canvas user id (from Canvas's file names), for grade export."""
 
 
 def contract_target(filename: str, course: tuple[Assignment, ...]) -> str | None:
@@ -68,19 +70,21 @@ def import_zip(zip_path: Path, target: Path, course: tuple[Assignment, ...]) -> 
                 continue
             parts = PurePosixPath(info.filename).parts
             base = parts[-1]
-            student, filename = None, base
+            student, filename, uid = None, base, None
             gs = next((GRADESCOPE_DIR.match(p) for p in parts[:-1] if GRADESCOPE_DIR.match(p)), None)
             if gs:
                 student = gs_names.get(gs.group("sid"), f"submission_{gs.group('sid')}")
             else:
                 m = CANVAS.match(base)
                 if m:
-                    student, filename = m.group("student"), m.group("file")
+                    student, filename, uid = m.group("student"), m.group("file"), m.group("uid")
             if student is None or base.endswith("submission_metadata.yml"):
                 if not base.endswith("submission_metadata.yml"):
                     report.unmatched.append(info.filename)
                 continue
             student = _slug(student)
+            if uid:
+                report.canvas_ids[student] = uid
             rel = contract_target(filename, course)
             if rel is None:
                 report.unmatched.append(info.filename)
