@@ -134,8 +134,98 @@ WORDS = {0.5: "half", 2.0: "twice", -1.0: "the negative of", -0.5: "minus half",
          -2.0: "minus twice"}
 
 
+def case_quantities(inputs) -> list[tuple[str, float]]:
+    """Numbers of a case that a wrong constant factor often equals, with their names: the
+    number of samples (an array argument's length), the batch size (of a list of index
+    batches), and whole-number arguments (steps, epochs, sizes)."""
+    found: list[tuple[str, float]] = []
+    args = inputs.get("args", []) if isinstance(inputs, dict) else []
+    kwargs = inputs.get("kwargs", {}) if isinstance(inputs, dict) else {}
+    for i, value in [*enumerate(args), *kwargs.items()]:
+        where = f"`{i}`" if isinstance(i, str) else f"argument {i + 1}"
+        shape = getattr(value, "shape", None)
+        if shape is not None and len(shape) >= 1 and shape[0] > 1:
+            found.append(("N, the number of samples", float(shape[0])))
+        elif isinstance(value, (list, tuple)) and value and all(
+                getattr(v, "shape", None) is not None and len(v.shape) == 1 for v in value):
+            found.append(("the batch size", float(len(value[0]))))
+            found.append(("the number of batches", float(len(value))))
+        elif isinstance(value, int) and not isinstance(value, bool) and value > 2:
+            found.append((f"{where} (a whole number of the case)", float(value)))
+    seen, out = set(), []
+    for name, q in found:
+        if q not in seen:
+            seen.add(q)
+            out.append((name, q))
+    return out
+
+
+def _factor_words(c: float, inputs, hidden: bool) -> str:
+    """``c`` in a student's terms: a quantity of the case, a simple number, or ''."""
+    for name, q in case_quantities(inputs):
+        for factor, how in ((q, "{n} times"), (1 / q, "divided by {n}"),
+                            (2 * q, "2·{n} times"), (q / 2, "{n}/2 times")):
+            if abs(c - factor) <= 1e-6 * abs(factor):
+                short = name.split(",")[0]
+                shown = "" if hidden else f" ({q:g})"
+                said = how.format(n=short)
+                cause = (": a sum where a mean is expected, or a division by it missing"
+                         if how.startswith("{n} times") else
+                         ": divided by it once too often (a mean of something already "
+                         "averaged, or a sum expected)" if how.startswith("divided") else "")
+                return f"every value is {said} the expected one, {name}{shown}{cause}"
+    return ""
+
+
+def _component(a: np.ndarray, e: np.ndarray, kind: str, device: str) -> str:
+    """For a small vector (a gradient, a parameter pair): which entries are wrong, and how."""
+    if a.ndim != 1 or not 2 <= a.size <= 8:
+        return ""
+    tol = tolerance_for(kind, "float64", device)
+    right = np.abs(a - e) <= tol.atol + tol.rtol * np.abs(e)
+    if right.all() or not right.any():
+        return ""
+    parts = []
+    for i in np.flatnonzero(~right):
+        rel = ""
+        if abs(e[i]) > 1e-12:
+            c = a[i] / e[i]
+            word = next((w for k, w in WORDS.items() if abs(c - k) < 1e-6), None)
+            rel = f" (it is {word} the expected one)" if word else ""
+        parts.append(f"[{i}]{rel}")
+    ok = ", ".join(f"[{i}]" for i in np.flatnonzero(right))
+    return (f"only entr{'y' if len(parts) == 1 else 'ies'} {', '.join(parts)} of your result "
+            f"{'is' if len(parts) == 1 else 'are'} wrong; {ok} {'is' if right.sum() == 1 else 'are'} "
+            "right: the mistake is in the formula of that component alone")
+
+
+def _motion(a: np.ndarray, e: np.ndarray) -> str:
+    """How a trajectory moves where the expected one moves at every step."""
+    if a.ndim != 2 or a.shape[0] < 3:
+        return ""
+    moved = np.any(a[1:] != a[:-1], axis=1)
+    expected_moves = np.any(e[1:] != e[:-1], axis=1)
+    if not expected_moves.all():
+        return ""
+    if not moved.any():
+        return ("your parameters never change from one row to the next: the update does not "
+                "reach them (optimizer.step() missing, the update applied to a copy, or a "
+                "zero step)")
+    steps = np.flatnonzero(moved) + 1  # rows where a change shows
+    if moved[: steps[-1]].all() and steps[-1] < a.shape[0] - 1:
+        return (f"your trajectory stops changing after row {steps[-1]}: the updates stop "
+                "before the last step (a loop that ends early or a break)")
+    gaps = np.diff(np.concatenate([[0], steps]))
+    if len(steps) >= 2 and len(set(gaps[1:].tolist())) == 1 and gaps[1] > 1:
+        k = int(gaps[1])
+        return (f"your parameters change only every {k} steps: the update sits inside a "
+                f"condition (such as `if t % {k} == {k - 1}:`) that should only guard printing "
+                "or recording")
+    return ""
+
+
 def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
-            probe: Probe | None = None) -> str:
+            probe: Probe | None = None, inputs: dict | None = None) -> str:
     """A pattern in how the returned numbers differ from the expected ones, or ''. A
     property the probe declares with a hint (``Report(hint=...)``) that holds for the
     reference and not for the student's code says that hint."""
@@ -166,6 +256,9 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
                     "update (the starting point first) instead of after it")
         if _close(a[:-1], e[1:], kind, device):
             return "your trajectory is one step ahead of the expected one"
+        motion = _motion(a, e)
+        if motion:
+            return motion
     if expected["result"].get("dtype") == "float64" and _close(a, e, kind, device, "float32"):
         return ("your numbers agree only to float32 precision: somewhere the computation runs "
                 "in float32 (torch.Tensor(...), dtype=torch.float32, or .float())")
@@ -175,12 +268,18 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
         c = float(np.median(ratio))
         if abs(c - 1) > 1e-6 and np.allclose(ratio, c, rtol=1e-6, atol=1e-9) and \
                 _close(a, c * e, kind, device):
+            named = _factor_words(c, inputs or {}, hidden)
+            if named:
+                return named
             word = next((w for k, w in WORDS.items() if abs(c - k) < 1e-9), None)
             if hidden or word is None:
                 return ("every value is the expected one times the same constant" +
                         ("" if hidden else f" ({c:.6g})") + ": look for a missing or extra "
                         "factor (or a sign)")
             return f"every value is {word} the expected one"
+    component = _component(a, e, kind, device)
+    if component:
+        return component
     if a.ndim >= 1 and a.size > 1 and _close(np.sort(a, axis=None), np.sort(e, axis=None),
                                              kind, device):
         return "you return the right values in the wrong order (a permutation)"

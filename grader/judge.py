@@ -90,7 +90,7 @@ class Judge:
         found = self.diagnoser.from_output(assignment, check, case, actual, self.device) \
             if self.diagnoser else None
         plain = "" if found and not found.blames else generic(
-            actual, expected, check.kind, self.device, case.hidden, probe)
+            actual, expected, check.kind, self.device, case.hidden, probe, case.inputs)
         extra = dict(first_step=first, hint=found.hint if found else plain,
                      diagnosis=found.name if found else "",
                      blames=found.blames if found else "", fallback_hint=plain,

@@ -194,3 +194,31 @@ def test_error_causes_read_the_message_and_where_it_was_raised():
                                        "have the same dtype, but got Double and Float"})
     assert "no_grad" in explain_error({"type": "RuntimeError", "message": "a leaf Variable that "
                                        "requires grad is being used in an in-place operation."})
+
+
+def test_generic_names_factors_components_and_motion_from_the_numbers():
+    """Mistakes no catalogue lists, recognised from the numbers and the case alone."""
+    out = lambda v: {"result": {"kind": "ndarray", "dtype": "float64", "shape": list(v.shape),
+                                "value": v}}
+    X = np.linspace(0, 1, 50)
+    inputs = {"args": [np.zeros(2), X, X, 0.1, 20]}
+    e = np.array([0.3, -1.2])
+    summed = generic(out(50 * e), out(e), "gradient", "cpu", False, None, inputs)
+    assert "N times" in summed and "number of samples (50)" in summed and "mean" in summed
+    hidden = generic(out(50 * e), out(e), "gradient", "cpu", True, None, inputs)
+    assert "N times" in hidden and "50" not in hidden
+    assert "divided by N" in generic(out(e / 50), out(e), "gradient", "cpu", False, None, inputs)
+    one = generic(out(np.array([0.3, 2.4])), out(e), "gradient", "cpu", False, None, inputs)
+    assert "only entry [1]" in one and "[0] is right" in one
+    path = np.cumsum(np.full((20, 2), 0.1), axis=0)
+    assert "never change" in generic(out(np.zeros((20, 2))), out(path), "trajectory", "cpu",
+                                     False, None, inputs)
+    stops = path.copy()
+    stops[10:] = stops[9]
+    assert "stops changing after row 9" in generic(out(stops), out(path), "trajectory", "cpu",
+                                                    False, None, inputs)
+    every = np.vstack([np.zeros((4, 2)), np.repeat(path[4::5], 5, axis=0)[:16]])
+    assert "only every 5 steps" in generic(out(every), out(path), "trajectory", "cpu", False,
+                                           None, inputs)
+    # a constant factor that is no quantity of the case keeps the plain wording
+    assert "3" in generic(out(3 * e), out(e), "gradient", "cpu", False, None, inputs)
