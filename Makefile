@@ -21,7 +21,7 @@ grade: $(STAMP)
 	$(PY) -m grader grade $(STUDENT) --device $(DEVICE) $(ARGS)
 
 grade-all: $(STAMP)
-	$(PY) -m grader batch submissions --device $(DEVICE) $(if $(SIMILARITY),--similarity) $(ARGS)
+	$(PY) -m grader batch submissions --device $(DEVICE) $(if $(CLUSTER),--cluster $(CLUSTER)) $(if $(SIMILARITY),--similarity) $(ARGS)
 
 similarity: $(STAMP)
 	$(PY) -m grader similarity $(ARGS)

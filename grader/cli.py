@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--wait", action="store_true",
                    help="wait for another batch writing the same gradebook (default: refuse)")
     _add_common(b)
+    b.add_argument("--cluster", metavar="ADDRESS",
+                   help="grade on a Dask cluster: tcp://HOST:PORT of its scheduler, or local:N "
+                        "to start N local worker processes (default: this machine's pool)")
     b.add_argument("--similarity", action="store_true",
                    help="rank similar pairs of students at the end (see `similarity`)")
 
@@ -136,10 +139,22 @@ def _student_dir(student: str, submissions: str) -> Path:
     return path
 
 
-def open_session(args, secret: str, include_hidden: bool, one_fork: bool = False):
+def cluster_device(requested: str) -> str:
+    """The device on a cluster: the workers', not this machine's (auto means cpu there)."""
+    if requested in ("auto", "cpu"):
+        return "cpu"
+    if requested.startswith("cuda"):
+        return requested
+    raise DeviceError(f"unknown device {requested!r} (use cpu, cuda or auto)")
+
+
+def open_session(args, secret: str, include_hidden: bool, one_fork: bool = False,
+                 remote: bool = False):
+    """The session that grades; ``remote``: another machine grades (no local fork servers,
+    the device is the workers')."""
     from .grade import Session
     from .worker.pool import WorkerPool
-    device = resolve_device(args.device)
+    device = cluster_device(args.device) if remote else resolve_device(args.device)
     course = _course(args)
     warnings = []
     missing = sandbox.missing_features(sandbox.probe_features())
@@ -151,7 +166,7 @@ def open_session(args, secret: str, include_hidden: bool, one_fork: bool = False
         line = "this kernel lacks " + "; ".join(missing) + ": grading goes on without it"
         print(f"warning: {line}", file=sys.stderr)
         warnings.append(line)
-    pool = WorkerPool(size=max(1, min(args.workers, len(course))))
+    pool = WorkerPool(size=0 if remote else max(1, min(args.workers, len(course))))
     return Session(pool, course, device=device, secret=secret, include_hidden=include_hidden,
                    confine=not args.no_confine, warnings=warnings, one_fork_per_student=one_fork)
 
@@ -289,6 +304,11 @@ def cmd_batch(args) -> int:
     except OSError as exc:
         raise UsageError(f"cannot write results in {results}: {exc.strerror or exc}") from None
     signals = StopSignals().install()
+    client = None
+    cluster_errors: tuple = ()
+    if args.cluster:
+        from .instructor.cluster.driver import ClusterError
+        cluster_errors = (ClusterError,)
     try:
         with lock:
             secret, real = load_secret(args.secret_file, ROOT)
@@ -296,18 +316,28 @@ def cmd_batch(args) -> int:
                 print("warning: no hidden-case secret set: hidden cases use a development seed",
                       file=sys.stderr)
             session = open_session(args, secret, include_hidden=not args.public_only,
-                                   one_fork=True)
+                                   one_fork=True, remote=bool(args.cluster))
+            runner = None
+            if args.cluster:
+                from .instructor.cluster.driver import DaskRunner, connect
+                client = connect(args.cluster)
+                runner = DaskRunner(client, session)
             gradebook = Gradebook(_gradebook_path(args))
             try:
                 outcome = run_batch(session, students, gradebook, results, force=args.force,
                                     command=" ".join(sys.argv), parallel=session.pool.size,
-                                    signals=signals)
+                                    signals=signals, runner=runner)
                 latest = [p for _, p in gradebook.latest()]
             finally:
                 session.pool.close()
                 gradebook.close()
+    except cluster_errors as exc:  # unreachable, no workers, no GPU worker: one line
+        raise UsageError(str(exc)) from None
     finally:
         signals.restore()
+        if client is not None:
+            from .instructor.cluster.driver import close
+            close(client)
     print(f"graded {len(outcome.graded)}, unchanged {len(outcome.skipped)} (use --force to "
           f"re-grade), grader failures {len(outcome.failed)} in {outcome.seconds:.1f} s")
     for name, why in outcome.failed:
@@ -320,6 +350,11 @@ def cmd_batch(args) -> int:
         print(f"stopped by {outcome.interrupted}: {len(outcome.graded)} student(s) graded and "
               f"saved, {len(outcome.left)} not graded. Run the same command again to grade "
               "the rest (finished students are skipped).", file=sys.stderr)
+    if outcome.lost:
+        print(f"error: {outcome.lost}: {len(outcome.graded)} student(s) graded and saved, "
+              f"{len(outcome.left)} not graded. Run the same command again when the cluster "
+              "is back (finished students are skipped).", file=sys.stderr)
+        return 3
     if outcome.save_error:
         print(f"error: {outcome.save_error}; stopped with {len(outcome.left)} student(s) not "
               "graded. Everything saved before is intact; free the space or fix the folder "

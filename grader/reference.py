@@ -37,6 +37,22 @@ class Expected:
             self._modules[path] = module
         return self._modules[path]
 
+    def export(self) -> list[tuple]:
+        """Every value computed so far as plain data, for another trusted process (a cluster
+        worker) that grades the same course: (folder, check, case id, seed, device, JSON,
+        seconds)."""
+        with self._lock:
+            return [(k[1], k[2], k[3], k[4], k[5], wire.dumps(v), self.seconds.get(k, 0.0))
+                    for k, v in self._cache.items()]
+
+    def preload(self, rows: list[tuple], course_root: Path) -> None:
+        """Take values ``export`` gave, for the course now at ``course_root``."""
+        with self._lock:
+            for folder, check, case_id, seed, device, text, seconds in rows:
+                key = (str(course_root), folder, check, case_id, seed, device)
+                self._cache[key] = wire.loads(text)
+                self.seconds[key] = seconds
+
     @staticmethod
     def key(assignment: Assignment, check: Check, case: Case, device: str) -> tuple:
         return (str(assignment.course_root), assignment.folder, check.name, case.id, case.seed,

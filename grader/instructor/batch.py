@@ -29,6 +29,8 @@ class BatchOutcome:
     """The signal that stopped the batch (SIGTERM, SIGINT), empty when it ran to the end."""
     save_error: str = ""
     """Why results could not be written (the batch stopped there; earlier ones are kept)."""
+    lost: str = ""
+    """Why the grading machinery went away (a cluster's scheduler), empty if it did not."""
     left: list[str] = field(default_factory=list)
     """Students not graded because the batch was stopped: a re-run grades them."""
 
@@ -38,9 +40,50 @@ def discover(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir() and p.name[0] not in "._")
 
 
+class LocalRunner:
+    """Grades on this machine: the session's warm fork servers, ``parallel`` students at once."""
+
+    def __init__(self, session: Session, parallel: int = 2):
+        self.session = session
+        self.ex = ThreadPoolExecutor(max_workers=parallel)
+
+    def prepare(self) -> None:
+        self.session.warm_expected()  # once for the class; gives every case its adaptive limit
+        gc.freeze()  # torch's and the expected values' objects: never traversed by GC again
+
+    def submit(self, path: Path):
+        return self.ex.submit(self.session.grade, path, path.name)
+
+    def as_completed(self, futures):
+        return as_completed(futures)
+
+    def result(self, future) -> StudentResult:
+        return future.result()
+
+    def report(self, result: StudentResult) -> str:
+        return render(result, pictures="failing")
+
+    def stop(self, futures) -> None:
+        for fut in futures:
+            fut.cancel()
+        self.session.pool.stop()  # in-flight students end now; their forks are killed
+
+    def close(self) -> None:
+        self.ex.shutdown(wait=True, cancel_futures=True)
+
+
+class RunnerLost(Exception):
+    """The machinery that grades went away (a cluster's scheduler): stop, keep what is saved."""
+
+
 def run_batch(session: Session, students: list[Path], gradebook: Gradebook, results_root: Path,
               force: bool = False, progress: Progress | None = None, command: str = "",
-              parallel: int = 2, signals: StopSignals | None = None) -> BatchOutcome:
+              parallel: int = 2, signals: StopSignals | None = None,
+              runner=None) -> BatchOutcome:
+    """Grade ``students`` (skipping unchanged ones), saving each result as it arrives.
+
+    ``runner`` grades (default: a ``LocalRunner`` over the session's pool; a cluster's runner
+    grades elsewhere): whatever grades, this process alone writes results and the gradebook."""
     started = time.perf_counter()
     outcome = BatchOutcome()
     version, sid = grader_version(session.course[0].course_root), secret_id(session.secret)
@@ -54,43 +97,43 @@ def run_batch(session: Session, students: list[Path], gradebook: Gradebook, resu
         else:
             todo.append((path, content))
     progress = progress or Progress(len(todo))
-    if todo:
-        session.warm_expected()  # once for the class; also gives every case its adaptive limit
-        gc.freeze()  # torch's and the expected values' objects: never traversed by GC again
+    runner = runner or LocalRunner(session, parallel)
     signals = signals or StopSignals()
     run_id = gradebook.start_run(version, sid, session.device, command)
-    ex = ThreadPoolExecutor(max_workers=parallel)
-    futures = {ex.submit(session.grade, path, path.name): (path, content)
-               for path, content in todo}
     done: set[str] = set()
+    futures = {}
     try:
-        for fut in as_completed(futures):
+        if todo:
+            runner.prepare()
+        futures = {runner.submit(path): (path, content) for path, content in todo}
+        for fut in runner.as_completed(list(futures)):
             path, content = futures[fut]
             with signals.save():
                 try:
-                    result = fut.result()
+                    result = runner.result(fut)
+                except RunnerLost:
+                    raise
                 except Exception as exc:  # a grader failure: reported, never charged
                     outcome.failed.append((path.name, f"{type(exc).__name__}: {exc}"))
                 else:
                     result.grader_version = version
                     written = write_results(result, results_root)
-                    write_atomic(written.parent / "report.html",
-                                 render(result, pictures="failing"))
+                    write_atomic(written.parent / "report.html", runner.report(result))
                     gradebook.record(run_id, result, content)
                     outcome.graded.append(result)
                 done.add(path.name)
             progress.update()
-    except (Interrupted, KeyboardInterrupt, OSError) as exc:
-        if isinstance(exc, OSError):  # a full disk, a folder made read-only: stop, keep all
+    except (Interrupted, KeyboardInterrupt, OSError, RunnerLost) as exc:
+        if isinstance(exc, RunnerLost):
+            outcome.lost = str(exc)
+        elif isinstance(exc, OSError):  # a full disk, a folder made read-only: stop, keep all
             outcome.save_error = f"could not save the results of {path.name}: {exc}"
         else:
             outcome.interrupted = signals.received or "SIGINT"
-        for fut in futures:
-            fut.cancel()
-        session.pool.stop()  # in-flight students end now; their forks are killed
+        runner.stop(list(futures))
         outcome.left = sorted(p.name for p, _ in todo if p.name not in done)
     finally:
-        ex.shutdown(wait=True, cancel_futures=True)
+        runner.close()
         progress.close()
         gradebook.finish_run(run_id)
     outcome.seconds = time.perf_counter() - started

@@ -1,0 +1,104 @@
+"""The Dask worker's side: warm, confined fork servers started once, and the grading task.
+
+``GraderPlugin`` is registered by the driver; on every worker it unpacks the course, starts the
+same warm fork servers as the local pool and computes the expected values, in a background
+thread so the worker keeps answering its scheduler meanwhile. ``grade_student`` is the task:
+it writes one student's files to a scratch folder, grades them through the one ``Session``
+(so the one judge), and returns the ``StudentResult``. The Dask worker process never imports
+student code; that runs only in confined forks of the fork servers, as on one machine.
+"""
+from __future__ import annotations
+
+import gc
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+from distributed import WorkerPlugin, get_worker
+
+from .payload import Files, detach, unpack_course, unpack_student
+
+PLUGIN = "grader"
+WARM_TIMEOUT = 600.0
+
+
+class GraderPlugin(WorkerPlugin):
+    """Everything a worker needs to grade, shipped once: the course (bytes), the secret, the
+    device, which assignments, and the limits."""
+
+    idempotent = False
+
+    def __init__(self, course: bytes, folders: list[str], secret: str, device: str,
+                 include_hidden: bool, confine: bool, max_timeout: float | None = None,
+                 forks: int = 1, expected: list[tuple] = ()):
+        self.course, self.folders, self.secret = course, folders, secret
+        self.expected = list(expected)
+        """The driver's expected values (``Expected.export``): computed once for the class,
+        not once per worker; whatever is missing the worker computes itself."""
+        self.device, self.include_hidden, self.confine = device, include_hidden, confine
+        self.max_timeout, self.forks = max_timeout, forks
+        self.session = None
+        self.error: BaseException | None = None
+        self.ready = threading.Event()
+
+    def __getstate__(self):  # what travels: the settings, never a session or a thread
+        state = dict(self.__dict__)
+        state.update(session=None, error=None, ready=None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.ready = threading.Event()
+
+    def setup(self, worker) -> None:
+        self.scratch = Path(tempfile.mkdtemp(prefix="grader-dask-"))
+        self.forks = max(1, int(getattr(worker, "nthreads", 0) or self.forks))
+        threading.Thread(target=self._warm, name="grader-warm", daemon=True).start()
+
+    def _warm(self) -> None:
+        try:
+            from ...course import load_course
+            from ...grade import Session
+            from ...reference import Expected
+            from ...worker.pool import WorkerPool
+            root = unpack_course(self.course, self.scratch)
+            course = load_course(root)
+            chosen = tuple(course.assignment(f) for f in self.folders)
+            expected = Expected()
+            expected.preload(self.expected, root)
+            session = Session(WorkerPool(size=self.forks), chosen, device=self.device,
+                              secret=self.secret, include_hidden=self.include_hidden,
+                              confine=self.confine, one_fork_per_student=True,
+                              max_timeout=self.max_timeout, expected=expected)
+            session.warm_expected()
+            session.pool.wait_ready()
+            gc.freeze()  # torch's and the expected values' objects: never traversed again
+            self.session = session
+        except BaseException as exc:  # reported by every task on this worker
+            self.error = exc
+        finally:
+            self.ready.set()
+
+    def teardown(self, worker) -> None:
+        if self.session is not None:
+            self.session.pool.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def grade(self, name: str, files: Files):
+        if not self.ready.wait(WARM_TIMEOUT):
+            raise RuntimeError("the grader on this worker did not finish starting")
+        if self.error is not None:
+            raise RuntimeError(f"the grader could not start on this worker: "
+                               f"{type(self.error).__name__}: {self.error}")
+        folder = Path(tempfile.mkdtemp(prefix="student-", dir=self.scratch)) / name
+        try:
+            unpack_student(files, folder)
+            return detach(self.session.grade(folder, name))
+        finally:
+            shutil.rmtree(folder.parent, ignore_errors=True)
+
+
+def grade_student(name: str, files: Files):
+    """The task: one student, graded on whichever worker runs it."""
+    return get_worker().plugins[PLUGIN].grade(name, files)
