@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .cases import load_secret
 from .course import CourseError, default_root, load_course
-from .device import DeviceError, resolve_device
+from .device import DeviceError, cluster_device, resolve_device
 from .worker import sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,15 +137,6 @@ def _student_dir(student: str, submissions: str) -> Path:
     if not path.is_dir():
         raise UsageError(f"no student folder {student!r} (looked in {submissions})")
     return path
-
-
-def cluster_device(requested: str) -> str:
-    """The device on a cluster: the workers', not this machine's (auto means cpu there)."""
-    if requested in ("auto", "cpu"):
-        return "cpu"
-    if requested.startswith("cuda"):
-        return requested
-    raise DeviceError(f"unknown device {requested!r} (use cpu, cuda or auto)")
 
 
 def open_session(args, secret: str, include_hidden: bool, one_fork: bool = False,

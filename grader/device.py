@@ -22,3 +22,12 @@ def resolve_device(requested: str) -> str:
                               "machine (use --device cpu or auto)")
         return requested
     raise DeviceError(f"unknown device {requested!r} (use cpu, cuda or auto)")
+
+
+def cluster_device(requested: str) -> str:
+    """The device on a cluster: the workers', not this machine's (auto means cpu there)."""
+    if requested in ("auto", "cpu"):
+        return "cpu"
+    if requested.startswith("cuda"):
+        return requested
+    raise DeviceError(f"unknown device {requested!r} (use cpu, cuda or auto)")

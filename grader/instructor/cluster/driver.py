@@ -164,6 +164,3 @@ class _Failed:
 
     def __init__(self, error: Exception):
         self.error = error
-
-    def cancel(self) -> None:
-        pass

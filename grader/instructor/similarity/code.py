@@ -100,6 +100,8 @@ class CodeIndex:
     def __init__(self, given: dict[str, list[str]]):
         self.boilerplate = {folder: boilerplate_hashes(texts) for folder, texts in given.items()}
         self.prints: dict[tuple[str, str], object] = {}
+        self.folders: dict[str, list[str]] = {}
+        """Per student, the assignments they submitted code for (in the order added)."""
         self.own_tokens: dict[tuple[str, str], float] = {}
         """Tokens of each file not given to everyone (before class-common passages are
         dropped): what a share of shared code is a share of."""
@@ -108,6 +110,7 @@ class CodeIndex:
         if code.strip():
             fp = _fingerprint(code, f"{student}/{folder}.py", self.boilerplate.get(folder))
             self.prints[(student, folder)] = fp
+            self.folders.setdefault(student, []).append(folder)
             self.own_tokens[(student, folder)] = float(fp.token_coverage)
 
     def code(self, student: str, folder: str) -> str:
@@ -119,11 +122,7 @@ class CodeIndex:
         (MOSS's ``-m``): an idiom much of the class writes is not a sign that two students
         shared code. Returns how many fingerprints were dropped."""
         from copydetect.utils import get_token_coverage
-        owners: dict[tuple[str, int], set[str]] = {}
-        for (student, folder), fp in self.prints.items():
-            for h in fp.hashes:
-                owners.setdefault((folder, h), set()).add(student)
-        common = {key for key, who in owners.items() if len(who) >= threshold}
+        common = {key for key, who in self._owners().items() if len(who) >= threshold}
         for (_, folder), fp in self.prints.items():
             drop = {h for h in fp.hashes if (folder, h) in common}
             if drop:
@@ -135,24 +134,30 @@ class CodeIndex:
     def candidates(self) -> set[tuple[str, str]]:
         """Pairs sharing at least one fingerprint in some assignment (all others share
         nothing and need no comparing)."""
-        owners: dict[tuple[str, int], list[str]] = {}
-        for (student, folder), fp in self.prints.items():
-            for h in fp.hashes:
-                owners.setdefault((folder, h), []).append(student)
         pairs = set()
-        for who in owners.values():
+        for who in self._owners().values():
             if len(who) > 1:
-                who = sorted(set(who))
+                who = sorted(who)
                 pairs.update((a, b) for i, a in enumerate(who) for b in who[i + 1:])
         return pairs
+
+    def _owners(self) -> dict[tuple[str, int], set[str]]:
+        """(assignment, fingerprint) -> the students whose file of it has that fingerprint."""
+        owners: dict[tuple[str, int], set[str]] = {}
+        for (student, folder), fp in self.prints.items():
+            for h in fp.hashes:
+                owners.setdefault((folder, h), set()).add(student)
+        return owners
+
+    def shared_folders(self, a: str, b: str) -> list[str]:
+        """The assignments both students submitted code for."""
+        return sorted(f for f in self.folders.get(a, ()) if (b, f) in self.prints)
 
     def compare(self, a: str, b: str) -> list[FileMatch]:
         from copydetect.detector import compare_files
         out = []
-        for folder in sorted({f for s, f in self.prints if s == a}):
-            fa, fb = self.prints.get((a, folder)), self.prints.get((b, folder))
-            if fa is None or fb is None:
-                continue
+        for folder in self.shared_folders(a, b):
+            fa, fb = self.prints[(a, folder)], self.prints[(b, folder)]
             tokens, (share_a, share_b), (sa, sb) = compare_files(fa, fb)
             if tokens:
                 own_a, own_b = self.own_tokens[(a, folder)], self.own_tokens[(b, folder)]
@@ -166,8 +171,8 @@ class CodeIndex:
 def code_similarity(matches: list[FileMatch], index: CodeIndex, a: str, b: str) -> float:
     """The share of the two students' own code (not given, over the assignments both
     submitted) that lies in regions the two share and few others have."""
-    both = [f for s, f in index.prints if s == a and (b, f) in index.prints]
-    total = sum(index.own_tokens[(a, f)] + index.own_tokens[(b, f)] for f in both)
+    total = sum(index.own_tokens[(a, f)] + index.own_tokens[(b, f)]
+                for f in index.shared_folders(a, b))
     shared = sum(m.share_a * index.own_tokens[(a, m.folder)] +
                  m.share_b * index.own_tokens[(b, m.folder)] for m in matches)
     return float(shared / total) if total else 0.0
