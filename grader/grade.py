@@ -12,6 +12,7 @@ from . import __version__, wire
 from .cases import build_cases, secret_id
 from .course import load_course
 from .diagnose import Diagnoser
+from .diagnose.uses import contract_uses
 from .judge import Judge, attribute
 from .reference import Expected, ReferenceError
 from .results import AssignmentResult, CaseResult, CheckResult, StudentResult
@@ -165,7 +166,9 @@ class Session:
                                                              check.points))
             cr.cases.append(self.judge(plan.assignment, check, case, outcome, cr.notes))
         plan.result.checks = [by_check[c.name] for c in plan.assignment.checks]
-        attribute(plan.result.checks)
+        path = Path(plan.module.module_path) if plan.module else None
+        attribute(plan.result.checks,
+                  contract_uses(path, {c.name for c in plan.assignment.checks}))
         return plan.result
 
     def judge(self, assignment: Assignment, check: Check, case: Case, outcome: dict,

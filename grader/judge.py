@@ -41,11 +41,11 @@ class Judge:
         base = dict(id=case.id, hidden=case.hidden, seed=case.seed)
         status = outcome["status"]
         if status == "error":
-            found = self.diagnoser.from_error(assignment, check, outcome["error"]) \
-                if self.diagnoser else None
+            found = (self.diagnoser.from_error(assignment, check, outcome["error"])
+                     if self.diagnoser else None) or explain_error(outcome["error"])
             return CaseResult(**base, status="error", fraction=0.0,
                               message=describe_student_error(check.name, outcome["error"]),
-                              hint=found.hint if found else explain_error(outcome["error"]),
+                              hint=found.hint if found else "",
                               diagnosis=found.name if found else "",
                               blames=found.blames if found else "",
                               error_kind=str(outcome["error"].get("kind") or "error"))
@@ -89,11 +89,14 @@ class Judge:
                               diagnosis="loop right, gradient wrong")
         found = self.diagnoser.from_output(assignment, check, case, actual, self.device) \
             if self.diagnoser else None
-        plain = "" if found and not found.blames else generic(
-            actual, expected, check.kind, self.device, case.hidden, probe, case.inputs)
-        extra = dict(first_step=first, hint=found.hint if found else plain,
-                     diagnosis=found.name if found else "",
-                     blames=found.blames if found else "", fallback_hint=plain,
+        plain = generic(actual, expected, check.kind, self.device, case.hidden, probe,
+                        case.inputs)
+        if plain is None and self.diagnoser and (found is None or found.blames):
+            plain = self.diagnoser.from_variants(assignment, check, case, actual, self.device)
+        said = found or plain
+        extra = dict(first_step=first, hint=said.hint if said else "",
+                     diagnosis=said.name if said else "",
+                     blames=found.blames if found else "", fallback=plain,
                      signature=signature(actual))
         share, said = self._shared_credit(check, cmp, expected, probe)
         if share > 0:
@@ -135,16 +138,52 @@ class Judge:
         return ""
 
 
-def attribute(checks: list) -> None:
-    """A hint that blames another contract name holds only if that name is defined and loses
-    points of its own; otherwise it is withdrawn (the mistake is where the student wrote it,
-    not where the catalogue usually finds it)."""
+def attribute(checks: list, uses: dict[str, set[str]] | None = None) -> None:
+    """Hints checked against the whole of a student's verdicts, so that none blames the wrong
+    function or names a cause the other cases contradict:
+
+    - a catalogued mistake is one piece of code: it stands only where it explains every
+      failing case of its check; elsewhere the generic finding is said instead;
+    - a hint that blames another contract name holds only if that name is defined and loses
+      points of its own; otherwise it is withdrawn (the mistake is where the student wrote
+      it, not where the catalogue usually finds it);
+    - a failing name with no hint that calls (``uses``) another contract name of the
+      submission that fails its own checks is told so."""
     by_name = {c.name: c for c in checks}
     for check in checks:
+        failing = [c for c in check.cases if c.status in ("wrong", "partial")]
+        for case in failing:
+            if case.diagnosis and not case.blames and case.fallback is not None and any(
+                    other.diagnosis != case.diagnosis for other in failing):
+                _fall_back(case)
         for case in check.cases:
             other = by_name.get(case.blames)
             if not case.blames or other is None:
                 continue
-            missing = all(c.error_kind == "missing" for c in other.cases)
-            if other.passed or missing:
-                case.hint, case.diagnosis, case.blames = case.fallback_hint, "", ""
+            if not _fails_itself(other):
+                _fall_back(case)
+    for check in checks:
+        broken = sorted(n for n in (uses or {}).get(check.name, ())
+                        if n in by_name and n != check.name and _fails_itself(by_name[n]))
+        if not broken:
+            continue
+        names = ", ".join(f"`{n}`" for n in broken)
+        for case in check.cases:
+            if case.status in ("wrong", "partial", "error") and not case.hint and \
+                    case.error_kind not in ("missing", "not_implemented"):
+                case.hint = (f"`{check.name}` calls your {names}, which fail"
+                             f"{'s' if len(broken) == 1 else ''} {'its' if len(broken) == 1 else 'their'} "
+                             "own checks: fix that first, its mistake carries over here")
+                case.diagnosis, case.blames = "uses a failing function", broken[0]
+
+
+def _fails_itself(check) -> bool:
+    """Defined, and losing points of its own."""
+    return not check.passed and not all(c.error_kind == "missing" for c in check.cases)
+
+
+def _fall_back(case) -> None:
+    """Say the case's generic finding instead of a withdrawn catalogue hint."""
+    plain = case.fallback
+    case.hint, case.diagnosis = (plain.hint, plain.name) if plain else ("", "")
+    case.blames = ""

@@ -30,8 +30,9 @@ class CaseResult:
     """The other contract name the hint says the mistake is in (checked before it is said)."""
     error_kind: str = ""
     """For an error: missing, not_implemented, memory, exit, timeout or error."""
-    fallback_hint: str = field(default="", repr=False, compare=False)
-    """The generic diagnosis, said instead when a hint that blames another name is withdrawn."""
+    fallback: object = field(default=None, repr=False, compare=False)
+    """The generic finding (a ``diagnose.Diagnosis`` or None), said instead when a catalogued
+    hint is withdrawn (it blames a name that passes, or other cases contradict it)."""
     signature: str = field(default="", repr=False, compare=False)
     """A wrong output's digest (``compare.signature``): instructor side only, for finding
     students whose code computes the same wrong numbers; never in a student's report."""

@@ -1,6 +1,7 @@
 """Finding a student's files: ``<student>/<folder>/<module>.py`` or ``.ipynb``."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,3 +36,26 @@ def locate(student_dir: Path, assignment: Assignment) -> Located:
         return Located(nb)
     return Located(None, f"no submission: expected {assignment.folder}/{py.name} "
                          f"(or {nb.name})")
+
+
+def notebook_code(text: str) -> str:
+    """The code cells of a notebook, in order (magics and shell lines dropped)."""
+    try:
+        cells = json.loads(text).get("cells", [])
+    except (ValueError, AttributeError):
+        return ""
+    out = []
+    for cell in cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        src = cell.get("source", "")
+        src = "".join(src) if isinstance(src, list) else str(src)
+        out.append("\n".join(ln for ln in src.splitlines() if not ln.lstrip().startswith(("%", "!"))))
+    return "\n\n".join(out)
+
+
+def source_code(path: Path) -> str:
+    """A submission's code as text: a ``.py`` file, or a notebook's code cells. Read, never
+    run (the grader may parse it)."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return notebook_code(text) if path.suffix == ".ipynb" else text

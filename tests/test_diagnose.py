@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import COURSE, ROOT, broken, mutate, reference_source
-from grader.diagnose import generic
+from grader.diagnose import Diagnosis, explain_error, generic
 
 CATALOGUE = [m for a in COURSE for m in COURSE.mistakes[a.folder]]
 BY_OUTPUT = [m for m in CATALOGUE if m.replace]
@@ -31,6 +31,12 @@ ERROR_MUTATIONS = {
                        ("nn.Linear(n_hidden, n_out, dtype=torch.float64)",
                         "nn.Linear(n_hidden, n_out)")],
 }
+
+
+def said(*args, **kwargs) -> str:
+    """The hint of the generic finding, or ''."""
+    found = generic(*args, **kwargs)
+    return found.hint if found else ""
 
 
 def hints(result, name):
@@ -85,16 +91,16 @@ def test_generic_patterns_name_what_no_catalogue_knows():
         return {"result": {"kind": "ndarray", "dtype": dtype, "shape": list(v.shape),
                            "value": v}}
     e = np.array([[1.0, 2.0], [1.5, 2.5], [1.75, 2.75]])
-    assert "3" in generic(out(3 * e), out(e), "value", "cpu", hidden=False)
-    assert "times the same constant" in generic(out(3 * e), out(e), "value", "cpu", True)
-    assert "3" not in generic(out(3 * e), out(e), "value", "cpu", hidden=True)
-    assert "negative" in generic(out(-e), out(e), "value", "cpu", False)
-    assert "transpose" in generic(out(e.T), out(e), "value", "cpu", False)
-    assert "wrong order" in generic(out(e[::-1]), out(e), "value", "cpu", False)
+    assert "3" in said(out(3 * e), out(e), "value", "cpu", hidden=False)
+    assert "times the same constant" in said(out(3 * e), out(e), "value", "cpu", True)
+    assert "3" not in said(out(3 * e), out(e), "value", "cpu", hidden=True)
+    assert "negative" in said(out(-e), out(e), "value", "cpu", False)
+    assert "transpose" in said(out(e.T), out(e), "value", "cpu", False)
+    assert "wrong order" in said(out(e[::-1]), out(e), "value", "cpu", False)
     ahead = np.vstack([e[1:], [[1.9, 2.9]]])
-    assert "one step ahead" in generic(out(ahead), out(e), "trajectory", "cpu", False)
+    assert "one step ahead" in said(out(ahead), out(e), "trajectory", "cpu", False)
     f32 = e.astype(np.float32).astype(np.float64) * (1 + 3e-7)
-    assert "float32 precision" in generic(out(f32), out(e), "value", "cpu", False)
+    assert "float32 precision" in said(out(f32), out(e), "value", "cpu", False)
 
 
 def test_hidden_failures_never_print_hidden_values(grade, student):
@@ -161,6 +167,41 @@ def test_a_wrong_gradient_is_still_named_in_the_loop_that_follows_it(grade, stud
     assert any("mse_grad" in h for h in hints(result, "minibatch_gd"))
 
 
+def test_a_shuffle_of_batch_order_is_not_told_it_ignores_rng(grade, student):
+    """Two ways to get make_batches wrong with a generator at hand, told apart: the catalogue's
+    "ignores rng" where the order is never shuffled; the chunks' order shuffled is said as
+    such, even on a case where that shuffle happens to leave the chunks in order."""
+    start, end = reference_source(GD).index("def make_batches("), \
+        reference_source(GD).index("def minibatch_gd(")
+    chunks = ("def make_batches(n, batch_size, rng=None):\n"
+              "    parts = [np.arange(i, min(i + batch_size, n)) for i in range(0, n, batch_size)]\n"
+              "    if rng is not None:\n"
+              "        parts = [parts[k] for k in rng.permutation(len(parts))]\n"
+              "    return parts\n\n\n")
+    ignores = ("def make_batches(n, batch_size, rng=None):\n"
+               "    idx = list(range(n))\n"
+               "    return [np.array(idx[i:i + batch_size]) for i in range(0, n, batch_size)]\n\n\n")
+    said_of = {}
+    for name, body in (("chunks", chunks), ("ignores", ignores)):
+        source = reference_source(GD)
+        result = grade(student(GD, source[:start] + body + source[end:], name), GD)
+        assert broken(result) == {"make_batches"}
+        said_of[name] = [h for h in hints(result, "make_batches") if h]
+    assert said_of["chunks"] and all("consecutive" in h for h in said_of["chunks"])
+    assert not any("ignore `rng`" in h for h in said_of["chunks"])
+    assert said_of["ignores"] and all("ignore `rng`" in h for h in said_of["ignores"])
+
+
+def test_a_fit_over_a_failing_function_is_told_where_the_mistake_is(grade, student):
+    """fit_sine calls the student's own LegendrePolynomial3: its failure is attributed there,
+    and only while that Function fails its own checks."""
+    wrong = reference_source("04_custom_function").replace(
+        "grad_output * 1.5 * (5 * input ** 2 - 1)", "grad_output * 1.5 * (5 * input ** 2 - 2)")
+    result = grade(student("04_custom_function", wrong), "04_custom_function")
+    assert broken(result) == {"LegendrePolynomial3", "fit_sine"}
+    assert all("LegendrePolynomial3" in h for h in hints(result, "fit_sine"))
+
+
 # Known exceptions mapped to causes whatever the exercise (issue 15), written as students do.
 ERRORS_WITH_KNOWN_CAUSES = {
     "a loader with worker processes": (
@@ -182,18 +223,18 @@ def test_known_exceptions_are_explained(grade, student, case):
 
 
 def test_error_causes_read_the_message_and_where_it_was_raised():
-    from grader.diagnose import explain_error
-    assert "num_workers" in explain_error({"type": "PermissionError", "message": "[Errno 13]",
-                                           "origin": "multiprocessing/popen_fork.py:_launch"})
-    assert explain_error({"type": "PermissionError", "message": "[Errno 13]",
-                          "origin": "mymodule/files.py:open_it"}) == ""
-    assert "saved_tensors" in explain_error({"type": "AttributeError", "message":
-                                             "'BackwardCFunction' object has no attribute "
-                                             "'saved_tensor'"})
-    assert "float64" in explain_error({"type": "RuntimeError", "message": "mat1 and mat2 must "
-                                       "have the same dtype, but got Double and Float"})
-    assert "no_grad" in explain_error({"type": "RuntimeError", "message": "a leaf Variable that "
-                                       "requires grad is being used in an in-place operation."})
+    explain = lambda error: (explain_error(error) or Diagnosis("", "")).hint
+    assert "num_workers" in explain({"type": "PermissionError", "message": "[Errno 13]",
+                                     "origin": "multiprocessing/popen_fork.py:_launch"})
+    assert explain({"type": "PermissionError", "message": "[Errno 13]",
+                    "origin": "mymodule/files.py:open_it"}) == ""
+    assert "saved_tensors" in explain({"type": "AttributeError", "message":
+                                       "'BackwardCFunction' object has no attribute "
+                                       "'saved_tensor'"})
+    assert "float64" in explain({"type": "RuntimeError", "message": "mat1 and mat2 must "
+                                 "have the same dtype, but got Double and Float"})
+    assert "no_grad" in explain({"type": "RuntimeError", "message": "a leaf Variable that "
+                                 "requires grad is being used in an in-place operation."})
 
 
 def test_generic_names_factors_components_and_motion_from_the_numbers():
@@ -203,22 +244,22 @@ def test_generic_names_factors_components_and_motion_from_the_numbers():
     X = np.linspace(0, 1, 50)
     inputs = {"args": [np.zeros(2), X, X, 0.1, 20]}
     e = np.array([0.3, -1.2])
-    summed = generic(out(50 * e), out(e), "gradient", "cpu", False, None, inputs)
+    summed = said(out(50 * e), out(e), "gradient", "cpu", False, None, inputs)
     assert "N times" in summed and "number of samples (50)" in summed and "mean" in summed
-    hidden = generic(out(50 * e), out(e), "gradient", "cpu", True, None, inputs)
+    hidden = said(out(50 * e), out(e), "gradient", "cpu", True, None, inputs)
     assert "N times" in hidden and "50" not in hidden
-    assert "divided by N" in generic(out(e / 50), out(e), "gradient", "cpu", False, None, inputs)
-    one = generic(out(np.array([0.3, 2.4])), out(e), "gradient", "cpu", False, None, inputs)
+    assert "divided by N" in said(out(e / 50), out(e), "gradient", "cpu", False, None, inputs)
+    one = said(out(np.array([0.3, 2.4])), out(e), "gradient", "cpu", False, None, inputs)
     assert "only entry [1]" in one and "[0] is right" in one
     path = np.cumsum(np.full((20, 2), 0.1), axis=0)
-    assert "never change" in generic(out(np.zeros((20, 2))), out(path), "trajectory", "cpu",
+    assert "never change" in said(out(np.zeros((20, 2))), out(path), "trajectory", "cpu",
                                      False, None, inputs)
     stops = path.copy()
     stops[10:] = stops[9]
-    assert "stops changing after row 9" in generic(out(stops), out(path), "trajectory", "cpu",
+    assert "stops changing after row 9" in said(out(stops), out(path), "trajectory", "cpu",
                                                     False, None, inputs)
     every = np.vstack([np.zeros((4, 2)), np.repeat(path[4::5], 5, axis=0)[:16]])
-    assert "only every 5 steps" in generic(out(every), out(path), "trajectory", "cpu", False,
+    assert "only every 5 steps" in said(out(every), out(path), "trajectory", "cpu", False,
                                            None, inputs)
     # a constant factor that is no quantity of the case keeps the plain wording
-    assert "3" in generic(out(3 * e), out(e), "gradient", "cpu", False, None, inputs)
+    assert "3" in said(out(3 * e), out(e), "gradient", "cpu", False, None, inputs)

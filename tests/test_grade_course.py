@@ -202,6 +202,19 @@ SPLITS = {
     "items as float64 tensors": (
         "03_dataset", "LRDataset",
         [("dtype=torch.float32", "dtype=torch.float64")], 3 / 9, "right: is a torch.utils"),
+    "items as NumPy arrays (batches still right)": (
+        "03_dataset", "MyData",
+        [("return self.x[i], self.y[i]", "return self.x[i].numpy(), self.y[i].numpy()")],
+        6 / 9, "right: is a torch.utils.data.Dataset, len(dataset), batches"),
+    "a logistic regression without its sigmoid": (
+        "05_models", "LogisticRegression",
+        [("return torch.sigmoid(self.linear(x))", "return self.linear(x)")],
+        6 / 10, "right: is an nn.Module, the parameter names"),
+    "a network whose hidden layer has no bias": (
+        "06_networks", "two_layer_net",
+        [("nn.Linear(n_in, n_hidden, dtype=torch.float64)",
+          "nn.Linear(n_in, n_hidden, bias=False, dtype=torch.float64)")],
+        1 / 10, "right: is an nn.Module (10%"),
     "a module whose forward subtracts": (
         "02_autograd", "LR", [("return self.b + self.w * x", "return self.b - self.w * x")],
         6 / 10, "right: is an nn.Module, the parameter names"),

@@ -27,6 +27,11 @@ MISTAKES = (
             "your gradient is exactly half the expected one: the derivative of a square "
             "brings down a factor 2", also=("fit_poly",),
             replace=(("g = 2.0 * residual", "g = residual"),)),
+    # An alternative model: the grader runs the fit with it and recognises its trajectory.
+    Mistake(A04, "fit_sine", "model a * b * P3",
+            "your fit follows the model a * b * P3(c + d*x); the model is a + b * P3(c + d*x) "
+            "(a is added, not multiplied)",
+            replace=(("y_pred = a + b * P3(c + d * x)", "y_pred = a * b * P3(c + d * x)"),)),
     Mistake(A04, "fit_sine", "gradients not zeroed", ZERO,
             replace=(("                p.grad = None\n", ""),)),
 )

@@ -58,10 +58,14 @@ def common_threshold(class_size: int) -> int:
     return max(4, math.ceil(COMMON_SHARE * class_size))
 
 
-def shared_outputs(rows, class_size: int) -> tuple[list[SharedOutput], dict]:
+def shared_outputs(rows, class_size: int, catalogued: frozenset = frozenset()
+                   ) -> tuple[list[SharedOutput], dict]:
     """From the gradebook's ``wrong_outputs`` rows: every wrong output shared by two or more
     students (hidden cases only when the class has any), and per pair of students, what they
-    share and on how many cases both were wrong."""
+    share and on how many cases both were wrong. A shared output is common when the course's
+    catalogue names its mistake (``catalogued``: known to be made independently) or when many
+    students return it; a generic finding ("one component wrong") describes the numbers, not
+    a mistake known to be common, and does not make it common by itself."""
     rows = list(rows)
     if any(hidden for _, _, _, hidden, _, _ in rows):
         rows = [r for r in rows if r[3]]
@@ -81,7 +85,7 @@ def shared_outputs(rows, class_size: int) -> tuple[list[SharedOutput], dict]:
         test, case, hidden, _ = key
         diagnosis = named.get(key, "")
         shared.append(SharedOutput(test, case, hidden, tuple(sorted(who)), diagnosis,
-                                   common=bool(diagnosis) or len(who) >= threshold))
+                                   common=diagnosis in catalogued or len(who) >= threshold))
     shared.sort(key=lambda s: (-len(s.students), s.test, s.case))
     pairs: dict[tuple[str, str], PairBehaviour] = defaultdict(PairBehaviour)
     for who in wrong_on.values():

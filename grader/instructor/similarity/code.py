@@ -8,39 +8,19 @@ an assignment's ``notes/`` folder, and any file passed as boilerplate.
 from __future__ import annotations
 
 import io
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ...submission import notebook_code, source_code
+
 NOISE = 25
 """Matches shorter than this many tokens are ignored (copydetect's default)."""
 GUARANTEE = 30
 """Matches at least this long are always found (copydetect's default)."""
 FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.S)
-
-
-def notebook_code(text: str) -> str:
-    """The code cells of a notebook, in order (magics and shell lines dropped)."""
-    try:
-        cells = json.loads(text).get("cells", [])
-    except (ValueError, AttributeError):
-        return ""
-    out = []
-    for cell in cells:
-        if cell.get("cell_type") != "code":
-            continue
-        src = cell.get("source", "")
-        src = "".join(src) if isinstance(src, list) else str(src)
-        out.append("\n".join(ln for ln in src.splitlines() if not ln.lstrip().startswith(("%", "!"))))
-    return "\n\n".join(out)
-
-
-def source_code(path: Path) -> str:
-    text = path.read_text(encoding="utf-8", errors="replace")
-    return notebook_code(text) if path.suffix == ".ipynb" else text
 
 
 def _fingerprint(code: str, name: str, boilerplate=None, win_size: int | None = None):

@@ -56,7 +56,8 @@ class Similarity:
 def rank(course, wrong_rows, students: list[str], submissions: Path,
          boilerplate: list[Path] = ()) -> Similarity:
     """Every pair with anything in common, most similar first."""
-    shared, behaviour = shared_outputs(wrong_rows, len(students))
+    catalogued = frozenset(m.name for found in course.mistakes.values() for m in found)
+    shared, behaviour = shared_outputs(wrong_rows, len(students), catalogued)
     index = CodeIndex(given_code(course, list(boilerplate)))
     for name in students:
         for a in course.assignments:

@@ -1,0 +1,164 @@
+"""The course's catalogue of mistakes, matched in trusted code (the grader), never in the
+student's process.
+
+Each entry of ``<course>/<folder>/mistakes.py`` is a small wrong implementation (a textual
+change to the reference) or the signature of an error, with the hint a TA gives. A failing
+output is compared with each catalogued mistake's output on the same inputs, through the same
+probe; a match shows its hint. The same machinery runs the reference itself on varied inputs
+(``variants``): a match there names a cause no catalogue lists.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import time
+import types
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import wire
+from ..compare import compare_outputs, described_array, tolerance_for
+from ..probes import resolve, run_probe
+from ..spec import Assignment, Case, Check
+from .cause import Diagnosis
+from .variants import input_variants
+
+VARIANT_SECONDS = 3.0
+"""How long the reference may be re-run on varied inputs for one failing case."""
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """One catalogued mistake."""
+
+    folder: str
+    target: str
+    """The contract name the mistake is made in."""
+    name: str
+    hint: str
+    replace: tuple[tuple[str, str], ...] = ()
+    """Textual changes to the reference that make the mistake (output matching)."""
+    error: str = ""
+    """A regular expression for the error message the mistake raises (error matching)."""
+    also: tuple[str, ...] = ()
+    """Other names whose outputs carry the mistake (a loop that calls the wrong gradient)."""
+
+    def diagnosis(self, name: str) -> "Diagnosis":
+        """What this mistake says on ``name``: its own hint, or on another name that carries
+        it, where it comes from (to be checked: ``judge.attribute``)."""
+        if name == self.target:
+            return Diagnosis(self.name, self.hint)
+        return Diagnosis(self.name, f"this comes from `{self.target}`: {self.hint}", self.target)
+
+
+class Diagnoser:
+    """Matches failures against each assignment's catalogue (from its course); mistake
+    outputs are cached per case."""
+
+    def __init__(self):
+        self._modules: dict[tuple, types.ModuleType | None] = {}
+        self._outputs: dict[tuple, dict | None] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def catalogue(assignment: Assignment) -> tuple[Mistake, ...]:
+        if assignment.course_root is None:
+            return ()
+        from ..course import load_course
+        return load_course(assignment.course_root).mistakes.get(assignment.folder, ())
+
+    def candidates(self, assignment: Assignment, name: str) -> list[Mistake]:
+        return [m for m in self.catalogue(assignment)
+                if m.target == name or name in m.also]
+
+    def from_error(self, assignment: Assignment, check: Check, error: dict) -> Diagnosis | None:
+        text = f"{error.get('type', '')}: {error.get('message', '')}"
+        for m in self.candidates(assignment, check.name):
+            if m.error and re.search(m.error, text):
+                return m.diagnosis(check.name)
+        return None
+
+    def from_output(self, assignment: Assignment, check: Check, case: Case, actual: dict,
+                    device: str) -> Diagnosis | None:
+        for m in self.candidates(assignment, check.name):
+            if not m.replace:
+                continue
+            out = self._output(assignment, check, case, m, device)
+            if out is not None and compare_outputs(actual, out, check.kind, device,
+                                                   equal_nan=True,
+                                                   probe=resolve(check.probe)).passed:
+                return m.diagnosis(check.name)
+        return None
+
+    def from_variants(self, assignment: Assignment, check: Check, case: Case, actual: dict,
+                      device: str) -> Diagnosis | None:
+        """The reference on varied inputs (``variants``): a match names the cause. Tried
+        for a few seconds at most per case (a long fit is not re-run many times)."""
+        spent = 0.0
+        try:
+            variants = input_variants(case.inputs, case.hidden)
+        except Exception:  # inputs of a shape no variation knows: nothing to try
+            return None
+        for variant in variants:
+            if spent > VARIANT_SECONDS:
+                break
+            started = time.perf_counter()
+            out = self._output(assignment, check, case, None, device, variant)
+            spent += time.perf_counter() - started
+            if out is None:
+                continue
+            if compare_outputs(actual, out, check.kind, device, equal_nan=True,
+                               strict_dtype=check.strict_dtype,
+                               probe=resolve(check.probe)).passed:
+                return Diagnosis(variant.name, variant.hint)
+            if variant.scale != 1.0 and _scaled(actual, out, variant.scale, check.kind, device):
+                return Diagnosis(variant.name, variant.hint + "; the values you record are "
+                                 "sums as well (each is that many times the mean)")
+        return None
+
+    def _output(self, assignment, check, case, mistake, device, variant=None) -> dict | None:
+        """The probe's output for a catalogued mistake (or the reference, ``mistake=None``),
+        on the case's inputs or on a variant of them; None where it fails."""
+        key = (str(assignment.course_root), assignment.folder, mistake, check.name, case.id,
+               case.seed, device, variant.name if variant else "")
+        with self._lock:
+            if key not in self._outputs:
+                module = self._module(assignment, mistake)
+                inputs = variant.inputs if variant else case.inputs
+                try:
+                    with warnings.catch_warnings(), np.errstate(all="ignore"):
+                        warnings.simplefilter("ignore")  # a wrong loop may well overflow
+                        raw = run_probe(module, resolve(check.probe), check.name,
+                                        inputs, device, case.seed) if module else None
+                    self._outputs[key] = wire.loads(wire.dumps(raw)) if raw else None
+                except Exception:  # a mistake that crashes on this case cannot match it
+                    self._outputs[key] = None
+            return self._outputs[key]
+
+    def _module(self, assignment: Assignment, mistake: Mistake | None):
+        """The reference with a mistake's textual changes made (none: the reference)."""
+        key = (str(assignment.course_root), assignment.folder, mistake)
+        if key not in self._modules:
+            from ..course import strip_markers
+            source = strip_markers(assignment.reference_path.read_text())
+            for old, new in (mistake.replace if mistake else ()):
+                if old not in source:
+                    self._modules[key] = None
+                    return None
+                source = source.replace(old, new)
+            module = types.ModuleType(f"_mistake_{assignment.module}")
+            module.__file__ = f"<mistake: {mistake.name}>" if mistake else "<reference>"
+            exec(compile(source, module.__file__, "exec"), module.__dict__)
+            self._modules[key] = module
+        return self._modules[key]
+
+
+def _scaled(actual: dict, out: dict, scale: float, kind: str, device: str) -> bool:
+    """The student's result is ``scale`` times the output (a summed, recorded loss)."""
+    a, v = described_array(actual.get("result")), described_array(out.get("result"))
+    if a is None or v is None or a.shape != v.shape:
+        return False
+    tol = tolerance_for(kind, "float32", device)  # sums of float32 losses round differently
+    return bool(np.all(np.abs(a - scale * v) <= tol.atol * scale + tol.rtol * np.abs(scale * v)))

@@ -1,0 +1,40 @@
+"""Exceptions whose cause is known whatever the exercise, explained with the student's line."""
+from __future__ import annotations
+
+import re
+
+from .cause import Diagnosis
+
+# Exceptions whose cause is known whatever the exercise: (name, pattern over "Type: message",
+# pattern over where it was raised, hint). The first that matches is said.
+ERROR_CAUSES = (
+    ("starts processes", r"^(PermissionError|BlockingIOError|OSError|RuntimeError)",
+     r"multiprocessing|dataloader|popen|spawn|fork|worker",
+     "your code starts other processes (a DataLoader with num_workers > 0, or "
+     "multiprocessing), which grading does not allow: use num_workers=0"),
+    ("ctx.saved_tensor", r"has no attribute 'saved_tensor'",
+     "", "the saved tensors are `ctx.saved_tensors` (plural, a tuple): "
+         "`(x,) = ctx.saved_tensors`"),
+    ("float32 meets float64", r"must have the same dtype|expected scalar type (Double|Float)|"
+     r"[Ff]ound dtype (Double|Float) but expected|expected both vectors to have same dtype",
+     "", "float32 and float64 meet in one operation: tensors and layers default to float32, "
+         "the inputs here are float64 (use dtype=torch.float64, .double(), or the inputs' "
+         "dtype)"),
+    ("in-place update of a leaf", r"leaf Variable that requires grad is being used in an in-place operation",
+     "", "a parameter that requires grad is changed in place outside torch.no_grad(): wrap "
+         "the update in `with torch.no_grad():`"),
+    ("unpacking mismatch", r"(too many|not enough) values to unpack|cannot unpack non-iterable",
+     "", "an unpacking does not match what is unpacked: check how many values the right-hand "
+         "side holds (for example `b, w = params`, not `b, w = params[0]`)"),
+)
+
+
+def explain_error(error: dict) -> Diagnosis | None:
+    """The cause of an exception that is known whatever the exercise, or None."""
+    text = f"{error.get('type', '')}: {error.get('message', '')}"
+    origin = str(error.get("origin") or "")
+    for name, pattern, where, hint in ERROR_CAUSES:
+        if re.search(pattern, text) and (not where or re.search(where, origin, re.I)
+                                         or re.search(where, text, re.I)):
+            return Diagnosis(name, hint)
+    return None

@@ -1,0 +1,330 @@
+"""Generic diagnoses: the cause of a failure read from the numbers and the case alone.
+
+Whatever the course, a wrong output is set against the expected one for the patterns a TA
+recognises: a constant factor that is a quantity of the case (N, the batch size, 2), one wrong
+entry of a small vector, a transposition or a permutation, a trajectory that is shifted by a
+step, never moves, stops, moves only every k steps or records too many rows, float32
+precision, NumPy where tensors are expected, a random order that does not come from the
+generator passed in. Each finding has a short name (for class statistics) and a hint in the
+student's terms; on a hidden case a hint describes the kind of mistake, never a value.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..compare import described_array, tolerance_for
+from ..spec import Probe
+from .cause import Diagnosis
+
+WORDS = {0.5: "half", 2.0: "twice", -1.0: "the negative of", -0.5: "minus half",
+         -2.0: "minus twice"}
+
+
+def plain(value: Any) -> Any:
+    """An input as the numbers it holds (a tensor marker's array), else itself."""
+    if isinstance(value, dict) and "__tensor__" in value:
+        return np.asarray(value["__tensor__"])
+    return value
+
+
+def arguments(inputs: dict | None) -> list[tuple[str, Any]]:
+    """A case's arguments with the words that name them: ``argument 4`` or ```lr```."""
+    if not isinstance(inputs, dict):
+        return []
+    args = inputs.get("args", []) or []
+    kwargs = inputs.get("kwargs", {}) or {}
+    return [*((f"argument {i + 1}", v) for i, v in enumerate(args)),
+            *((f"`{k}`", v) for k, v in kwargs.items())]
+
+
+def is_index_batches(value: Any) -> bool:
+    """A list of 1-D index arrays (the batches of an epoch)."""
+    return isinstance(value, (list, tuple)) and bool(value) and all(
+        isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype.kind in "iu" for v in value)
+
+
+def case_quantities(inputs) -> list[tuple[str, float]]:
+    """Numbers of a case that a wrong constant factor often equals, with their names: the
+    number of samples (an array or tensor argument's length), the batch size (of a list of
+    index batches), and whole-number arguments (steps, epochs, sizes)."""
+    found: list[tuple[str, float]] = []
+    for where, raw in arguments(inputs):
+        value = plain(raw)
+        shape = getattr(value, "shape", None)
+        if shape is not None and len(shape) >= 1 and shape[0] > 1:
+            found.append(("N, the number of samples", float(shape[0])))
+        elif is_index_batches(value):
+            found.append(("the batch size", float(len(value[0]))))
+            found.append(("the number of batches", float(len(value))))
+        elif isinstance(value, int) and not isinstance(value, bool) and value > 2:
+            found.append((f"{where} (a whole number of the case)", float(value)))
+    seen, out = set(), []
+    for name, q in found:
+        if q not in seen:
+            seen.add(q)
+            out.append((name, q))
+    return out
+
+
+def _factor(c: float, inputs, hidden: bool) -> Diagnosis | None:
+    """``c`` in a student's terms: a quantity of the case, or None."""
+    for name, q in case_quantities(inputs):
+        for factor, how in ((q, "{n} times"), (1 / q, "divided by {n}"),
+                            (2 * q, "2·{n} times"), (q / 2, "{n}/2 times")):
+            if abs(c - factor) <= 1e-6 * abs(factor):
+                short = name.split(",")[0]
+                shown = "" if hidden else f" ({q:g})"
+                said = how.format(n=short)
+                cause = (": a sum where a mean is expected, or a division by it missing"
+                         if how.startswith("{n} times") else
+                         ": divided by it once too often (a mean of something already "
+                         "averaged, or a sum expected)" if how.startswith("divided") else "")
+                return Diagnosis(f"{said} the expected value",
+                                 f"every value is {said} the expected one, {name}{shown}{cause}")
+    return None
+
+
+def _component(a: np.ndarray, e: np.ndarray, kind: str, device: str) -> Diagnosis | None:
+    """For a small vector (a gradient, a parameter pair): which entries are wrong, and how."""
+    if a.ndim != 1 or not 2 <= a.size <= 8:
+        return None
+    tol = tolerance_for(kind, "float64", device)
+    right = np.abs(a - e) <= tol.atol + tol.rtol * np.abs(e)
+    if right.all() or not right.any():
+        return None
+    parts = []
+    for i in np.flatnonzero(~right):
+        rel = ""
+        if abs(e[i]) > 1e-12:
+            c = a[i] / e[i]
+            word = next((w for k, w in WORDS.items() if abs(c - k) < 1e-6), None)
+            rel = f" (it is {word} the expected one)" if word else ""
+        parts.append(f"[{i}]{rel}")
+    ok = ", ".join(f"[{i}]" for i in np.flatnonzero(right))
+    one = len(parts) == 1
+    return Diagnosis("one component wrong",
+                     f"only entr{'y' if one else 'ies'} {', '.join(parts)} of your result "
+                     f"{'is' if one else 'are'} wrong; {ok} {'is' if right.sum() == 1 else 'are'}"
+                     " right: the mistake is in the formula of that component alone")
+
+
+def _motion(a: np.ndarray, e: np.ndarray) -> Diagnosis | None:
+    """How a trajectory moves where the expected one moves at every step."""
+    if a.ndim != 2 or a.shape[0] < 3:
+        return None
+    moved = np.any(a[1:] != a[:-1], axis=1)
+    expected_moves = np.any(e[1:] != e[:-1], axis=1)
+    if not expected_moves.all():
+        return None
+    if not moved.any():
+        return Diagnosis("parameters never move",
+                         "your parameters never change from one row to the next: the update "
+                         "does not reach them (optimizer.step() missing, the update applied "
+                         "to a copy, inside a condition that never holds, or a zero step)")
+    steps = np.flatnonzero(moved) + 1  # rows where a change shows
+    if moved[: steps[-1]].all() and steps[-1] < a.shape[0] - 1:
+        return Diagnosis("updates stop early",
+                         f"your trajectory stops changing after row {steps[-1]}: the updates "
+                         "stop before the last step (a loop that ends early or a break)")
+    gaps = np.diff(np.concatenate([[0], steps]))
+    if len(steps) >= 2 and len(set(gaps[1:].tolist())) == 1 and gaps[1] > 1:
+        k = int(gaps[1])
+        return Diagnosis("update inside a condition",
+                         f"your parameters change only every {k} steps: the update sits "
+                         f"inside a condition (such as `if t % {k} == {k - 1}:`) that should "
+                         "only guard printing or recording")
+    return None
+
+
+def _rows(a: np.ndarray, e: np.ndarray, kind: str, device: str) -> Diagnosis | None:
+    """A trajectory with another number of rows than expected, explained by its rows."""
+    if not (a.ndim == e.ndim == 2 and a.shape[1] == e.shape[1] and a.shape[0] > e.shape[0]):
+        return None
+    if a.shape[0] == e.shape[0] + 1:
+        if close(a[1:], e, kind, device):
+            return Diagnosis("start recorded as a row",
+                             "your trajectory has one row too many: it starts with the "
+                             "starting point; row t must hold the parameters after update t+1")
+        if close(a[:-1], e, kind, device):
+            return Diagnosis("one update too many",
+                             "your trajectory has one row too many, at the end: the loop runs "
+                             "once more than asked (range(n + 1), or a row added after it)")
+    k, rest = divmod(a.shape[0], e.shape[0])
+    if k > 1 and rest == 0 and close(a[k - 1::k], e, kind, device):
+        return Diagnosis("a row per inner step",
+                         f"your trajectory has {k} times as many rows as expected, and every "
+                         f"{k}th row is right: you record a row after every update; record "
+                         "one row per epoch, after its inner loop (the last row of every 1 in "
+                         f"{k})")
+    return None
+
+
+def _index_parts(desc: Any) -> list[np.ndarray] | None:
+    """A returned list of integer arrays (batches of indices), or None."""
+    if not isinstance(desc, dict) or desc.get("kind") not in ("list", "tuple"):
+        return None
+    parts = [described_array(item) for item in desc.get("items", [])]
+    if not parts or any(p is None or p.ndim != 1 for p in parts):
+        return None
+    return parts
+
+
+def _order(actual: dict, expected: dict, inputs) -> Diagnosis | None:
+    """The right indices in another order: where the order came from."""
+    a, e = _index_parts(actual.get("result")), _index_parts(expected.get("result"))
+    if a is None or e is None:
+        return None
+    flat_a, flat_e = np.concatenate(a), np.concatenate(e)
+    if flat_a.shape != flat_e.shape or not np.array_equal(np.sort(flat_a), np.sort(flat_e)):
+        return None
+    runs = lambda parts: all(p.size < 2 or np.all(np.diff(p) == 1) for p in parts)
+    if runs(a) and not runs(e):
+        return Diagnosis("chunks shuffled instead of indices",
+                         "each of your parts is a run of consecutive indices, only their order "
+                         "changes: shuffle the indices first (a permutation of all n), then cut "
+                         "them into consecutive chunks")
+    source = next((where for where, v in arguments(inputs)
+                   if isinstance(v, dict) and "__rng__" in v), "")
+    if source:
+        return Diagnosis("order not from the generator passed",
+                         "your parts hold the right indices in another random order: the order "
+                         f"must come from the random generator passed in ({source}): call its "
+                         "own methods (rng.permutation), not np.random or a new generator")
+    return Diagnosis("right values, wrong order",
+                     "you return the right values in the wrong order (a permutation)")
+
+
+def _kinds(actual: Any, expected: Any) -> Diagnosis | None:
+    """NumPy arrays where torch tensors are expected (or the reverse), anywhere inside."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        pair = (actual.get("kind"), expected.get("kind"))
+        if pair == ("ndarray", "tensor"):
+            return Diagnosis("NumPy instead of tensors",
+                             "you give NumPy arrays where torch tensors are expected: keep the "
+                             "data as tensors (torch.as_tensor / torch.tensor(..., dtype=...)) "
+                             "so that a DataLoader and a model receive tensors")
+        if pair == ("tensor", "ndarray"):
+            return Diagnosis("tensors instead of NumPy",
+                             "you return a torch tensor where a NumPy array is expected: "
+                             "return an array (np.array, or .numpy() on a detached tensor)")
+        for key, value in expected.items():
+            if key in actual and not (isinstance(key, str) and key.startswith("_")):
+                found = _kinds(actual[key], value)
+                if found:
+                    return found
+    if isinstance(expected, list) and isinstance(actual, list):
+        for a, e in zip(actual, expected):
+            found = _kinds(a, e)
+            if found:
+                return found
+    return None
+
+
+def _scalar(desc: Any) -> float | None:
+    if isinstance(desc, dict) and desc.get("kind") in ("float", "int"):
+        return float(desc["value"])
+    return None
+
+
+def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
+            probe: Probe | None = None, inputs: dict | None = None) -> Diagnosis | None:
+    """A pattern in how the returned numbers differ from the expected ones, or None. A
+    property the probe declares with a hint (``Report(hint=...)``) that holds for the
+    reference and not for the student's code says that hint."""
+    for key, report in (probe.reports.items() if probe else ()):
+        if report.hint and expected.get(key) is True and actual.get(key) is False:
+            return Diagnosis(f"{report.label} fails", report.hint)
+    flows = actual.get("grads_flow")
+    if isinstance(flows, list) and flows and expected.get("grads_flow") != flows and \
+            not any(any(row) for row in flows if isinstance(row, list)):
+        return Diagnosis("no gradient flow",
+                         "no gradient reaches your parameters: forward must compute with the "
+                         "parameters themselves (no .detach(), .item() or new tensors)")
+    found = _kinds(actual, expected) or _order(actual, expected, inputs)
+    if found:
+        return found
+    sa, se = _scalar(actual.get("result")), _scalar(expected.get("result"))
+    if sa is not None and se is not None and abs(se) > 1e-12:
+        c = sa / se
+        word = next((w for k, w in WORDS.items() if abs(c - k) < 1e-9), None)
+        return _factor(c, inputs or {}, hidden) or (
+            Diagnosis(f"{word} the expected value", f"your value is {word} the expected one")
+            if word else None)
+    a, e = described_array(actual.get("result")), described_array(expected.get("result"))
+    if a is None or e is None:
+        return None
+    if a.shape != e.shape:
+        if a.shape == e.shape[::-1] and a.ndim == 2 and close(a.T, e, kind, device):
+            return Diagnosis("transposed", "your result is the transpose of the expected one")
+        return _rows(a, e, kind, device)
+    if not (np.isfinite(a).all() and np.isfinite(e).all()) or e.size == 0:
+        return None
+    if kind in ("trajectory", "fit") and a.ndim == 2 and a.shape[0] > 1:
+        if close(a[1:], e[:-1], kind, device):
+            return Diagnosis("one step behind",
+                             "your trajectory is one step behind: it records the parameters "
+                             "before each update (the starting point first) instead of after it")
+        if close(a[:-1], e[1:], kind, device):
+            return Diagnosis("one step ahead",
+                             "your trajectory is one step ahead of the expected one")
+        motion = _motion(a, e)
+        if motion:
+            return motion
+    if expected["result"].get("dtype") == "float64" and close(a, e, kind, device, "float32"):
+        return Diagnosis("float32 precision",
+                         "your numbers agree only to float32 precision: somewhere the "
+                         "computation runs in float32 (torch.Tensor(...), dtype=torch.float32, "
+                         "or .float())")
+    nz = np.abs(e) > 1e-12
+    if nz.any():
+        ratio = a[nz] / e[nz]
+        c = float(np.median(ratio))
+        if abs(c - 1) > 1e-6 and np.allclose(ratio, c, rtol=1e-6, atol=1e-9) and \
+                close(a, c * e, kind, device):
+            named = _factor(c, inputs or {}, hidden)
+            if named:
+                return named
+            word = next((w for k, w in WORDS.items() if abs(c - k) < 1e-9), None)
+            if hidden or word is None:
+                return Diagnosis("a constant factor",
+                                 "every value is the expected one times the same constant" +
+                                 ("" if hidden else f" ({c:.6g})") + ": look for a missing or "
+                                 "extra factor (or a sign)")
+            return Diagnosis(f"{word} the expected value", f"every value is {word} the expected one")
+    component = _component(a, e, kind, device)
+    if component:
+        return component
+    if a.ndim >= 1 and a.size > 1 and close(np.sort(a, axis=None), np.sort(e, axis=None),
+                                             kind, device):
+        return Diagnosis("right values, wrong order",
+                         "you return the right values in the wrong order (a permutation)")
+    return None
+
+
+def own_loop_holds(actual: dict, inputs: dict, kind: str, device: str) -> bool:
+    """True when every re-checked step is exactly a step along the student's own gradient:
+    ``row[t] == row[t-1] - lr * own_grad(row[t-1])`` (``row[-1]`` being the start)."""
+    own = actual.get("_own_grads")
+    rows = described_array(actual.get("result"))
+    if own is None or rows is None or rows.ndim != 2 or len(own) == 0:
+        return False
+    own = np.asarray(own, dtype=np.float64)
+    args = inputs["args"]
+    start, lr = np.asarray(args[0], dtype=np.float64), float(args[3])
+    if own.shape != (min(len(rows), len(own)), rows.shape[1]):
+        return False
+    prev = np.vstack([start[None, :], rows[:len(own) - 1]])
+    got, want = rows[:len(own)], prev - lr * own
+    nan = np.isnan(want)
+    if not np.array_equal(np.isnan(got), nan):  # NaN from a NaN gradient is the loop's due
+        return False
+    return close(np.where(nan, 0.0, got), np.where(nan, 0.0, want), kind, device)
+
+
+def close(a: np.ndarray, e: np.ndarray, kind: str, device: str, dtype: str = "float64"):
+    """Every entry within the kind's tolerance (shapes equal)."""
+    tol = tolerance_for(kind, dtype, device)
+    return a.shape == e.shape and bool(np.all(np.abs(a - e) <= tol.atol + tol.rtol * np.abs(e)))
+

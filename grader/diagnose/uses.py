@@ -1,0 +1,49 @@
+"""Which contract names each of a submission's definitions calls, read from its source.
+
+The source is parsed, never run (parsing is safe in the grader): a loop that calls the
+student's own gradient, a fit that applies the student's own autograd Function. A failing name
+whose cause is another failing name it calls is told so (``judge.attribute``). Helpers in
+between count: ``fit`` calling ``step`` calling ``grad`` uses ``grad``.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from ..submission import source_code
+
+
+def _referenced(node: ast.AST) -> set[str]:
+    """Names a definition mentions: ``f(...)``, ``F.apply``, ``self.g`` all count."""
+    found = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name):
+            found.add(sub.id)
+        elif isinstance(sub, ast.Attribute):
+            found.add(sub.attr)
+    return found
+
+
+def contract_uses(path: Path | None, names: set[str]) -> dict[str, set[str]]:
+    """{contract name defined in the file: the other contract names it calls}; {} when the
+    file is missing or does not parse."""
+    if path is None or not path.is_file():
+        return {}
+    try:
+        tree = ast.parse(source_code(path))
+    except (SyntaxError, ValueError):
+        return {}
+    direct: dict[str, set[str]] = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            direct[node.name] = _referenced(node) - {node.name}
+    reach: dict[str, set[str]] = {}
+    for name in direct:
+        seen, todo = set(), [name]
+        while todo:
+            for other in direct.get(todo.pop(), ()):
+                if other in direct and other not in seen:
+                    seen.add(other)
+                    todo.append(other)
+        reach[name] = seen
+    return {n: (reach[n] & names) - {n} for n in direct if n in names}
