@@ -5,7 +5,7 @@ reference with the student's definitions in place of its own). Printed per mista
 exactly the expected names lost points, whether each broken name's hint holds the words of its
 cause, and every hint that blames a function that passes its own checks or is not defined.
 Then the share named with the right cause and the number of wrong blames (goal: 0).
-Usage: python bench/bench_diagnosis.py [--only WORD] [-v]
+Usage: python bench/bench_diagnosis.py [--only WORD] [--held-out]
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from grader.course import load_course, strip_markers  # noqa: E402
 from grader.grade import Session  # noqa: E402
 from grader.worker.pool import WorkerPool  # noqa: E402
-from student_mistakes import MISTAKES, StudentMistake, rewrite  # noqa: E402
+from student_mistakes import HELD_OUT, MISTAKES, StudentMistake, rewrite  # noqa: E402
 
 COURSE = load_course()
 
@@ -63,9 +63,11 @@ def judge_feedback(result, mistake: StudentMistake) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default="")
-    ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--held-out", action="store_true",
+                    help="the mistakes written after the diagnoses (HELD_OUT) instead")
     args = ap.parse_args()
-    table = [m for m in MISTAKES if args.only.lower() in m.id.lower()]
+    table = [m for m in (HELD_OUT if args.held_out else MISTAKES)
+             if args.only.lower() in m.id.lower()]
     names = named = blames = exact = 0
     by_source: dict[str, list[int]] = {}
     with WorkerPool(2) as pool, tempfile.TemporaryDirectory() as tmp:
@@ -85,8 +87,7 @@ def main() -> None:
             print(f"{mark} {m.folder[:2]} {m.id}: named {len(got['named'])}/{len(m.words)}"
                   + ("" if got["broken_ok"] else f"; broken {sorted(got['broken'])}"))
             for name, hints in got["missed"]:
-                if args.verbose or True:
-                    print(f"       {name}: {hints[:2] or 'no hint'}")
+                print(f"       {name}: {hints[:2] or 'no hint'}")
             for name, other, hint in got["wrong_blames"]:
                 print(f"       WRONG BLAME in {name} of `{other}`: {hint}")
     print(f"\n{len(table)} mistakes, {exact} lost points on exactly their names")

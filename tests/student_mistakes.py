@@ -344,3 +344,105 @@ def train_net(model, X, y, lr, n_epochs):
     return torch.tensor(out, dtype=torch.float64)
 ''', {"train_net"}, {"train_net": ("sum", "reduction")}, "catalogue"),
 )
+
+
+# Written after the generic diagnoses above were built, to measure them on mistakes they were
+# not made from (bench/bench_diagnosis.py reports this set apart; it is not a test: a miss
+# here is a measurement, not a failure).
+HELD_OUT = (
+    _m("dJ/db with the sign flipped", GD, '''
+def mse_grad(params, X, y):
+    b, w = params
+    r = y - b - w * X
+    return np.array([2 * np.mean(r), -2 * np.mean(r * X)])
+''', {"mse_grad", "minibatch_gd"}, {"mse_grad": "only entry [0]", "minibatch_gd": "mse_grad"}),
+    _m("the root of the mean squared error", GD, '''
+def mse_loss(params, X, y):
+    return float(np.sqrt(np.mean((y - params[0] - params[1] * X) ** 2)))
+''', {"mse_loss"}, {"mse_loss": ("square root", "sqrt")}),
+    _m("every mini-batch step on the whole data", GD, '''
+def minibatch_gd(params0, X, y, lr, n_epochs, batches):
+    p = np.array(params0, dtype=float)
+    rows = []
+    for _ in range(n_epochs):
+        for idx in batches:
+            p = p - lr * mse_grad(p, X, y)
+        rows.append(p.copy())
+    return np.array(rows)
+''', {"minibatch_gd"}, {"minibatch_gd": ("whole", "all the samples", "batch")}),
+    _m("gradients never zeroed with the optimizer", AG, '''
+def optimizer_gd(params0, X, y, lr, n_steps):
+    w = params0.clone().detach().requires_grad_(True)
+    sgd = torch.optim.SGD([w], lr=lr)
+    hist = []
+    for step in range(n_steps):
+        J = torch.mean((w[0] + w[1] * X - y) ** 2)
+        J.backward()
+        sgd.step()
+        hist.append(w.detach().clone())
+    return torch.stack(hist)
+''', {"optimizer_gd"}, {"optimizer_gd": "zero"}),
+    _m("half the summed squared error", AG, '''
+def train_model(model, X, y, lr, n_epochs):
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    out = []
+    for _ in range(n_epochs):
+        opt.zero_grad()
+        loss = 0.5 * ((model(X) - y) ** 2).sum()
+        loss.backward()
+        opt.step()
+        out.append(torch.cat([p.detach().reshape(-1) for p in model.parameters()]))
+    return torch.stack(out)
+''', {"train_model"}, {"train_model": ("N/2", "sum")}),
+    _m("items in float64", DS, '''
+import numpy as np
+
+
+class LRDataset(Dataset):
+    def __init__(self, data_points):
+        self.xy = torch.from_numpy(np.asarray(data_points))
+
+    def __len__(self):
+        return self.xy.shape[0]
+
+    def __getitem__(self, k):
+        return self.xy[k][0], self.xy[k][1]
+''', {"LRDataset"}, {"LRDataset": "float32"}),
+    _m("poly_grads with every sign flipped", CF, '''
+def poly_grads(params, x, y):
+    a, b, c, d = params
+    r = y - (a + b * x + c * x ** 2 + d * x ** 3)
+    return np.array([np.sum(2 * r * x ** k) for k in range(4)])
+''', {"poly_grads"}, {"poly_grads": "negative"}),
+    _m("fit_poly records before the update", CF, '''
+def fit_poly(params0, x, y, lr, n_steps):
+    p = np.array(params0, dtype=float)
+    hist = []
+    for _ in range(n_steps):
+        hist.append(p.copy())
+        p -= lr * poly_grads(p, x, y)
+    return np.array(hist)
+''', {"fit_poly"}, {"fit_poly": "one step behind"}),
+    _m("matrix_grad divides by the number of columns", MD, '''
+def matrix_grad(theta, X, y):
+    n = X.shape[1]
+    return (2 / n) * X.T @ (X @ theta - y)
+''', {"matrix_grad"}, {"matrix_grad": ("factor", "constant")}),
+    _m("closed_form without centring", MD, '''
+def closed_form(x, y):
+    b1 = np.sum(x * y) / np.sum(x * x)
+    return np.array([np.mean(y) - b1 * np.mean(x), b1])
+''', {"closed_form"}, {"closed_form": ("centr", "mean")}),
+    _m("sgd_step rebinds the parameter", NW, '''
+def sgd_step(model, lr):
+    with torch.no_grad():
+        for p in model.parameters():
+            p = p - lr * p.grad
+            p.grad = None
+''', {"sgd_step", "train_net"}, {"sgd_step": ("in place", "rebind", "name")}),
+    _m("softmax without the max shift, written with exp of the input", NW, '''
+def softmax(z):
+    e = np.exp(z)
+    return e / e.sum(axis=1)[:, None]
+''', {"softmax"}, {"softmax": ("max", "overflow")}),
+)

@@ -235,6 +235,9 @@ def test_error_causes_read_the_message_and_where_it_was_raised():
                                  "have the same dtype, but got Double and Float"})
     assert "no_grad" in explain({"type": "RuntimeError", "message": "a leaf Variable that "
                                  "requires grad is being used in an in-place operation."})
+    assert "import numpy as np" in explain({"type": "NameError",
+                                            "message": "name 'np' is not defined"})
+    assert explain({"type": "NameError", "message": "name 'my_helper' is not defined"}) == ""
 
 
 def test_generic_names_factors_components_and_motion_from_the_numbers():
@@ -261,5 +264,8 @@ def test_generic_names_factors_components_and_motion_from_the_numbers():
     every = np.vstack([np.zeros((4, 2)), np.repeat(path[4::5], 5, axis=0)[:16]])
     assert "only every 5 steps" in said(out(every), out(path), "trajectory", "cpu", False,
                                            None, inputs)
+    scalar = lambda v: {"result": {"kind": "float", "type": "float", "value": float(v)}}
+    assert "square root" in said(scalar(3.0), scalar(9.0), "value", "cpu", False, None, inputs)
+    assert "square of" in said(out(e ** 2), out(e), "value", "cpu", False, None, inputs)
     # a constant factor that is no quantity of the case keeps the plain wording
     assert "3" in said(out(3 * e), out(e), "gradient", "cpu", False, None, inputs)

@@ -23,6 +23,11 @@ ERROR_CAUSES = (
     ("in-place update of a leaf", r"leaf Variable that requires grad is being used in an in-place operation",
      "", "a parameter that requires grad is changed in place outside torch.no_grad(): wrap "
          "the update in `with torch.no_grad():`"),
+    ("a module used without its import",
+     r"^NameError: name '(np|numpy|torch|nn|F|optim|plt|math)' is not defined", "",
+     "a module is used under a name this file never imports: add its import at the top "
+     "(`import numpy as np`, `import torch`, `from torch import nn`), since the grader runs "
+     "your file on its own, not after the notebook's earlier cells"),
     ("unpacking mismatch", r"(too many|not enough) values to unpack|cannot unpack non-iterable",
      "", "an unpacking does not match what is unpacked: check how many values the right-hand "
          "side holds (for example `b, w = params`, not `b, w = params[0]`)"),

@@ -50,11 +50,15 @@ def case_quantities(inputs) -> list[tuple[str, float]]:
     number of samples (an array or tensor argument's length), the batch size (of a list of
     index batches), and whole-number arguments (steps, epochs, sizes)."""
     found: list[tuple[str, float]] = []
+    lengths = [np.shape(plain(v))[0] for _, v in arguments(inputs)
+               if isinstance(plain(v), np.ndarray) and plain(v).ndim >= 1]
+    n = max(lengths, default=0)  # the samples are the longest arrays (not a parameter pair)
     for where, raw in arguments(inputs):
         value = plain(raw)
         shape = getattr(value, "shape", None)
         if shape is not None and len(shape) >= 1 and shape[0] > 1:
-            found.append(("N, the number of samples", float(shape[0])))
+            if shape[0] == n:
+                found.append(("N, the number of samples", float(shape[0])))
         elif is_index_batches(value):
             found.append(("the batch size", float(len(value[0]))))
             found.append(("the number of batches", float(len(value))))
@@ -222,6 +226,21 @@ def _kinds(actual: Any, expected: Any) -> Diagnosis | None:
     return None
 
 
+def _power(a: np.ndarray, e: np.ndarray, kind: str, device: str) -> Diagnosis | None:
+    """The square root of the expected values, or their square (a root or a power too many
+    or too few: an RMSE for an MSE, a norm for a squared norm)."""
+    if np.all(e >= 0) and np.any(e > 1e-12) and close(a, np.sqrt(e), kind, device):
+        return Diagnosis("square root of the expected value",
+                         "your value is the square root of the expected one: a root that the "
+                         "formula does not take (np.sqrt, ** 0.5, a norm instead of its square)")
+    if np.any(np.abs(e) > 1e-12) and not close(e, e ** 2, kind, device) and \
+            close(a, e ** 2, kind, device):
+        return Diagnosis("square of the expected value",
+                         "your value is the square of the expected one: a power the formula "
+                         "does not have (** 2 applied once too often)")
+    return None
+
+
 def _scalar(desc: Any) -> float | None:
     if isinstance(desc, dict) and desc.get("kind") in ("float", "int"):
         return float(desc["value"])
@@ -251,7 +270,7 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
         word = next((w for k, w in WORDS.items() if abs(c - k) < 1e-9), None)
         return _factor(c, inputs or {}, hidden) or (
             Diagnosis(f"{word} the expected value", f"your value is {word} the expected one")
-            if word else None)
+            if word else _power(np.asarray(sa), np.asarray(se), kind, device))
     a, e = described_array(actual.get("result")), described_array(expected.get("result"))
     if a is None or e is None:
         return None
@@ -293,9 +312,9 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
                                  ("" if hidden else f" ({c:.6g})") + ": look for a missing or "
                                  "extra factor (or a sign)")
             return Diagnosis(f"{word} the expected value", f"every value is {word} the expected one")
-    component = _component(a, e, kind, device)
-    if component:
-        return component
+    found = _component(a, e, kind, device) or _power(a, e, kind, device)
+    if found:
+        return found
     if a.ndim >= 1 and a.size > 1 and close(np.sort(a, axis=None), np.sort(e, axis=None),
                                              kind, device):
         return Diagnosis("right values, wrong order",

@@ -77,7 +77,14 @@ def _samples(inputs: dict) -> list[Variant]:
 
 def _batches(inputs: dict) -> list[Variant]:
     out = []
+    n = max((_length(v) for _, v in arguments(inputs)), default=0)
     for where, value in arguments(inputs):
+        if is_index_batches(value) and n > 1:
+            out.append(Variant("every step on all the samples",
+                               "every update uses all the samples, not its batch's: index the "
+                               "data with the batch (X[idx], y[idx]) inside the loop over "
+                               "the batches",
+                               _replace(inputs, where, [np.arange(n)] * len(value))))
         if is_index_batches(value) and len(value) > 1:
             out.append(Variant("only the last batch counts",
                                "only the last batch counts: each epoch makes one update, with "
@@ -101,11 +108,17 @@ def _steps(inputs: dict, hidden: bool) -> list[Variant]:
             if name.startswith("N,") or name.startswith("the batch size"):
                 short = name.split(",")[0]
                 shown = "" if hidden else f" ({q:g})"
-                out.append(Variant(
-                    f"steps {short} times too large (a summed loss)",
-                    f"your steps are {short} times too large, {name}{shown}: the loss is summed "
-                    "over the samples where a mean is expected (a .sum(), or reduction='sum' "
-                    "in a torch loss)", _replace(inputs, where, value * q), scale=q))
+                for times, said, why in (
+                        (q, f"{short} times", "the loss is summed over the samples where a "
+                         "mean is expected (a .sum(), or reduction='sum' in a torch loss)"),
+                        (q / 2, f"{short}/2 times", "the loss is half the summed squared error "
+                         "(0.5 * sum) where the mean is expected"),
+                        (2 * q, f"2·{short} times", "the loss is summed, and its gradient "
+                         "doubled (a factor 2 once too often)")):
+                    out.append(Variant(
+                        f"steps {said} too large (a summed loss)",
+                        f"your steps are {said} too large, {name}{shown}: {why}",
+                        _replace(inputs, where, value * times), scale=times))
         out.append(Variant("steps half as large",
                            f"your steps are half as large as expected ({where} halved): a "
                            "factor 1/2 in the update that the formula does not have",
