@@ -5,6 +5,7 @@ import argparse
 import csv
 import os
 import sys
+import threading
 from pathlib import Path
 
 from .cases import load_secret
@@ -45,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--results", default=str(ROOT / "results"))
     g.add_argument("--secret-file", help="file holding the hidden-case secret")
     g.add_argument("--public-only", action="store_true", help="skip hidden cases")
+    g.add_argument("--pictures", choices=("failing", "all", "none"), default="failing",
+                   help="which checks report.html draws (default: those that lost points, as a "
+                        "batch does; each picture costs ~0.05-0.3 s)")
     _add_common(g)
     c = sub.add_parser("check", help="check your own work on the public cases")
     c.add_argument("targets", nargs="*", help="assignment folders or exercise names (default: all)")
@@ -140,45 +144,95 @@ def _student_dir(student: str, submissions: str) -> Path:
 
 
 def open_session(args, secret: str, include_hidden: bool, one_fork: bool = False,
-                 remote: bool = False):
+                 remote: bool = False, warm=None):
     """The session that grades; ``remote``: another machine grades (no local fork servers,
-    the device is the workers')."""
+    the device is the workers'). ``warm``: what the fork servers import before forking
+    (default: everything a course may need). The fork servers start first: they take the
+    longest to be ready."""
     from .grade import Session
     from .worker.pool import WorkerPool
-    device = cluster_device(args.device) if remote else resolve_device(args.device)
     course = _course(args)
+    pool = WorkerPool(size=0 if remote else _pool_size(args, course), warm=warm)
+    try:
+        device = cluster_device(args.device) if remote else resolve_device(args.device)
+    except DeviceError:
+        pool.stop()
+        raise
     warnings = []
     missing = sandbox.missing_features(sandbox.probe_features())
     if args.no_confine:
         warnings.append("confinement is off (--no-confine): student code runs unconfined")
     elif missing:
         if args.strict_sandbox:
+            pool.stop()
             raise UsageError("this kernel lacks " + "; ".join(missing) + " (--strict-sandbox)")
         line = "this kernel lacks " + "; ".join(missing) + ": grading goes on without it"
         print(f"warning: {line}", file=sys.stderr)
         warnings.append(line)
-    pool = WorkerPool(size=0 if remote else max(1, min(args.workers, len(course))))
     return Session(pool, course, device=device, secret=secret, include_hidden=include_hidden,
                    confine=not args.no_confine, warnings=warnings, one_fork_per_student=one_fork)
+
+
+def _pool_size(args, course) -> int:
+    """Fork servers for this run: no more than asked, than cores, or than assignments (each
+    one imports torch: on two cores, five of them only fight over the CPU)."""
+    return max(1, min(args.workers, os.cpu_count() or 1, len(course)))
+
+
+def _warm_for(course, student_dir: Path):
+    """What one student's grading needs imported ahead: torch only where a selected check
+    hands out tensors or torch objects, the notebook machinery only for a notebook."""
+    from .worker.pool import Warm
+    notebooks = any(p.suffix == ".ipynb" for p in Path(student_dir).rglob("*"))
+    return Warm(torch=_needs_torch(course), notebooks=notebooks)
+
+
+def _expected_store(session, args, secret: str, folder: Path):
+    """The expected values kept on disk for this course, secret and device, given to the
+    session (see ``expected_store``)."""
+    from .expected_store import ExpectedStore
+    root = session.course[0].course_root
+    store = ExpectedStore(folder, root, secret, session.device)
+    store.load_into(session.expected)
+    return store
+
+
+def _preload_pictures() -> threading.Thread:
+    """matplotlib imported while the workers run (the report draws with it afterwards)."""
+    def load():
+        try:
+            from . import plots
+            plots.pyplot()
+        except Exception:  # the report says so when it draws; nothing to do here
+            pass
+    thread = threading.Thread(target=load, daemon=True)
+    thread.start()
+    return thread
 
 
 def cmd_grade(args) -> int:
     from .report import terminal, write_atomic, write_results
     student_dir = _student_dir(args.student, args.submissions)
     secret, real = load_secret(args.secret_file, ROOT)
-    session = open_session(args, secret, include_hidden=not args.public_only)
+    session = open_session(args, secret, include_hidden=not args.public_only,
+                           warm=_warm_for(_course(args), student_dir))
     if not real and not args.public_only:
         session.warnings.append("no hidden-case secret set ($GRADER_SECRET or .grader-secret): "
                                 "hidden cases use a development seed")
+    store = _expected_store(session, args, secret, Path(args.results) / ".expected")
+    pictures = _preload_pictures() if args.pictures != "none" else None
     try:
         result = session.grade(student_dir, student_dir.name)
     finally:
         session.pool.close()
+    store.save_from(session.expected)
+    if pictures is not None:
+        pictures.join()
     print(terminal(result, verbose=args.verbose))
     path = write_results(result, Path(args.results))
     from .html_report import render
     page = path.parent / "report.html"
-    write_atomic(page, render(result))
+    write_atomic(page, render(result, pictures=args.pictures))
     print(f"results written to {path} and {page}")
     return 0
 
@@ -314,6 +368,7 @@ def cmd_batch(args) -> int:
                 client = connect(args.cluster)
                 runner = DaskRunner(client, session)
             gradebook = Gradebook(_gradebook_path(args))
+            store = _expected_store(session, args, secret, results / ".expected")
             try:
                 outcome = run_batch(session, students, gradebook, results, force=args.force,
                                     command=" ".join(sys.argv), parallel=session.pool.size,
@@ -322,6 +377,7 @@ def cmd_batch(args) -> int:
             finally:
                 session.pool.close()
                 gradebook.close()
+                store.save_from(session.expected)
     except cluster_errors as exc:  # unreachable, no workers, no GPU worker: one line
         raise UsageError(str(exc)) from None
     finally:
@@ -478,15 +534,21 @@ def cmd_gradescope(args) -> int:
 
 
 def cmd_gradescope_run(args) -> int:
-    from .instructor.bundle import run
+    from .instructor.bundle import EXPECTED, run
     from .report import gradescope
     root = Path(args.root)
     secret, _ = load_secret(None, ROOT)
-    session = open_session(args, secret, include_hidden=True)
+    # One fork server: Gradescope's container has little memory (768 MB by default), and one
+    # student's code runs in a second or two.
+    args.workers = 1
+    session = open_session(args, secret, include_hidden=True,
+                           warm=_warm_for(_course(args), root / "submission"))
+    store = _expected_store(session, args, secret, ROOT / EXPECTED)
     try:
         payload = run(root, session.course, lambda folder: gradescope(session.grade(folder)))
     finally:
         session.pool.close()
+    store.save_from(session.expected)
     print(payload.get("output", ""))
     return 0
 

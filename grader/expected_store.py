@@ -36,9 +36,10 @@ def _versions() -> str:
     return ";".join(found) + f";python={sys.version_info[:2]}"
 
 
-def _tree_digest(root: Path, h) -> None:
+def _tree_digest(root: Path, h, suffixes: tuple[str, ...] = ()) -> None:
     for path in sorted(root.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc" and \
+                (not suffixes or path.suffix in suffixes):
             h.update(str(path.relative_to(root)).encode() + b"\0")
             h.update(path.read_bytes() + b"\0")
 
@@ -48,8 +49,8 @@ def store_key(course_root: Path, secret: str, device: str) -> str:
     h = hashlib.sha256()
     h.update(f"format={FORMAT};grader={__version__};{_versions()};device={device}\0".encode())
     h.update(hashlib.sha256(("secret:" + secret).encode()).digest())
-    _tree_digest(Path(course_root), h)
-    _tree_digest(ENGINE, h)  # probes and the wire format shape every value
+    _tree_digest(Path(course_root), h)  # every file: a course may load data files
+    _tree_digest(ENGINE, h, (".py",))  # probes and the wire format shape every value
     return h.hexdigest()
 
 
@@ -88,7 +89,8 @@ class ExpectedStore:
         rows = expected.export()
         if len(rows) <= self.loaded:
             return False
-        body = json.dumps(rows)
+        body = json.dumps([[*r[:5], r[5].decode() if isinstance(r[5], bytes) else r[5], r[6]]
+                           for r in rows])
         text = json.dumps({"key": self.key, "mac": self._mac(body.encode()), "body": body})
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -120,6 +120,7 @@ class Session:
                     p.outcomes, p.result.output = m.results, ran.output
                     p.add_notes(m.notes)
         else:  # one student: its assignments in parallel, expected values meanwhile
+            runnable.sort(key=self._cost, reverse=True)  # the longest first: ends soonest
             with ThreadPoolExecutor(max_workers=max(len(runnable), 1)) as ex:
                 futures = [(p, ex.submit(self.pool.run, self.job([p.module], student_dir)))
                            for p in runnable]
@@ -131,6 +132,12 @@ class Session:
         result.assignments = [self.finish(p) for p in plans]
         result.seconds = time.perf_counter() - started
         return result
+
+    def _cost(self, plan: "Plan") -> float:
+        """What the reference took on the plan's cases, when known (0 otherwise)."""
+        return sum(self.expected.seconds.get(Expected.key(plan.assignment, check, case,
+                                                           self.device), 0.0)
+                   for check, case in plan.pairs)
 
     def job(self, modules: list[ModuleCalls], student_dir: Path) -> Job:
         cap = self.max_timeout

@@ -13,11 +13,14 @@ from .compare import described_array
 from .spec import Picture
 
 
-def _plt():
+def pyplot():
+    """matplotlib's pyplot on the Agg backend (no display)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     return plt
+
+
 
 
 def _array(value) -> np.ndarray | None:
@@ -32,10 +35,16 @@ def _array(value) -> np.ndarray | None:
     return None
 
 
+def _layout(fig, left: float = 0.1, right: float = 0.97, wspace: float = 0.3) -> None:
+    """Fixed margins (room for tick labels and titles): matplotlib's tight_layout measures
+    every label first and costs more than drawing the picture."""
+    fig.subplots_adjust(left=left, right=right, bottom=0.15, top=0.9, wspace=wspace)
+
+
 def _png(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90)
-    _plt().close(fig)
+    pyplot().close(fig)
     return buf.getvalue()
 
 
@@ -49,14 +58,14 @@ def path_on_contours(actual: np.ndarray, expected: np.ndarray, start: np.ndarray
                      inputs: dict, title: str,
                      axes: tuple[str, str] = ("parameter 0", "parameter 1")) -> bytes:
     """Both paths of two parameters over the contours of ``loss``, and the loss along each."""
-    plt = _plt()
+    plt = pyplot()
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
     paths = [np.vstack([start, p]) for p in (expected, actual)]
     pts = np.vstack([p for p in paths if np.isfinite(p).all()])
     lo, hi = pts.min(0), pts.max(0)
     pad = np.maximum((hi - lo) * 0.25, 0.25)
-    bb, ww = np.meshgrid(np.linspace(lo[0] - pad[0], hi[0] + pad[0], 60),
-                         np.linspace(lo[1] - pad[1], hi[1] + pad[1], 60))
+    bb, ww = np.meshgrid(np.linspace(lo[0] - pad[0], hi[0] + pad[0], 40),
+                         np.linspace(lo[1] - pad[1], hi[1] + pad[1], 40))
     ax.contour(bb, ww, _grid_loss(loss, inputs, bb, ww), levels=25, cmap="Greys",
                linewidths=0.6)
     for path, colour, label in zip(paths, ("#2b6cb0", "#c53030"), ("expected", "yours")):
@@ -71,13 +80,13 @@ def path_on_contours(actual: np.ndarray, expected: np.ndarray, start: np.ndarray
     ax2.set_ylabel("loss")
     ax2.set_title("loss along the path")
     ax2.legend(fontsize=8)
-    fig.tight_layout()
+    _layout(fig, left=0.08, wspace=0.28)
     return _png(fig)
 
 
 def curves(actual: np.ndarray, expected: np.ndarray, title: str, ylabel: str) -> bytes:
     """Each column of a trajectory (or a loss history) against the step."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.2))
     a, e = actual.reshape(len(actual), -1), expected.reshape(len(expected), -1)
     for j in range(e.shape[1]):
@@ -88,13 +97,13 @@ def curves(actual: np.ndarray, expected: np.ndarray, title: str, ylabel: str) ->
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(fontsize=8)
-    fig.tight_layout()
+    _layout(fig, left=0.13)
     return _png(fig)
 
 
 def curve_fit(x: np.ndarray, y: np.ndarray, model, actual_row, expected_row, title) -> bytes:
     """The data and both fitted curves (final parameters)."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.2))
     ax.plot(x, y, color="#888", lw=3, alpha=0.5, label="data")
     ax.plot(x, model(expected_row, x), color="#2b6cb0", lw=1.2, label="expected fit")
@@ -102,7 +111,7 @@ def curve_fit(x: np.ndarray, y: np.ndarray, model, actual_row, expected_row, tit
         ax.plot(x, model(actual_row, x), "--", color="#c53030", lw=1.2, label="your fit")
     ax.set_title(title)
     ax.legend(fontsize=8)
-    fig.tight_layout()
+    _layout(fig, left=0.13)
     return _png(fig)
 
 

@@ -29,11 +29,42 @@ cd "$ROOT/source" && exec "$PY" -m grader gradescope-run --root "$ROOT"
 """
 
 
+EXPECTED = "expected"
+"""Where the bundle keeps the expected values it was built with (``expected_store``)."""
+
+
+def _expected(course, staged: Path) -> Path:
+    """Every expected value (CPU, the bundle's secret), computed here once, so that a run in
+    Gradescope's container neither imports torch in the grader nor runs the reference; a
+    container whose versions differ recomputes them (the store's key says so)."""
+    from ..cases import load_secret
+    from ..expected_store import ExpectedStore
+    from ..grade import Session
+    from ..worker.pool import WorkerPool
+    secret, _ = load_secret(None, ROOT)
+    session = Session(WorkerPool(0), course, device="cpu", secret=secret)
+    session.warm_expected()
+    store = ExpectedStore(staged / EXPECTED, staged / "reference", secret, "cpu")
+    store.save_from(session.expected)
+    return store.path
+
+
 def build(target: Path, course) -> Path:
     """Write ``autograder.zip``: the two scripts, the grader, the course (as ``reference/``,
-    where the grader finds it by default), the pinned deps."""
+    where the grader finds it by default), the pinned deps, and the expected values."""
+    import tempfile
     target.mkdir(parents=True, exist_ok=True)
     zip_path = target / "autograder.zip"
+    with tempfile.TemporaryDirectory() as tmp:
+        staged = Path(tmp)
+        shutil.copytree(course.root, staged / "reference",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        stored = _expected(course, staged)
+        _write_zip(zip_path, course, staged, stored)
+    return zip_path
+
+
+def _write_zip(zip_path: Path, course, staged: Path, stored: Path) -> None:
     with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as z:
         for name, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)):
             info = zipfile.ZipInfo(name)
@@ -43,12 +74,13 @@ def build(target: Path, course) -> Path:
         secret = ROOT / ".grader-secret"
         if secret.is_file():
             z.write(secret, ".grader-secret")
-        for folder, name in ((ROOT / "grader", "grader"), (course.root, "reference")):
-            for path in sorted(folder.rglob("*")):
-                if path.is_file() and "__pycache__" not in path.parts and \
-                        path.suffix in (".py", ".toml", ".md"):
-                    z.write(path, f"{name}/{path.relative_to(folder)}")
-    return zip_path
+        for path in sorted((ROOT / "grader").rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix == ".py":
+                z.write(path, f"grader/{path.relative_to(ROOT / 'grader')}")
+        for path in sorted((staged / "reference").rglob("*")):
+            if path.is_file():
+                z.write(path, f"reference/{path.relative_to(staged / 'reference')}")
+        z.write(stored, f"{EXPECTED}/{stored.name}")
 
 
 def run(root: Path, course, grade_folder) -> dict:

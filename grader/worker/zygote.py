@@ -381,12 +381,15 @@ def main() -> None:
     GRADER_PID = os.getppid()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The grader made it (and removes it, however this process ends); alone, make one.
-    scratch_root = sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix="grader-scratch-")
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    scratch_root = args[0] if args else tempfile.mkdtemp(prefix="grader-scratch-")
     os.chmod(scratch_root, 0o700)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but frames on the channel
     os.environ["IPYTHONDIR"] = os.path.join(scratch_root, "ipython")
-    warm_up()  # torch, nbformat and IPython's shell, once, inherited by every fork
+    from .pool import Warm
+    warm = Warm.parse(sys.argv[1:])
+    warm_up(warm.torch, warm.notebooks)  # torch, nbformat and IPython, once, for every fork
     wire.write_frame(stdout, {"ready": True, "features": sandbox.probe_features(),
                               "pid": os.getpid()})
     gc.freeze()  # what the imports made is never collected again: children copy less
