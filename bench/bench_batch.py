@@ -38,6 +38,27 @@ def tree_rss(proc: psutil.Process) -> int:
     return total
 
 
+CPU_SEEN: dict[str, dict[int, float]] = {"grader": {}, "fork servers": {}}
+"""The last CPU seconds seen of each process of the tree, by role (the forks are the
+students': their CPU comes back in results.json)."""
+
+
+def _cpu_by_role(ps: psutil.Process) -> None:
+    try:
+        family = [ps, *ps.children(recursive=False)]
+    except psutil.Error:
+        return
+    for p in family:
+        try:
+            t = p.cpu_times()
+            role = "grader" if p.pid == ps.pid else \
+                "fork servers" if "grader.worker.zygote" in " ".join(p.cmdline()) else ""
+        except psutil.Error:
+            continue
+        if role:
+            CPU_SEEN[role][p.pid] = t.user + t.system
+
+
 def timed(cmd: list[str], env=None) -> tuple[float, int, str]:
     """Wall seconds, peak RSS of the process tree (sampled every 50 ms), and stdout."""
     started = time.perf_counter()
@@ -45,11 +66,14 @@ def timed(cmd: list[str], env=None) -> tuple[float, int, str]:
                             text=True, env=env)
     ps, peak = psutil.Process(proc.pid), 0
     done = threading.Event()
+    for seen in CPU_SEEN.values():
+        seen.clear()
 
     def sample():
         nonlocal peak
         while not done.is_set():
             peak = max(peak, tree_rss(ps))
+            _cpu_by_role(ps)
             time.sleep(0.05)
     t = threading.Thread(target=sample)
     t.start()
@@ -59,8 +83,9 @@ def timed(cmd: list[str], env=None) -> tuple[float, int, str]:
     return time.perf_counter() - started, peak, out
 
 
-def per_student(results: Path) -> list[tuple[float, float]]:
-    """(wall seconds of grading the student, seconds inside their code) from the gradebook."""
+def per_student(results: Path) -> list[tuple[float, float, float]]:
+    """(wall seconds of grading the student, seconds inside their code, CPU seconds of their
+    forks) from the gradebook."""
     import sqlite3
     db = sqlite3.connect(results / "gradebook.sqlite")
     rows = []
@@ -69,7 +94,8 @@ def per_student(results: Path) -> list[tuple[float, float]]:
         payload = json.loads(text)
         inside = sum(c.get("seconds") or 0.0 for t in payload["tests"]
                      for c in t["extra_data"]["cases"])
-        rows.append((payload["extra_data"]["seconds"], inside))
+        rows.append((payload["extra_data"]["seconds"], inside,
+                     payload["extra_data"].get("cpu_seconds") or 0.0))
     return rows
 
 
@@ -88,13 +114,20 @@ def main() -> None:
                              "--device", args.device, "--force"])
     rows = per_student(results)
     inside = sum(r[1] for r in rows)
+    cpu = sum(r[2] for r in rows)
     cores = os.cpu_count() or 1
+    floor = cpu / cores
     overhead = (wall * cores - inside) / args.students
-    per = sorted(w - i for w, i in rows)
+    per = sorted(w - i for w, i, _ in rows)
     print(f"class: {counts}")
     print(f"grader batch on {args.device}: {wall:.1f} s for {args.students} students "
           f"({args.students / wall:.2f} students/s) on {cores} cores; peak RSS "
           f"{peak / 2**20:.0f} MiB")
+    print(f"  the students' own CPU time (their forks: imports, calls, time-limited loops) "
+          f"{cpu:.1f} s -> floor {floor:.1f} s on {cores} cores; wall / floor = "
+          f"{wall / floor:.2f}")
+    print("  CPU of the rest (last seen before each process ended): " + ", ".join(
+        f"{role} {sum(seen.values()):.1f} s" for role, seen in CPU_SEEN.items()))
     print(f"  student code ran {inside:.1f} s in all; grader overhead per student "
           f"(wall x cores - student time) / students = {overhead * 1000:.0f} ms "
           "(includes start-up, the reference and time limits of looping students)")

@@ -179,11 +179,12 @@ def _pool_size(args, course) -> int:
     return max(1, min(args.workers, os.cpu_count() or 1, len(course)))
 
 
-def _warm_for(course, student_dir: Path):
-    """What one student's grading needs imported ahead: torch only where a selected check
-    hands out tensors or torch objects, the notebook machinery only for a notebook."""
+def _warm_for(course, folder: Path):
+    """What grading the students under ``folder`` needs imported ahead: torch only where a
+    selected check hands out tensors or torch objects, the notebook machinery only where
+    there is a notebook."""
     from .worker.pool import Warm
-    notebooks = any(p.suffix == ".ipynb" for p in Path(student_dir).rglob("*"))
+    notebooks = any(True for _ in Path(folder).rglob("*.ipynb"))
     return Warm(torch=_needs_torch(course), notebooks=notebooks)
 
 
@@ -361,7 +362,8 @@ def cmd_batch(args) -> int:
                 print("warning: no hidden-case secret set: hidden cases use a development seed",
                       file=sys.stderr)
             session = open_session(args, secret, include_hidden=not args.public_only,
-                                   one_fork=True, remote=bool(args.cluster))
+                                   one_fork=True, remote=bool(args.cluster),
+                                   warm=_warm_for(_course(args), folder))
             runner = None
             if args.cluster:
                 from .instructor.cluster.driver import DaskRunner, connect
@@ -371,7 +373,7 @@ def cmd_batch(args) -> int:
             store = _expected_store(session, args, secret, results / ".expected")
             try:
                 outcome = run_batch(session, students, gradebook, results, force=args.force,
-                                    command=" ".join(sys.argv), parallel=session.pool.size,
+                                    command=" ".join(sys.argv), parallel=session.pool.size + 1,
                                     signals=signals, runner=runner)
                 latest = [p for _, p in gradebook.latest()]
             finally:

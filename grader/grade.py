@@ -116,6 +116,7 @@ class Session:
         if self.one_fork_per_student:  # batch: one fork per student (a fork costs ~20 ms)
             if runnable:
                 ran = self.pool.run(self.job([p.module for p in runnable], student_dir))
+                result.cpu += ran.cpu
                 for p, m in zip(runnable, ran.modules):
                     p.outcomes, p.result.output = m.results, ran.output
                     p.add_notes(m.notes)
@@ -127,6 +128,7 @@ class Session:
                 self.warm_expected()
                 for p, fut in futures:
                     ran = fut.result()
+                    result.cpu += ran.cpu
                     p.outcomes, p.result.output = ran.modules[0].results, ran.output
                     p.add_notes(ran.modules[0].notes)
         result.assignments = [self.finish(p) for p in plans]
@@ -175,7 +177,7 @@ class Session:
         plan.result.checks = [by_check[c.name] for c in plan.assignment.checks]
         path = Path(plan.module.module_path) if plan.module else None
         attribute(plan.result.checks,
-                  contract_uses(path, {c.name for c in plan.assignment.checks}))
+                  lambda: contract_uses(path, {c.name for c in plan.assignment.checks}))
         return plan.result
 
     def judge(self, assignment: Assignment, check: Check, case: Case, outcome: dict,

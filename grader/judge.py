@@ -138,7 +138,7 @@ class Judge:
         return ""
 
 
-def attribute(checks: list, uses: dict[str, set[str]] | None = None) -> None:
+def attribute(checks: list, uses=None) -> None:
     """Hints checked against the whole of a student's verdicts, so that none blames the wrong
     function or names a cause the other cases contradict:
 
@@ -147,8 +147,9 @@ def attribute(checks: list, uses: dict[str, set[str]] | None = None) -> None:
     - a hint that blames another contract name holds only if that name is defined and loses
       points of its own; otherwise it is withdrawn (the mistake is where the student wrote
       it, not where the catalogue usually finds it);
-    - a failing name with no hint that calls (``uses``) another contract name of the
-      submission that fails its own checks is told so."""
+    - a failing name with no hint that calls another contract name of the submission that
+      fails its own checks is told so (``uses()``: {name: the contract names it calls}, read
+      from the source only when some failing name has no hint)."""
     by_name = {c.name: c for c in checks}
     for check in checks:
         failing = [c for c in check.cases if c.status in ("wrong", "partial")]
@@ -162,8 +163,11 @@ def attribute(checks: list, uses: dict[str, set[str]] | None = None) -> None:
                 continue
             if not _fails_itself(other):
                 _fall_back(case)
+    unexplained = any(c.status in ("wrong", "partial", "error") and not c.hint
+                      for check in checks for c in check.cases)
+    calls = uses() if uses is not None and unexplained else {}
     for check in checks:
-        broken = sorted(n for n in (uses or {}).get(check.name, ())
+        broken = sorted(n for n in calls.get(check.name, ())
                         if n in by_name and n != check.name and _fails_itself(by_name[n]))
         if not broken:
             continue

@@ -55,6 +55,7 @@ def gradescope(result: StudentResult) -> dict:
         "extra_data": {"student": result.student, "device": result.device,
                        "grader_version": result.grader_version, "secret_id": result.secret_id,
                        "public_only": result.public_only, "seconds": result.seconds,
+                       "cpu_seconds": round(result.cpu, 4),
                        "sources": {a.folder: a.source for a in result.assignments}},
     }
 
@@ -75,7 +76,10 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def write_results(result: StudentResult, results_root: Path) -> Path:
+def write_results(result: StudentResult, results_root: Path, payload: dict | None = None) -> Path:
+    """``<results>/<student>/results.json``, Gradescope's schema. One line of JSON: the C
+    encoder is ten times faster than an indented dump (``python -m json.tool`` shows it
+    indented)."""
     path = results_root / result.student / "results.json"
-    write_atomic(path, json.dumps(gradescope(result), indent=2))
+    write_atomic(path, json.dumps(payload or gradescope(result)))
     return path

@@ -96,6 +96,8 @@ class StudentResult:
     assignments: list[AssignmentResult] = field(default_factory=list)
     public_only: bool = False
     seconds: float = 0.0
+    cpu: float = 0.0
+    """CPU seconds the student's forks used (benchmarks compare it with wall time)."""
     warnings: list[str] = field(default_factory=list)
 
     @property

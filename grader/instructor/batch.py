@@ -13,7 +13,7 @@ from ..grade import Session
 from .gradebook import Gradebook
 from .progress import Progress
 from ..html_report import render
-from ..report import write_atomic, write_results
+from ..report import gradescope, write_atomic, write_results
 from ..results import StudentResult
 from ..signals import Interrupted, StopSignals
 
@@ -117,9 +117,10 @@ def run_batch(session: Session, students: list[Path], gradebook: Gradebook, resu
                     outcome.failed.append((path.name, f"{type(exc).__name__}: {exc}"))
                 else:
                     result.grader_version = version
-                    written = write_results(result, results_root)
+                    payload = gradescope(result)
+                    written = write_results(result, results_root, payload)
                     write_atomic(written.parent / "report.html", runner.report(result))
-                    gradebook.record(run_id, result, content)
+                    gradebook.record(run_id, result, content, payload)
                     outcome.graded.append(result)
                 done.add(path.name)
             progress.update()

@@ -116,6 +116,9 @@ class JobOutcome:
     output: str
     output_dropped: int
     forks: int
+    cpu: float = 0.0
+    """CPU seconds its forks used (the student's code, its imports, the probes around it):
+    a benchmark's measure of the student's own work, never part of a verdict."""
 
 
 @dataclass(frozen=True)
@@ -211,7 +214,7 @@ class Runner(abc.ABC):
         results = [[None] * len(m.calls) for m in job.modules]
         import_errors: list[dict | None] = [None] * len(job.modules)
         notes: list[list[str]] = [[] for _ in job.modules]
-        output, dropped, forks = [], 0, 0
+        output, dropped, forks, cpu = [], 0, 0, 0.0
         pending = {mi: list(range(len(m.calls))) for mi, m in enumerate(job.modules)}
         while any(pending.values()):
             # A notebook's kernel needs Unix sockets until it has bound its own: it gets a
@@ -230,6 +233,7 @@ class Runner(abc.ABC):
                 continue
             output.append(out["output"])
             dropped += out["output_dropped"]
+            cpu += float(out.get("cpu") or 0.0)
             progressed = False
             for local_m, mi in enumerate(order):
                 got = out["modules"][local_m]
@@ -265,7 +269,8 @@ class Runner(abc.ABC):
                                           "killed": out.get("killed")}
                 break
         return JobOutcome([ModuleOutcome(import_errors[mi], results[mi], notes[mi])
-                           for mi in range(len(job.modules))], "".join(output), dropped, forks)
+                           for mi in range(len(job.modules))], "".join(output), dropped, forks,
+                          cpu)
 
     def _attempt(self, job: Job, order: list[int],
                  pending: dict[int, list[int]]) -> tuple[dict | None, str]:
