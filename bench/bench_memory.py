@@ -111,15 +111,23 @@ def gradescope(tmp: Path, drop: bool) -> None:
     with zipfile.ZipFile(dist / "autograder.zip") as z:
         z.extractall(root / "source")
     (root / "source" / "run_autograder").chmod(0o755)
-    (root / "submission").mkdir()
-    for path in (ROOT / "submissions" / "demo").rglob("*.py"):
-        shutil.copy(path, root / "submission")
     env = {**os.environ, "AUTOGRADER_ROOT": str(root), "PYTHON": sys.executable}
-    for i in range(3):
-        if drop:
-            subprocess.run(["sh", "-c", "sync; echo 3 > /proc/sys/vm/drop_caches"], check=False)
-        _say(f"gradescope run_autograder, demo student, run {i + 1}",
-             measure([str(root / "source" / "run_autograder")], env=env))
+    # the demo (its one mistake is in NumPy), then a student whose torch code is wrong too:
+    # diagnosing it makes the grader itself import torch
+    for who in ("demo", "demo with a summed loss in 02"):
+        shutil.rmtree(root / "submission", ignore_errors=True)
+        (root / "submission").mkdir()
+        for path in (ROOT / "submissions" / "demo").rglob("*.py"):
+            shutil.copy(path, root / "submission")
+        if who != "demo":
+            lr = root / "submission" / "autograd_lr.py"
+            lr.write_text(lr.read_text().replace(".mean()", ".sum()"))
+        for i in range(2):
+            if drop:
+                subprocess.run(["sh", "-c", "sync; echo 3 > /proc/sys/vm/drop_caches"],
+                               check=False)
+            _say(f"gradescope run_autograder, {who}, run {i + 1}",
+                 measure([str(root / "source" / "run_autograder")], env=env))
 
 
 def batch(tmp: Path, students: int) -> None:

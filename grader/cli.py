@@ -194,7 +194,7 @@ def _expected_store(session, args, secret: str, folder: Path):
     from .expected_store import ExpectedStore
     root = session.course[0].course_root
     store = ExpectedStore(folder, root, secret, session.device)
-    store.load_into(session.expected)
+    store.load_into(session.expected, session.diagnoser)
     return store
 
 
@@ -226,7 +226,7 @@ def cmd_grade(args) -> int:
         result = session.grade(student_dir, student_dir.name)
     finally:
         session.pool.close()
-    store.save_from(session.expected)
+    store.save_from(session.expected, session.diagnoser)
     if pictures is not None:
         pictures.join()
     print(terminal(result, verbose=args.verbose))
@@ -379,7 +379,7 @@ def cmd_batch(args) -> int:
             finally:
                 session.pool.close()
                 gradebook.close()
-                store.save_from(session.expected)
+                store.save_from(session.expected, session.diagnoser)
     except cluster_errors as exc:  # unreachable, no workers, no GPU worker: one line
         raise UsageError(str(exc)) from None
     finally:
@@ -550,7 +550,7 @@ def cmd_gradescope_run(args) -> int:
         payload = run(root, session.course, lambda folder: gradescope(session.grade(folder)))
     finally:
         session.pool.close()
-    store.save_from(session.expected)
+    store.save_from(session.expected, session.diagnoser)
     print(payload.get("output", ""))
     return 0
 

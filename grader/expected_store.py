@@ -1,5 +1,8 @@
 """Expected values kept on disk between runs, so that grading one student starts from them.
 
+With them, the outputs the diagnoser compared failures with (the catalogue's mistakes and the
+reference on varied inputs, ``diagnose``): they are reference outputs too.
+
 Computing every expected value means importing torch in the grader and running the reference
 on every case (seconds). They depend only on the course's files, the engine's, the secret (the
 hidden cases), the device and the versions of NumPy and torch: all of these make the key. A
@@ -21,7 +24,7 @@ from pathlib import Path
 from . import __version__
 
 ENGINE = Path(__file__).resolve().parent
-FORMAT = 1
+FORMAT = 2
 KEEP = 4
 """Stores kept per folder (the newest): other courses, secrets or devices graded there."""
 
@@ -67,30 +70,36 @@ class ExpectedStore:
     def _mac(self, body: bytes) -> str:
         return hmac.new(self._mac_key, body, hashlib.sha256).hexdigest()
 
-    def load_into(self, expected) -> int:
-        """Give ``expected`` what the file holds; the number of values (0: none, or not
-        believed)."""
+    def load_into(self, expected, diagnoser=None) -> int:
+        """Give ``expected`` (and ``diagnoser``) what the file holds; the number of values
+        (0: none, or not believed)."""
         try:
             raw = json.loads(self.path.read_text())
             body = raw["body"].encode()
             if raw.get("key") != self.key or not hmac.compare_digest(raw.get("mac", ""),
                                                                      self._mac(body)):
                 return 0
-            rows = [tuple(r) for r in json.loads(body)]
-        except (OSError, ValueError, KeyError, TypeError):
+            content = json.loads(body)
+            rows = [tuple(r) for r in content["expected"]]
+            diagnoses = content.get("diagnoses", [])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return 0
         expected.preload(rows, self.course_root)
-        self.loaded = len(rows)
+        if diagnoser is not None:
+            diagnoser.preload(diagnoses, self.course_root)
+        self.loaded = len(rows) + len(diagnoses)
         return self.loaded
 
-    def save_from(self, expected) -> bool:
-        """Write what ``expected`` computed, when it holds more than was loaded; False when
-        the folder cannot be written (grading goes on without the store)."""
+    def save_from(self, expected, diagnoser=None) -> bool:
+        """Write what ``expected`` (and ``diagnoser``) computed, when it holds more than was
+        loaded; False when the folder cannot be written (grading goes on without it)."""
         rows = expected.export()
-        if len(rows) <= self.loaded:
+        diagnoses = diagnoser.export() if diagnoser is not None else []
+        if len(rows) + len(diagnoses) <= self.loaded:
             return False
-        body = json.dumps([[*r[:5], r[5].decode() if isinstance(r[5], bytes) else r[5], r[6]]
-                           for r in rows])
+        body = json.dumps({"expected": [[*r[:5], r[5].decode() if isinstance(r[5], bytes)
+                                         else r[5], r[6]] for r in rows],
+                           "diagnoses": diagnoses})
         text = json.dumps({"key": self.key, "mac": self._mac(body.encode()), "body": body})
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -104,5 +113,5 @@ class ExpectedStore:
                       key=lambda p: p.stat().st_mtime, reverse=True)
         for old in kept[KEEP:]:  # older course states (and other courses) beyond a few
             old.unlink(missing_ok=True)
-        self.loaded = len(rows)
+        self.loaded = len(rows) + len(diagnoses)
         return True

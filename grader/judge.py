@@ -16,7 +16,7 @@ from .compare import compare_outputs, described_array, signature
 from .diagnose import Diagnoser, explain_error, generic, own_loop_holds
 from .feedback import describe_comparison, describe_crash, describe_student_error
 from .probes import resolve
-from .reference import ReferenceError
+from .reference import Expected, ReferenceError
 from .results import CaseResult
 from .spec import Assignment, Case, Check
 
@@ -92,7 +92,10 @@ class Judge:
         plain = generic(actual, expected, check.kind, self.device, case.hidden, probe,
                         case.inputs)
         if plain is None and self.diagnoser and (found is None or found.blames):
-            plain = self.diagnoser.from_variants(assignment, check, case, actual, self.device)
+            seconds = getattr(self.expected, "seconds", {}).get(
+                Expected.key(assignment, check, case, self.device), 0.0)
+            plain = self.diagnoser.from_variants(assignment, check, case, actual, self.device,
+                                                 seconds)
         said = found or plain
         extra = dict(first_step=first, hint=said.hint if said else "",
                      diagnosis=said.name if said else "",

@@ -50,9 +50,9 @@ def test_an_edited_store_is_not_believed(tmp_path):
     store = ExpectedStore(tmp_path, COURSE.root, "s", "cpu")
     store.save_from(computed())
     raw = json.loads(store.path.read_text())
-    rows = json.loads(raw["body"])
-    rows[0][5] = rows[0][5].replace("1", "2", 1)  # one expected value changed by hand
-    raw["body"] = json.dumps(rows)
+    body = json.loads(raw["body"])
+    body["expected"][0][5] = body["expected"][0][5].replace("1", "2", 1)  # edited by hand
+    raw["body"] = json.dumps(body)
     store.path.write_text(json.dumps(raw))
     assert ExpectedStore(tmp_path, COURSE.root, "s", "cpu").load_into(Expected()) == 0
     store.path.write_text("{not json")
@@ -74,8 +74,12 @@ print(json.dumps({"torch": "torch" in sys.modules}))
 
 
 def test_grade_twice_same_verdicts_and_the_second_never_imports_torch(tmp_path):
-    student = tmp_path / "demo"  # its one mistake is diagnosed in NumPy (01)
+    """The demo with a second mistake, in torch code: diagnosing it runs the catalogue and
+    the reference on varied inputs, whose outputs are stored too."""
+    student = tmp_path / "demo"
     shutil.copytree(ROOT / "submissions" / "demo", student)
+    lr = student / "02_autograd" / "autograd_lr.py"
+    lr.write_text(lr.read_text().replace(".mean()", ".sum()"))
     runs = []
     for _ in range(2):
         proc = subprocess.run([sys.executable, "-c", GRADE_AND_SAY_IF_TORCH, str(student),
@@ -84,11 +88,13 @@ def test_grade_twice_same_verdicts_and_the_second_never_imports_torch(tmp_path):
         assert proc.returncode == 0, proc.stderr
         said = json.loads(proc.stdout.strip().splitlines()[-1])
         result = json.loads((tmp_path / "results" / "demo" / "results.json").read_text())
-        runs.append((said, [(t["name"], t["score"], [(c["status"], c.get("hint", ""))
-                                                     for c in t["extra_data"]["cases"]])
+        runs.append((said, [(t["name"], t["score"], [c["status"] for c in
+                                                     t["extra_data"]["cases"]], t["output"])
                             for t in result["tests"]]))
     assert list((tmp_path / "results" / ".expected").glob("expected-*.json"))
     assert runs[0][1] == runs[1][1]
+    assert any("N times too large" in output for name, _, _, output in runs[1][1]
+               if name == "02_autograd/autograd_gd")
     assert runs[0][0]["torch"] is True  # the first computed the reference's values
     assert runs[1][0]["torch"] is False, "the grader imported torch with every value stored"
-    assert np.isfinite([s for _, s, _ in runs[1][1]]).all()
+    assert np.isfinite([s for _, s, _, _ in runs[1][1]]).all()

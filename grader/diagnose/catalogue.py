@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 import types
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -25,8 +25,8 @@ from ..spec import Assignment, Case, Check
 from .cause import Diagnosis
 from .variants import input_variants
 
-VARIANT_SECONDS = 3.0
-"""How long the reference may be re-run on varied inputs for one failing case."""
+VARIANT_REFERENCE_SECONDS = 1.0
+"""Variants are tried only on cases where the reference takes at most this long."""
 
 
 @dataclass(frozen=True)
@@ -93,20 +93,19 @@ class Diagnoser:
         return None
 
     def from_variants(self, assignment: Assignment, check: Check, case: Case, actual: dict,
-                      device: str) -> Diagnosis | None:
-        """The reference on varied inputs (``variants``): a match names the cause. Tried
-        for a few seconds at most per case (a long fit is not re-run many times)."""
-        spent = 0.0
+                      device: str, reference_seconds: float = 0.0) -> Diagnosis | None:
+        """The reference on varied inputs (``variants``): a match names the cause. Not tried
+        where the reference itself takes over ``VARIANT_REFERENCE_SECONDS`` on the case (a
+        dozen re-runs of a long fit would cost more than the hint is worth); the rule
+        depends on the case alone, so every student with the same output gets the same hint."""
+        if reference_seconds > VARIANT_REFERENCE_SECONDS:
+            return None
         try:
             variants = input_variants(case.inputs, case.hidden)
         except Exception:  # inputs of a shape no variation knows: nothing to try
             return None
         for variant in variants:
-            if spent > VARIANT_SECONDS:
-                break
-            started = time.perf_counter()
             out = self._output(assignment, check, case, None, device, variant)
-            spent += time.perf_counter() - started
             if out is None:
                 continue
             if compare_outputs(actual, out, check.kind, device, equal_nan=True,
@@ -118,11 +117,43 @@ class Diagnoser:
                                  "sums as well (each is that many times the mean)")
         return None
 
+    def warm(self, assignment: Assignment, check: Check, case: Case, device: str,
+             reference_seconds: float = 0.0) -> None:
+        """Compute every output a failure of this case could be compared with (the
+        catalogue's mistakes, the reference on each variant), e.g. for a bundle."""
+        for m in self.candidates(assignment, check.name):
+            if m.replace:
+                self._output(assignment, check, case, m, device)
+        if reference_seconds <= VARIANT_REFERENCE_SECONDS:
+            try:
+                variants = input_variants(case.inputs, case.hidden)
+            except Exception:
+                variants = []
+            for variant in variants:
+                self._output(assignment, check, case, None, device, variant)
+
+    def export(self) -> list[list]:
+        """The outputs computed so far as plain data: [folder, mistake target, mistake name,
+        check, case id, seed, device, variant, JSON or None]."""
+        with self._lock:
+            return [[k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8],
+                     None if v is None else wire.dumps(v).decode()]
+                    for k, v in self._outputs.items()]
+
+    def preload(self, rows: list, course_root: Path) -> None:
+        """Take outputs ``export`` gave, for the course now at ``course_root``."""
+        with self._lock:
+            for folder, target, name, check, case_id, seed, device, variant, text in rows:
+                key = (str(course_root), folder, target, name, check, case_id, seed, device,
+                       variant)
+                self._outputs[key] = None if text is None else wire.loads(text)
+
     def _output(self, assignment, check, case, mistake, device, variant=None) -> dict | None:
         """The probe's output for a catalogued mistake (or the reference, ``mistake=None``),
         on the case's inputs or on a variant of them; None where it fails."""
-        key = (str(assignment.course_root), assignment.folder, mistake, check.name, case.id,
-               case.seed, device, variant.name if variant else "")
+        key = (str(assignment.course_root), assignment.folder,
+               mistake.target if mistake else "", mistake.name if mistake else "",
+               check.name, case.id, case.seed, device, variant.name if variant else "")
         with self._lock:
             if key not in self._outputs:
                 module = self._module(assignment, mistake)

@@ -34,18 +34,25 @@ EXPECTED = "expected"
 
 
 def _expected(course, staged: Path) -> Path:
-    """Every expected value (CPU, the bundle's secret), computed here once, so that a run in
-    Gradescope's container neither imports torch in the grader nor runs the reference; a
-    container whose versions differ recomputes them (the store's key says so)."""
+    """Every expected value (CPU, the bundle's secret), and every output a failure would be
+    compared with, computed here once, so that a run in Gradescope's container neither
+    imports torch in the grader nor runs the reference; a container whose versions differ
+    recomputes them (the store's key says so)."""
     from ..cases import load_secret
     from ..expected_store import ExpectedStore
     from ..grade import Session
     from ..worker.pool import WorkerPool
+    from ..reference import Expected
     secret, _ = load_secret(None, ROOT)
     session = Session(WorkerPool(0), course, device="cpu", secret=secret)
     session.warm_expected()
+    for a in session.course:  # and what a failure would be compared with
+        for check in a.checks:
+            for case in session.cases(a, check):
+                session.diagnoser.warm(a, check, case, "cpu", session.expected.seconds.get(
+                    Expected.key(a, check, case, "cpu"), 0.0))
     store = ExpectedStore(staged / EXPECTED, staged / "reference", secret, "cpu")
-    store.save_from(session.expected)
+    store.save_from(session.expected, session.diagnoser)
     return store.path
 
 
