@@ -134,6 +134,11 @@ def make_batches(n, batch_size, rng=None):
         chunks = [chunks[k] for k in order]
     return chunks
 ''', {"make_batches"}, {"make_batches": "consecutive"}),
+    _m("make_batches drops the last, shorter batch", GD, '''
+def make_batches(n, batch_size, rng=None):
+    idx = rng.permutation(n) if rng is not None else np.arange(n)
+    return [idx[i:i + batch_size] for i in range(0, n - batch_size + 1, batch_size)]
+''', {"make_batches"}, {"make_batches": "last"}),
     _m("one update per epoch, from the last batch", GD, '''
 def minibatch_gd(params0, X, y, lr, n_epochs, batches):
     p = np.array(params0, dtype=float)
@@ -208,6 +213,28 @@ def train_model(model, X, y, lr, n_epochs):
         rows.append(torch.cat([p.detach().flatten() for p in model.parameters()]))
     return torch.stack(rows)
 ''', {"train_model"}, {"train_model": "reduction"}),
+    _m("nn.Linear left in float32", AG, '''
+class BetterLR(nn.Module):
+    def __init__(self, b0=1.0, w0=1.5):
+        super().__init__()
+        self.linear = nn.Linear(1, 1)
+        with torch.no_grad():
+            self.linear.weight.fill_(w0)
+            self.linear.bias.fill_(b0)
+
+    def forward(self, x):
+        return self.linear(x)
+''', {"BetterLR"}, {"BetterLR": "float32"}),
+    _m("parameters kept as plain tensors", AG, '''
+class LR(nn.Module):
+    def __init__(self, b0=1.0, w0=1.5):
+        super().__init__()
+        self.b = torch.tensor(b0, dtype=torch.float64, requires_grad=True)
+        self.w = torch.tensor(w0, dtype=torch.float64, requires_grad=True)
+
+    def forward(self, x):
+        return self.b + self.w * x
+''', {"LR"}, {"LR": "nn.Parameter"}),
     # ------------------------------------------------------------------ 03: datasets
     _m("__len__ one short", DS, '''
 class LRDataset(Dataset):
@@ -445,4 +472,47 @@ def softmax(z):
     e = np.exp(z)
     return e / e.sum(axis=1)[:, None]
 ''', {"softmax"}, {"softmax": ("max", "overflow")}),
+    # a second batch, written after the dtype, registration and missing-part findings
+    _m("every step along the starting gradient", GD, '''
+def gradient_descent(params0, X, y, lr, n_steps):
+    g = mse_grad(params0, X, y)
+    p = np.array(params0, dtype=float)
+    out = []
+    for _ in range(n_steps):
+        p = p - lr * g
+        out.append(p)
+    return np.array(out)
+''', {"gradient_descent"}, {"gradient_descent": ("starting", "first gradient", "recomput")}),
+    _m("items as one row tensor", DS, '''
+class LRDataset(Dataset):
+    def __init__(self, data_points):
+        self.rows = torch.tensor(data_points, dtype=torch.float32)
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __getitem__(self, i):
+        return self.rows[i]
+''', {"LRDataset"}, {"LRDataset": ("pair", "tuple", "(x, y)")}),
+    _m("mse_grad divides by N - 1", GD, '''
+def mse_grad(params, X, y):
+    b, w = params
+    r = y - b - w * X
+    n = len(X) - 1
+    return np.array([-2 * r.sum() / n, -2 * (r * X).sum() / n])
+''', {"mse_grad", "minibatch_gd"}, {"mse_grad": "N-1", "minibatch_gd": "mse_grad"}),
+    _m("trajectory returned transposed", GD, '''
+def gradient_descent(params0, X, y, lr, n_steps):
+    p = np.array(params0, dtype=float)
+    bs, ws = [], []
+    for _ in range(n_steps):
+        p = p - lr * mse_grad(p, X, y)
+        bs.append(p[0])
+        ws.append(p[1])
+    return np.array([bs, ws])
+''', {"gradient_descent"}, {"gradient_descent": "transpose"}),
+    _m("matrix_grad with the residual the other way round", MD, '''
+def matrix_grad(theta, X, y):
+    return 2 / len(y) * X.T @ (y - X @ theta)
+''', {"matrix_grad"}, {"matrix_grad": "negative"}),
 )

@@ -269,3 +269,32 @@ def test_generic_names_factors_components_and_motion_from_the_numbers():
     assert "square of" in said(out(e ** 2), out(e), "value", "cpu", False, None, inputs)
     # a constant factor that is no quantity of the case keeps the plain wording
     assert "3" in said(out(3 * e), out(e), "gradient", "cpu", False, None, inputs)
+
+
+def test_generic_names_dtypes_registration_missing_parts_packing_and_straight_lines():
+    """More findings from the numbers alone, whatever the course (issue 15)."""
+    arr = lambda v, dtype="float64", kind="ndarray": {"kind": kind, "dtype": dtype,
+                                                      "shape": list(np.shape(v)),
+                                                      "value": np.asarray(v, dtype=float)}
+    e = arr([0.5, 1.5])
+    assert "float32 where float64" in said({"result": arr([0.25, 1.25], "float32")},
+                                           {"result": e}, "value", "cpu", False)
+    assert "nn.Parameter" in said({"names": [], "grads_flow": [[]]},
+                                  {"names": ["b", "w"], "grads_flow": [[True, True]]},
+                                  "structure", "cpu", False)
+    batches = lambda *parts: {"result": {"kind": "list", "items": [
+        arr(np.array(p), "int64") for p in parts]}}
+    assert "last" in said(batches([0, 1, 2], [3, 4, 5]), batches([0, 1, 2], [3, 4, 5], [6]),
+                          "exact", "cpu", False)
+    pair = {"items": [{"kind": "tuple", "items": [arr(1.0, "float32", "tensor"),
+                                                  arr(2.0, "float32", "tensor")]}]}
+    row = {"items": [arr([1.0, 2.0], "float32", "tensor")]}
+    assert "return x, y" in said(row, pair, "structure", "cpu", False)
+    start, step = np.array([0.0, 0.0]), np.array([0.1, -0.2])
+    line = start + np.outer(np.arange(1, 11), step)
+    curve = start + np.outer(np.sqrt(np.arange(1, 11)), step)
+    assert "same step every time" in said({"result": arr(line)}, {"result": arr(curve)},
+                                          "trajectory", "cpu", False)
+    # integers that differ are no dtype matter
+    assert "float" not in said({"result": arr([1, 7], "int64")}, {"result": arr([1, 2], "int64")},
+                               "exact", "cpu", False)

@@ -76,7 +76,9 @@ def _factor(c: float, inputs, hidden: bool) -> Diagnosis | None:
     """``c`` in a student's terms: a quantity of the case, or None."""
     for name, q in case_quantities(inputs):
         for factor, how in ((q, "{n} times"), (1 / q, "divided by {n}"),
-                            (2 * q, "2·{n} times"), (q / 2, "{n}/2 times")):
+                            (2 * q, "2·{n} times"), (q / 2, "{n}/2 times"),
+                            (q / (q - 1), "{n}/({n}-1) times"),
+                            ((q - 1) / q, "({n}-1)/{n} times")):
             if abs(c - factor) <= 1e-6 * abs(factor):
                 short = name.split(",")[0]
                 shown = "" if hidden else f" ({q:g})"
@@ -84,7 +86,11 @@ def _factor(c: float, inputs, hidden: bool) -> Diagnosis | None:
                 cause = (": a sum where a mean is expected, or a division by it missing"
                          if how.startswith("{n} times") else
                          ": divided by it once too often (a mean of something already "
-                         "averaged, or a sum expected)" if how.startswith("divided") else "")
+                         "averaged, or a sum expected)" if how.startswith("divided") else
+                         f": divided by {short}-1 where the mean divides by {short}"
+                         if how.startswith("{n}/({n}-1)") else
+                         f": divided by {short} where {short}-1 is expected"
+                         if how.startswith("({n}-1)") else "")
                 return Diagnosis(f"{said} the expected value",
                                  f"every value is {said} the expected one, {name}{shown}{cause}")
     return None
@@ -127,6 +133,14 @@ def _motion(a: np.ndarray, e: np.ndarray) -> Diagnosis | None:
                          "your parameters never change from one row to the next: the update "
                          "does not reach them (optimizer.step() missing, the update applied "
                          "to a copy, inside a condition that never holds, or a zero step)")
+    steps_a, steps_e = np.diff(a, axis=0), np.diff(e, axis=0)
+    if moved.all() and np.allclose(steps_a, steps_a[0], rtol=1e-9, atol=1e-12) and \
+            not np.allclose(steps_e, steps_e[0], rtol=1e-6, atol=1e-12):
+        return Diagnosis("the same step every time",
+                         "your parameters move by exactly the same step every time (a "
+                         "straight line): the gradient is computed once, from the starting "
+                         "point, instead of being recomputed at every step from the current "
+                         "parameters")
     steps = np.flatnonzero(moved) + 1  # rows where a change shows
     if moved[: steps[-1]].all() and steps[-1] < a.shape[0] - 1:
         return Diagnosis("updates stop early",
@@ -241,6 +255,114 @@ def _power(a: np.ndarray, e: np.ndarray, kind: str, device: str) -> Diagnosis | 
     return None
 
 
+FLOATS = ("float16", "bfloat16", "float32", "float64")
+
+
+def _dtypes(actual: Any, expected: Any) -> tuple[str, str] | None:
+    """The first (actual, expected) pair of floating dtypes that differ, anywhere inside
+    (described arrays and tensors, or a probe's list of parameter dtypes)."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        a, e = actual.get("dtype"), expected.get("dtype")
+        if a in FLOATS and e in FLOATS and a != e and \
+                actual.get("kind") == expected.get("kind"):
+            return a, e
+        for key, value in expected.items():
+            if key in actual and not (isinstance(key, str) and key.startswith("_")):
+                found = _dtypes(actual[key], value)
+                if found:
+                    return found
+    if isinstance(expected, list) and isinstance(actual, list) and len(actual) == len(expected):
+        if expected and all(isinstance(x, str) for x in expected + actual):
+            pairs = [(a, e) for a, e in zip(actual, expected) if a != e]
+            if pairs and all(a in FLOATS and e in FLOATS for a, e in pairs):
+                return pairs[0]
+            return None
+        for a, e in zip(actual, expected):
+            found = _dtypes(a, e)
+            if found:
+                return found
+    return None
+
+
+def _precision(actual: dict, expected: dict) -> Diagnosis | None:
+    found = _dtypes(actual, expected)
+    if not found:
+        return None
+    a, e = found
+    if e == "float64":
+        return Diagnosis("float32 where float64 is expected",
+                         f"your numbers are {a} where {e} is expected: torch.tensor(1.0), "
+                         "torch.Tensor(...) and nn.Linear default to float32; pass "
+                         "dtype=torch.float64 (or .double()), or keep the inputs' dtype")
+    return Diagnosis(f"{a} where {e} is expected",
+                     f"your numbers are {a} where {e} is expected: build them with "
+                     f"dtype=torch.{e} (NumPy data is float64 unless converted)")
+
+
+def _registered(actual: dict, expected: dict) -> Diagnosis | None:
+    """A module whose parameters the framework cannot see."""
+    names_a, names_e = actual.get("names"), expected.get("names")
+    if isinstance(names_e, list) and names_e and names_a == []:
+        return Diagnosis("no parameters registered",
+                         "your module has no parameters: tensors become parameters only as "
+                         "nn.Parameter(...) (or inside layers such as nn.Linear) assigned as "
+                         "attributes after super().__init__(); a plain tensor, or one kept in "
+                         "a Python list, is invisible to model.parameters()")
+    return None
+
+
+def _parts(actual: dict, expected: dict, kind: str, device: str) -> Diagnosis | None:
+    """A list result with its first or last part missing, or one part too many."""
+    a, e = actual.get("result"), expected.get("result")
+    if not (isinstance(a, dict) and isinstance(e, dict) and a.get("kind") == e.get("kind")
+            and a.get("kind") in ("list", "tuple")):
+        return None
+    items_a, items_e = a.get("items", []), e.get("items", [])
+    same = lambda xs, ys: len(xs) == len(ys) and all(
+        (described_array(x) is not None and described_array(y) is not None and
+         described_array(x).shape == described_array(y).shape and
+         close(described_array(x), described_array(y), kind, device)) or x == y
+        for x, y in zip(xs, ys))
+    if len(items_a) == len(items_e) - 1:
+        if same(items_a, items_e[:-1]):
+            return Diagnosis("last part missing",
+                             "your result has every part but the last: the last, shorter "
+                             "part is dropped (a range that stops at n - size, or a loop "
+                             "that only keeps full parts)")
+        if same(items_a, items_e[1:]):
+            return Diagnosis("first part missing", "your result lacks its first part")
+    return None
+
+
+def _packed(actual: Any, expected: Any) -> Diagnosis | None:
+    """One array or tensor holding the values of an expected tuple of several (an item
+    returned as its whole row instead of a pair)."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        if expected.get("kind") in ("tuple", "list") and actual.get("kind") in ("tensor",
+                                                                                  "ndarray"):
+            parts = [described_array(x) for x in expected.get("items", [])]
+            whole = described_array(actual)
+            if len(parts) >= 2 and all(p is not None for p in parts) and whole is not None \
+                    and whole.size == sum(p.size for p in parts) and np.allclose(
+                        whole.ravel(), np.concatenate([p.ravel() for p in parts])):
+                return Diagnosis("one array instead of a tuple",
+                                 f"you return one {actual['kind'].replace('ndarray', 'array')} "
+                                 f"holding {len(parts)} values where a tuple of {len(parts)} "
+                                 "is expected: return them as a pair, e.g. `return x, y` (a "
+                                 "DataLoader then batches each part on its own)")
+        for key, value in expected.items():
+            if key in actual and not (isinstance(key, str) and key.startswith("_")):
+                found = _packed(actual[key], value)
+                if found:
+                    return found
+    if isinstance(expected, list) and isinstance(actual, list):
+        for a, e in zip(actual, expected):
+            found = _packed(a, e)
+            if found:
+                return found
+    return None
+
+
 def _scalar(desc: Any) -> float | None:
     if isinstance(desc, dict) and desc.get("kind") in ("float", "int"):
         return float(desc["value"])
@@ -255,13 +377,17 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
     for key, report in (probe.reports.items() if probe else ()):
         if report.hint and expected.get(key) is True and actual.get(key) is False:
             return Diagnosis(f"{report.label} fails", report.hint)
+    registered = _registered(actual, expected)
+    if registered:
+        return registered
     flows = actual.get("grads_flow")
     if isinstance(flows, list) and flows and expected.get("grads_flow") != flows and \
             not any(any(row) for row in flows if isinstance(row, list)):
         return Diagnosis("no gradient flow",
                          "no gradient reaches your parameters: forward must compute with the "
                          "parameters themselves (no .detach(), .item() or new tensors)")
-    found = _kinds(actual, expected) or _order(actual, expected, inputs)
+    found = (_kinds(actual, expected) or _packed(actual, expected) or
+             _order(actual, expected, inputs) or _parts(actual, expected, kind, device))
     if found:
         return found
     sa, se = _scalar(actual.get("result")), _scalar(expected.get("result"))
@@ -273,7 +399,7 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
             if word else _power(np.asarray(sa), np.asarray(se), kind, device))
     a, e = described_array(actual.get("result")), described_array(expected.get("result"))
     if a is None or e is None:
-        return None
+        return _precision(actual, expected)
     if a.shape != e.shape:
         if a.shape == e.shape[::-1] and a.ndim == 2 and close(a.T, e, kind, device):
             return Diagnosis("transposed", "your result is the transpose of the expected one")
@@ -319,7 +445,7 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
                                              kind, device):
         return Diagnosis("right values, wrong order",
                          "you return the right values in the wrong order (a permutation)")
-    return None
+    return _precision(actual, expected)
 
 
 def own_loop_holds(actual: dict, inputs: dict, kind: str, device: str) -> bool:
