@@ -214,10 +214,32 @@ def _order(actual: dict, expected: dict, inputs) -> Diagnosis | None:
                      "you return the right values in the wrong order (a permutation)")
 
 
+def _walk(actual: Any, expected: Any, look) -> Any:
+    """The first finding of ``look(actual part, expected part)`` over the two outputs walked
+    together: dicts by key, lists by position (``_`` keys are evidence and skipped)."""
+    found = look(actual, expected)
+    if found:
+        return found
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        pairs = [(actual[k], v) for k, v in expected.items()
+                 if k in actual and not (isinstance(k, str) and k.startswith("_"))]
+    elif isinstance(expected, list) and isinstance(actual, list):
+        pairs = list(zip(actual, expected))
+    else:
+        return None
+    for a, e in pairs:
+        found = _walk(a, e, look)
+        if found:
+            return found
+    return None
+
+
 def _kinds(actual: Any, expected: Any) -> Diagnosis | None:
     """NumPy arrays where torch tensors are expected (or the reverse), anywhere inside."""
-    if isinstance(expected, dict) and isinstance(actual, dict):
-        pair = (actual.get("kind"), expected.get("kind"))
+    def look(a, e):
+        if not (isinstance(a, dict) and isinstance(e, dict)):
+            return None
+        pair = (a.get("kind"), e.get("kind"))
         if pair == ("ndarray", "tensor"):
             return Diagnosis("NumPy instead of tensors",
                              "you give NumPy arrays where torch tensors are expected: keep the "
@@ -227,17 +249,8 @@ def _kinds(actual: Any, expected: Any) -> Diagnosis | None:
             return Diagnosis("tensors instead of NumPy",
                              "you return a torch tensor where a NumPy array is expected: "
                              "return an array (np.array, or .numpy() on a detached tensor)")
-        for key, value in expected.items():
-            if key in actual and not (isinstance(key, str) and key.startswith("_")):
-                found = _kinds(actual[key], value)
-                if found:
-                    return found
-    if isinstance(expected, list) and isinstance(actual, list):
-        for a, e in zip(actual, expected):
-            found = _kinds(a, e)
-            if found:
-                return found
-    return None
+        return None
+    return _walk(actual, expected, look)
 
 
 def _power(a: np.ndarray, e: np.ndarray, kind: str, device: str) -> Diagnosis | None:
@@ -261,27 +274,18 @@ FLOATS = ("float16", "bfloat16", "float32", "float64")
 def _dtypes(actual: Any, expected: Any) -> tuple[str, str] | None:
     """The first (actual, expected) pair of floating dtypes that differ, anywhere inside
     (described arrays and tensors, or a probe's list of parameter dtypes)."""
-    if isinstance(expected, dict) and isinstance(actual, dict):
-        a, e = actual.get("dtype"), expected.get("dtype")
-        if a in FLOATS and e in FLOATS and a != e and \
-                actual.get("kind") == expected.get("kind"):
-            return a, e
-        for key, value in expected.items():
-            if key in actual and not (isinstance(key, str) and key.startswith("_")):
-                found = _dtypes(actual[key], value)
-                if found:
-                    return found
-    if isinstance(expected, list) and isinstance(actual, list) and len(actual) == len(expected):
-        if expected and all(isinstance(x, str) for x in expected + actual):
-            pairs = [(a, e) for a, e in zip(actual, expected) if a != e]
-            if pairs and all(a in FLOATS and e in FLOATS for a, e in pairs):
+    def look(a, e):
+        if isinstance(a, dict) and isinstance(e, dict):
+            da, de = a.get("dtype"), e.get("dtype")
+            if da in FLOATS and de in FLOATS and da != de and a.get("kind") == e.get("kind"):
+                return da, de
+        if isinstance(a, list) and isinstance(e, list) and len(a) == len(e) and e and \
+                all(isinstance(x, str) for x in a + e):
+            pairs = [(x, y) for x, y in zip(a, e) if x != y]
+            if pairs and all(x in FLOATS and y in FLOATS for x, y in pairs):
                 return pairs[0]
-            return None
-        for a, e in zip(actual, expected):
-            found = _dtypes(a, e)
-            if found:
-                return found
-    return None
+        return None
+    return _walk(actual, expected, look)
 
 
 def _precision(actual: dict, expected: dict) -> Diagnosis | None:
@@ -337,30 +341,22 @@ def _parts(actual: dict, expected: dict, kind: str, device: str) -> Diagnosis | 
 def _packed(actual: Any, expected: Any) -> Diagnosis | None:
     """One array or tensor holding the values of an expected tuple of several (an item
     returned as its whole row instead of a pair)."""
-    if isinstance(expected, dict) and isinstance(actual, dict):
-        if expected.get("kind") in ("tuple", "list") and actual.get("kind") in ("tensor",
-                                                                                  "ndarray"):
-            parts = [described_array(x) for x in expected.get("items", [])]
-            whole = described_array(actual)
-            if len(parts) >= 2 and all(p is not None for p in parts) and whole is not None \
-                    and whole.size == sum(p.size for p in parts) and np.allclose(
-                        whole.ravel(), np.concatenate([p.ravel() for p in parts])):
-                return Diagnosis("one array instead of a tuple",
-                                 f"you return one {actual['kind'].replace('ndarray', 'array')} "
-                                 f"holding {len(parts)} values where a tuple of {len(parts)} "
-                                 "is expected: return them as a pair, e.g. `return x, y` (a "
-                                 "DataLoader then batches each part on its own)")
-        for key, value in expected.items():
-            if key in actual and not (isinstance(key, str) and key.startswith("_")):
-                found = _packed(actual[key], value)
-                if found:
-                    return found
-    if isinstance(expected, list) and isinstance(actual, list):
-        for a, e in zip(actual, expected):
-            found = _packed(a, e)
-            if found:
-                return found
-    return None
+    def look(a, e):
+        if not (isinstance(a, dict) and isinstance(e, dict) and
+                e.get("kind") in ("tuple", "list") and a.get("kind") in ("tensor", "ndarray")):
+            return None
+        parts = [described_array(x) for x in e.get("items", [])]
+        whole = described_array(a)
+        if len(parts) >= 2 and all(p is not None for p in parts) and whole is not None \
+                and whole.size == sum(p.size for p in parts) and np.allclose(
+                    whole.ravel(), np.concatenate([p.ravel() for p in parts])):
+            return Diagnosis("one array instead of a tuple",
+                             f"you return one {a['kind'].replace('ndarray', 'array')} holding "
+                             f"{len(parts)} values where a tuple of {len(parts)} is expected: "
+                             "return them as a pair, e.g. `return x, y` (a DataLoader then "
+                             "batches each part on its own)")
+        return None
+    return _walk(actual, expected, look)
 
 
 def _scalar(desc: Any) -> float | None:
