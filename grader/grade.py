@@ -13,12 +13,12 @@ from .cases import build_cases, secret_id
 from .course import load_course
 from .diagnose import Diagnoser
 from .diagnose.uses import contract_uses
-from .judge import Judge, attribute
+from .judge import Judge, attribute, point_at_lines
 from .reference import Expected, ReferenceError
 from .results import AssignmentResult, CaseResult, CheckResult, StudentResult
 from .probes import resolve
 from .spec import Assignment, Case, Check
-from .submission import locate
+from .submission import locate, source_code
 from .worker.pool import Call, Job, ModuleCalls, WorkerPool
 
 ADAPTIVE_FACTOR, ADAPTIVE_FLOOR = 100.0, 2.0
@@ -178,6 +178,7 @@ class Session:
         path = Path(plan.module.module_path) if plan.module else None
         attribute(plan.result.checks,
                   lambda: contract_uses(path, {c.name for c in plan.assignment.checks}))
+        point_at_lines(plan.result.checks, lambda: source_code(path) if path else "")
         return plan.result
 
     def judge(self, assignment: Assignment, check: Check, case: Case, outcome: dict,

@@ -184,6 +184,23 @@ def attribute(checks: list, uses=None) -> None:
                 case.diagnosis, case.blames = "uses a failing function", broken[0]
 
 
+def point_at_lines(checks: list, source) -> None:
+    """An error explained by a known cause but raised outside the student's code (no line of
+    theirs in the traceback) is shown the line of theirs that causes it. ``source()``: the
+    submission's code, read only when some case needs it."""
+    from .diagnose.errors import SOURCE_LINES, student_line
+    code = None
+    for check in checks:
+        for case in check.cases:
+            if case.status != "error" or case.diagnosis not in SOURCE_LINES or \
+                    "line" in case.message:
+                continue
+            code = source() if code is None else code
+            found = student_line(code, check.name, case.diagnosis) if code else None
+            if found:
+                case.message += f"\n    caused by your line {found[0]}: {found[1]}"
+
+
 def _fails_itself(check) -> bool:
     """Defined, and losing points of its own."""
     return not check.passed and not all(c.error_kind == "missing" for c in check.cases)

@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import COURSE, ROOT, broken, mutate, reference_source
+from conftest import COURSE, ROOT, broken, messages, mutate, reference_source
 from grader.diagnose import Diagnosis, explain_error, generic
 
 CATALOGUE = [m for a in COURSE for m in COURSE.mistakes[a.folder]]
@@ -220,6 +220,9 @@ def test_known_exceptions_are_explained(grade, student, case):
     result = grade(student(folder, mutate(reference_source(folder), replacements)), folder)
     assert name in broken(result)
     assert any(words in h for h in hints(result, name)), hints(result, name)
+    # the student's own line is shown, even where the exception is raised in torch's code
+    assert re.search(r"line \d+", messages(result, name)), messages(result, name)
+    assert replacements[0][1].strip().splitlines()[0][:30] in messages(result, name)
 
 
 def test_error_causes_read_the_message_and_where_it_was_raised():

@@ -43,3 +43,31 @@ def explain_error(error: dict) -> Diagnosis | None:
                                          or re.search(where, text, re.I)):
             return Diagnosis(name, hint)
     return None
+
+
+SOURCE_LINES = {
+    "starts processes": r"num_workers\s*=\s*(?!0\b)\w|multiprocessing|\bPool\(|\bProcess\(",
+}
+"""For causes whose exception is raised outside the student's code (a DataLoader's workers
+start when the grader iterates it), where to find the student's line that causes it."""
+
+
+def student_line(source: str, name: str, cause: str) -> tuple[int, str] | None:
+    """(line number, code) of the first line of ``name``'s definition (else of the whole
+    source) that matches the cause's pattern; None when nothing does."""
+    import ast
+    pattern = SOURCE_LINES.get(cause)
+    if not pattern:
+        return None
+    lines = source.splitlines()
+    spans = []
+    try:
+        spans = [(node.lineno, node.end_lineno) for node in ast.parse(source).body
+                 if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name]
+    except (SyntaxError, ValueError):
+        pass
+    for start, end in [*spans, (1, len(lines))]:
+        for number in range(start, end + 1):
+            if re.search(pattern, lines[number - 1]):
+                return number, lines[number - 1].strip()
+    return None
