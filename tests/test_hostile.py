@@ -85,11 +85,14 @@ def world(tmp_path):
     results = tmp_path / "results"
     results.mkdir()
     (results / "gradebook.sqlite").write_bytes(b"SQLite format 3\x00 grades")
+    (results / ".expected").mkdir()
+    (results / ".expected" / "expected-0.json").write_text('{"key": "k", "body": "[]"}')
     (tmp_path / ".grader-secret").write_text(SECRET)
     targets = {
         "reference": str(ROOT / "reference" / A01 / "gradient_descent.py"),
         "secret": SECRET, "secret_file": str(tmp_path / ".grader-secret"),
         "gradebook": str(results / "gradebook.sqlite"),
+        "expected_store": str(results / ".expected" / "expected-0.json"),
         "other_student": str(other / "gradient_descent.py"), "submissions": str(subs),
         "outside": str(tmp_path / "outside.txt"), "port": listener.port,
         "results_file": str(results / "hostile" / "results.json"),
@@ -112,7 +115,8 @@ def grade_hostile(pool, subs, targets, name, max_timeout=5.0):
 
 
 EXPECTED = Expected()
-ATTACKS = ["read_reference", "read_secret", "read_gradebook", "read_other_student",
+ATTACKS = ["read_reference", "read_secret", "read_gradebook", "read_expected",
+           "read_other_student",
            "write_outside", "network", "fork_bomb", "memory_hog", "fake_results",
            "snoop_memory", "kill_grader"]
 
