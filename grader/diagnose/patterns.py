@@ -156,8 +156,10 @@ def _motion(a: np.ndarray, e: np.ndarray) -> Diagnosis | None:
     return None
 
 
-def _rows(a: np.ndarray, e: np.ndarray, kind: str, device: str) -> Diagnosis | None:
-    """A trajectory with another number of rows than expected, explained by its rows."""
+def _rows(a: np.ndarray, e: np.ndarray, kind: str, device: str,
+          hidden: bool = False) -> Diagnosis | None:
+    """A trajectory with another number of rows than expected, explained by its rows (on a
+    hidden case without the counts, which would tell the case's shape)."""
     if not (a.ndim == e.ndim == 2 and a.shape[1] == e.shape[1] and a.shape[0] > e.shape[0]):
         return None
     if a.shape[0] == e.shape[0] + 1:
@@ -171,6 +173,11 @@ def _rows(a: np.ndarray, e: np.ndarray, kind: str, device: str) -> Diagnosis | N
                              "once more than asked (range(n + 1), or a row added after it)")
     k, rest = divmod(a.shape[0], e.shape[0])
     if k > 1 and rest == 0 and close(a[k - 1::k], e, kind, device):
+        if hidden:
+            return Diagnosis("a row per inner step",
+                             "your trajectory has a whole multiple of the expected rows, and "
+                             "the last row of each group is right: you record a row after "
+                             "every update; record one row per epoch, after its inner loop")
         return Diagnosis("a row per inner step",
                          f"your trajectory has {k} times as many rows as expected, and every "
                          f"{k}th row is right: you record a row after every update; record "
@@ -399,7 +406,7 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
     if a.shape != e.shape:
         if a.shape == e.shape[::-1] and a.ndim == 2 and close(a.T, e, kind, device):
             return Diagnosis("transposed", "your result is the transpose of the expected one")
-        return _rows(a, e, kind, device)
+        return _rows(a, e, kind, device, hidden)
     if not (np.isfinite(a).all() and np.isfinite(e).all()) or e.size == 0:
         return None
     if kind in ("trajectory", "fit") and a.ndim == 2 and a.shape[0] > 1:
