@@ -163,6 +163,13 @@ def test_a_new_course_is_assigned_graded_checked_and_released_with_no_engine_cha
     report = (tmp_path / "results" / "bob" / "results.json").read_text()
     assert "you took the square root" in report  # the course's own catalogue
     assert "the vector after the call" in report  # the course probe's declared label
+    # a mistake this course's catalogue does not know: the engine's generic diagnoses name it
+    averaged = student(tmp_path / "subs" / "cy", STUDENT_RIGHT.replace(
+        "    return total\n", "    return total / len(v)\n"))
+    graded = cli("grade", str(averaged), "--course", str(course), "--device", "cpu",
+                 "--results", str(tmp_path / "results"))
+    assert "Total: 6/10" in graded.stdout, graded.stdout
+    assert "divided by N" in graded.stdout, graded.stdout
 
     checked = cli("check", "norm2", "--course", str(course), "--dir", str(tmp_path / "subs" /
                                                                           "bob"))
