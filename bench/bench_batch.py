@@ -103,6 +103,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--students", type=int, default=100)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--pictures", default="failing", choices=("failing", "all", "none"))
     ap.add_argument("--naive-sample", type=int, default=6,
                     help="students graded the naive way (then scaled to the class)")
     args = ap.parse_args()
@@ -111,7 +112,7 @@ def main() -> None:
     results = OUT / "results"
     py = sys.executable
     wall, peak, out = timed([py, "-m", "grader", "batch", str(klass), "--results", str(results),
-                             "--device", args.device, "--force"])
+                             "--device", args.device, "--force", "--pictures", args.pictures])
     rows = per_student(results)
     inside = sum(r[1] for r in rows)
     cpu = sum(r[2] for r in rows)

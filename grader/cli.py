@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--cluster", metavar="ADDRESS",
                    help="grade on a Dask cluster: tcp://HOST:PORT of its scheduler, or local:N "
                         "to start N local worker processes (default: this machine's pool)")
+    b.add_argument("--pictures", choices=("failing", "all", "none"), default="failing",
+                   help="which checks each report.html draws (default: those that lost points; "
+                        "pictures are a third of the grader's own work in a batch)")
     b.add_argument("--similarity", action="store_true",
                    help="rank similar pairs of students at the end (see `similarity`)")
 
@@ -374,7 +377,7 @@ def cmd_batch(args) -> int:
             try:
                 outcome = run_batch(session, students, gradebook, results, force=args.force,
                                     command=" ".join(sys.argv), parallel=session.pool.size + 1,
-                                    signals=signals, runner=runner)
+                                    signals=signals, runner=runner, pictures=args.pictures)
                 latest = [p for _, p in gradebook.latest()]
             finally:
                 session.pool.close()

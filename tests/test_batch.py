@@ -195,3 +195,22 @@ def test_a_full_disk_mid_write_leaves_the_previous_results_intact(tmp_path, monk
         report.write_atomic(path, '{"score": 0}')
     assert json.loads(path.read_text()) == {"score": 25}
     assert [p.name for p in path.parent.iterdir()] == ["results.json"]  # no temporary left
+
+
+def test_batch_pictures_are_drawn_for_checks_that_lost_points_unless_asked_not_to(tmp_path):
+    """report.html of a batch: pictures of failing checks by default, none with
+    --pictures none (the grader's own largest cost in a batch), the verdicts alike."""
+    klass = tmp_path / "class"
+    shutil.copytree(ROOT / "submissions" / "demo" / A01, klass / "demo" / A01)
+    pages = {}
+    for pictures in ("failing", "none"):
+        results = tmp_path / f"results-{pictures}"
+        proc = subprocess.run([sys.executable, "-m", "grader", "batch", str(klass), "--results",
+                               str(results), "--assignment", A01, "--pictures", pictures],
+                              cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        pages[pictures] = (results / "demo" / "report.html").read_text()
+        scores = json.loads((results / "demo" / "results.json").read_text())["score"]
+        pages[pictures + "-score"] = scores
+    assert pages["failing"].count("<img") >= 1 and "<img" not in pages["none"]
+    assert pages["failing-score"] == pages["none-score"] < 20

@@ -60,8 +60,8 @@ class LocalRunner:
     def result(self, future) -> StudentResult:
         return future.result()
 
-    def report(self, result: StudentResult) -> str:
-        return render(result, pictures="failing")
+    def report(self, result: StudentResult, pictures: str = "failing") -> str:
+        return render(result, pictures=pictures)
 
     def stop(self, futures) -> None:
         for fut in futures:
@@ -79,7 +79,7 @@ class RunnerLost(Exception):
 def run_batch(session: Session, students: list[Path], gradebook: Gradebook, results_root: Path,
               force: bool = False, progress: Progress | None = None, command: str = "",
               parallel: int = 2, signals: StopSignals | None = None,
-              runner=None) -> BatchOutcome:
+              runner=None, pictures: str = "failing") -> BatchOutcome:
     """Grade ``students`` (skipping unchanged ones), saving each result as it arrives.
 
     ``runner`` grades (default: a ``LocalRunner`` over the session's pool; a cluster's runner
@@ -119,7 +119,7 @@ def run_batch(session: Session, students: list[Path], gradebook: Gradebook, resu
                     result.grader_version = version
                     payload = gradescope(result)
                     written = write_results(result, results_root, payload)
-                    write_atomic(written.parent / "report.html", runner.report(result))
+                    write_atomic(written.parent / "report.html", runner.report(result, pictures))
                     gradebook.record(run_id, result, content, payload)
                     outcome.graded.append(result)
                 done.add(path.name)
