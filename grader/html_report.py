@@ -3,10 +3,36 @@ from __future__ import annotations
 
 import base64
 import html
+import threading
+from collections import OrderedDict
 
 from .feedback import verdict_line
 from .plots import pictures_for
 from .results import StudentResult
+
+DRAWN: "OrderedDict[tuple, list[bytes]]" = OrderedDict()
+"""Pictures already drawn, by (check, case, seed, the wrong output's signature): students who
+return the same wrong numbers (a common mistake) get the same pictures, drawn once. (A
+passing case has no signature and is drawn each time: its picture shows the student's own
+numbers within tolerance, which may differ in the last digits.)"""
+DRAWN_MAX = 256
+_drawn_lock = threading.Lock()
+
+
+def _pictures(check_name: str, case) -> list[bytes]:
+    key = (check_name, id(case.evidence["check"]), case.id, case.seed, case.signature) \
+        if case.signature else None
+    with _drawn_lock:
+        if key is not None and key in DRAWN:
+            DRAWN.move_to_end(key)
+            return DRAWN[key]
+    drawn = pictures_for(case.evidence["check"], case.evidence)
+    if key is not None:
+        with _drawn_lock:
+            DRAWN[key] = drawn
+            while len(DRAWN) > DRAWN_MAX:
+                DRAWN.popitem(last=False)
+    return drawn
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 62rem; margin: 2rem auto; padding: 0 1rem;
@@ -76,7 +102,7 @@ def render(result: StudentResult, pictures: str = "all") -> str:
             if pictures == "all" or (pictures == "failing" and not ok):
                 case = next((c for c in check.cases if c.evidence is not None), None)
                 if case is not None:
-                    for png in pictures_for(case.evidence["check"], case.evidence):
+                    for png in _pictures(f"{a.folder}/{check.name}", case):
                         body.append(_img(png, f"{check.name}, case {case.id}"))
             body.append("</div>")
             parts.append("".join(body))

@@ -53,3 +53,19 @@ def test_report_renders_in_headless_chromium(demo_page, tmp_path, width):
     assert int(attrs["images"]) >= 10
     assert attrs["images-loaded"] == attrs["images"]
     assert attrs["overflow"] == "no"
+
+
+def test_the_same_wrong_numbers_are_drawn_once(grade, monkeypatch):
+    """Two students with the same mistake return the same wrong numbers: their pictures are
+    the same, and drawn once (a batch's largest cost of its own)."""
+    from grader import html_report
+    drawn = []
+    real = html_report.pictures_for
+    monkeypatch.setattr(html_report, "pictures_for",
+                        lambda check, evidence: drawn.append(check.name) or real(check, evidence))
+    html_report.DRAWN.clear()
+    pages = [render(grade(ROOT / "submissions" / "demo", "01_gradient_descent"),
+                    pictures="failing") for _ in range(2)]
+    assert drawn == ["gradient_descent"]  # the one failing trajectory check, drawn once
+    assert pages[0].count("<img") == pages[1].count("<img") == 1
+    assert re.findall(r'src="([^"]+)"', pages[0]) == re.findall(r'src="([^"]+)"', pages[1])
