@@ -515,4 +515,48 @@ def gradient_descent(params0, X, y, lr, n_steps):
 def matrix_grad(theta, X, y):
     return 2 / len(y) * X.T @ (y - X @ theta)
 ''', {"matrix_grad"}, {"matrix_grad": "negative"}),
+    # a third batch, written after the dtype, packing and straight-line findings
+    _m("only w's gradient cleared", AG, '''
+def autograd_gd(params0, X, y, lr, n_steps):
+    b = params0[0].clone().detach().requires_grad_(True)
+    w = params0[1].clone().detach().requires_grad_(True)
+    out = []
+    for _ in range(n_steps):
+        loss = ((y - b - w * X) ** 2).mean()
+        loss.backward()
+        with torch.no_grad():
+            b -= lr * b.grad
+            w -= lr * w.grad
+        w.grad.zero_()
+        out.append(torch.stack([b.detach().clone(), w.detach().clone()]))
+    return torch.stack(out)
+''', {"autograd_gd"}, {"autograd_gd": ("zero", "clear", "accumulat")}),
+    _m("sgd_step called before backward", NW, '''
+def train_net(model, X, y, lr, n_epochs):
+    loss_fn = nn.MSELoss()
+    losses = []
+    for _ in range(n_epochs):
+        sgd_step(model, lr)
+        loss = loss_fn(model(X), y)
+        losses.append(loss.detach().clone())
+        loss.backward()
+    return torch.stack(losses)
+''', {"train_net"}, {"train_net": ("backward", "None")}),
+    _m("softmax without keepdims", NW, '''
+def softmax(z):
+    m = np.max(z, axis=1)
+    e = np.exp(z - m[:, None])
+    return e / np.sum(e, axis=1)
+''', {"softmax"}, {"softmax": "keepdims"}),
+    _m("nothing saved for backward", CF, '''
+class LegendrePolynomial3(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return 0.5 * (5 * x ** 3 - 3 * x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * 1.5 * (5 * x ** 2 - 1)
+''', {"LegendrePolynomial3", "fit_sine"}, {"LegendrePolynomial3": "save_for_backward"}),
 )

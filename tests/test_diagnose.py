@@ -301,3 +301,28 @@ def test_generic_names_dtypes_registration_missing_parts_packing_and_straight_li
     # integers that differ are no dtype matter
     assert "float" not in said({"result": arr([1, 7], "int64")}, {"result": arr([1, 2], "int64")},
                                "exact", "cpu", False)
+
+
+def test_a_drift_after_a_right_first_step_and_three_more_known_exceptions():
+    out = lambda v: {"result": {"kind": "ndarray", "dtype": "float64",
+                                "shape": list(np.shape(v)), "value": np.asarray(v)}}
+    e = np.cumsum(np.tile([[0.5, -0.25]], (8, 1)), axis=0) * np.linspace(1, 2, 8)[:, None]
+    a = e.copy()
+    a[3:, 0] += np.arange(1, 6) * 0.1  # right for three steps, then column [0] drifts
+    said_drift = said(out(a), out(e), "trajectory", "cpu", False)
+    assert "first 3 steps are right" in said_drift and "only column [0]" in said_drift
+    assert "accumulate" in said_drift
+    explain = lambda error: (explain_error(error) or Diagnosis("", "")).hint
+    frame = lambda code: [{"file": "m.py", "line": 3, "function": "f", "code": code}]
+    assert "save_for_backward" in explain({
+        "type": "ValueError", "message": "not enough values to unpack (expected 1, got 0)",
+        "frames": frame("(x,) = ctx.saved_tensors")})
+    assert "b, w = params" in explain({  # the same message elsewhere: the unpacking hint
+        "type": "ValueError", "message": "not enough values to unpack (expected 2, got 0)",
+        "frames": frame("b, w = params[0]")})
+    assert "backward() has not run" in explain({
+        "type": "TypeError", "message": "unsupported operand type(s) for *: 'float' and "
+        "'NoneType'", "frames": frame("param -= lr * param.grad")})
+    assert "keepdims=True" in explain({
+        "type": "ValueError", "message": "operands could not be broadcast together with "
+        "shapes (5,3) (5,) "})

@@ -28,6 +28,22 @@ ERROR_CAUSES = (
      "a module is used under a name this file never imports: add its import at the top "
      "(`import numpy as np`, `import torch`, `from torch import nn`), since the grader runs "
      "your file on its own, not after the notebook's earlier cells"),
+    ("nothing saved for backward", r"not enough values to unpack \(expected \d+, got 0\)",
+     r"saved_tensors",
+     "nothing was saved for backward: forward must call ctx.save_for_backward(input) for "
+     "backward to find it in ctx.saved_tensors"),
+    ("a gradient that is None",
+     r"unsupported operand type\(s\) for .*'NoneType'|'NoneType' object has no attribute",
+     r"\.grad\b",
+     "a gradient is None: backward() has not run yet when it is used (call loss.backward() "
+     "before the update), or the tensor does not require grad, or its gradient was set to "
+     "None and not computed again"),
+    ("a reduction lost its axis",
+     r"could not be broadcast together with shapes \((\d+),(\d+)\) \(\1,\)|"
+     r"size of tensor a \((\d+)\) must match the size of tensor b \((\d+)\) at "
+     r"non-singleton dimension 1", "",
+     "a sum, max or mean over each row came back as a 1-D array, which then meets the rows "
+     "the wrong way: keep its axis (keepdims=True, or [:, None]) so it divides row by row"),
     ("unpacking mismatch", r"(too many|not enough) values to unpack|cannot unpack non-iterable",
      "", "an unpacking does not match what is unpacked: check how many values the right-hand "
          "side holds (for example `b, w = params`, not `b, w = params[0]`)"),
@@ -37,7 +53,10 @@ ERROR_CAUSES = (
 def explain_error(error: dict) -> Diagnosis | None:
     """The cause of an exception that is known whatever the exercise, or None."""
     text = f"{error.get('type', '')}: {error.get('message', '')}"
-    origin = str(error.get("origin") or "")
+    frames = error.get("frames") or []
+    # where it was raised: the module and function, and the student's line of code if any
+    origin = " ".join([str(error.get("origin") or "")] +
+                      [str(f.get("code") or "") for f in frames[-1:] if isinstance(f, dict)])
     for name, pattern, where, hint in ERROR_CAUSES:
         if re.search(pattern, text) and (not where or re.search(where, origin, re.I)
                                          or re.search(where, text, re.I)):

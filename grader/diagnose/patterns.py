@@ -156,6 +156,28 @@ def _motion(a: np.ndarray, e: np.ndarray) -> Diagnosis | None:
     return None
 
 
+def _drift(a: np.ndarray, e: np.ndarray, kind: str, device: str) -> Diagnosis | None:
+    """A trajectory whose first step is right and which leaves the expected one later: each
+    step depends on something the previous steps left behind."""
+    if a.ndim != 2 or a.shape[0] < 3:
+        return None
+    tol = tolerance_for(kind, "float64", device)
+    right = np.all(np.abs(a - e) <= tol.atol + tol.rtol * np.abs(e), axis=1)
+    if not right[0] or right.all():
+        return None
+    t = int(np.argmin(right))  # the first row that leaves
+    wrong = np.flatnonzero(np.abs(a[t] - e[t]) > tol.atol + tol.rtol * np.abs(e[t]))
+    which = "" if len(wrong) == a.shape[1] else (
+        f" (at first only column{'s' if len(wrong) > 1 else ''} "
+        f"{', '.join(f'[{i}]' for i in wrong)})")
+    return Diagnosis("right first step, then a drift",
+                     f"your first {t} step{'s are' if t > 1 else ' is'} right, then the path "
+                     f"leaves the expected one at step {t + 1}{which}: something carries over "
+                     "from one step to the next, most often gradients that are not cleared and "
+                     "accumulate (zero every parameter's gradient after each update), or a "
+                     "value kept from the previous step")
+
+
 def _rows(a: np.ndarray, e: np.ndarray, kind: str, device: str,
           hidden: bool = False) -> Diagnosis | None:
     """A trajectory with another number of rows than expected, explained by its rows (on a
@@ -425,6 +447,10 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
                          "your numbers agree only to float32 precision: somewhere the "
                          "computation runs in float32 (torch.Tensor(...), dtype=torch.float32, "
                          "or .float())")
+    if kind in ("trajectory", "fit"):
+        drift = _drift(a, e, kind, device)
+        if drift:
+            return drift
     nz = np.abs(e) > 1e-12
     if nz.any():
         ratio = a[nz] / e[nz]
