@@ -559,4 +559,73 @@ class LegendrePolynomial3(torch.autograd.Function):
         (x,) = ctx.saved_tensors
         return grad_output * 1.5 * (5 * x ** 2 - 1)
 ''', {"LegendrePolynomial3", "fit_sine"}, {"LegendrePolynomial3": "save_for_backward"}),
+    # a fourth batch
+    _m("logistic regression without its bias", MD, '''
+class LogisticRegression(nn.Module):
+    def __init__(self, n_inputs, n_outputs):
+        super().__init__()
+        self.linear = nn.Linear(n_inputs, n_outputs)
+
+    def forward(self, x):
+        return torch.sigmoid(x @ self.linear.weight.T)
+''', {"LogisticRegression"}, {"LogisticRegression": "bias"}),
+    _m("split_dataset left unseeded", DS, '''
+def split_dataset(dataset, val_fraction, seed):
+    parts = random_split(dataset, [1 - val_fraction, val_fraction])
+    return parts[0], parts[1]
+''', {"split_dataset"}, {"split_dataset": ("seed", "generator")}),
+    _m("batches reshuffled every epoch", GD, '''
+def minibatch_gd(params0, X, y, lr, n_epochs, batches):
+    import random
+    p = np.array(params0, dtype=float)
+    rows = []
+    order = list(batches)
+    for _ in range(n_epochs):
+        random.shuffle(order)
+        for idx in order:
+            p = p - lr * mse_grad(p, X[idx], y[idx])
+        rows.append(p)
+    return np.array(rows)
+''', {"minibatch_gd"}, {"minibatch_gd": ("order", "shuffle")}),
+    # a fifth batch, from the tutorials this course follows
+    _m("backward reads the built-in input", CF, '''
+class LegendrePolynomial3(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, input):
+        ctx.save_for_backward(input)
+        return 0.5 * (5 * input ** 3 - 3 * input)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * 1.5 * (5 * input ** 2 - 1)
+''', {"LegendrePolynomial3", "fit_sine"}, {"LegendrePolynomial3": "saved_tensors"}),
+    _m("loss computed once, before the loop", AG, '''
+def optimizer_gd(params0, X, y, lr, n_steps):
+    p = params0.detach().clone().requires_grad_(True)
+    opt = torch.optim.SGD([p], lr=lr)
+    loss = ((y - p[0] - p[1] * X) ** 2).mean()
+    path = []
+    for _ in range(n_steps):
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        path.append(p.detach().clone())
+    return torch.stack(path)
+''', {"optimizer_gd"}, {"optimizer_gd": ("each step", "every step", "inside the loop")}),
+    _m("parameters made on the device, not leaves", AG, '''
+def autograd_gd(params0, X, y, lr, n_steps):
+    b = params0[0].clone().requires_grad_(True).to(X.device) * 1.0
+    w = params0[1].clone().requires_grad_(True).to(X.device) * 1.0
+    path = []
+    for _ in range(n_steps):
+        loss = ((y - b - w * X) ** 2).mean()
+        loss.backward()
+        with torch.no_grad():
+            b -= lr * b.grad
+            w -= lr * w.grad
+        b.grad.zero_()
+        w.grad.zero_()
+        path.append(torch.stack([b.detach().clone(), w.detach().clone()]))
+    return torch.stack(path)
+''', {"autograd_gd"}, {"autograd_gd": ("leaf", "None")}),
 )

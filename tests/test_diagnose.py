@@ -326,3 +326,27 @@ def test_a_drift_after_a_right_first_step_and_three_more_known_exceptions():
     assert "keepdims=True" in explain({
         "type": "ValueError", "message": "operands could not be broadcast together with "
         "shapes (5,3) (5,) "})
+
+
+def test_a_parameter_forward_leaves_out_and_an_arrangement_not_from_the_seed():
+    assert "`linear.bias` never gets a gradient" in said(
+        {"names": ["linear.bias", "linear.weight"], "grads_flow": [[False, True]]},
+        {"names": ["linear.bias", "linear.weight"], "grads_flow": [[True, True]]},
+        "structure", "cpu", False)
+    members = lambda train, val: {"train": np.array(train), "val": np.array(val)}
+    inputs = {"n": 6, "val_fraction": 0.5, "seed": 3}
+    assert "seeded with it" in said(members([5, 1, 2], [0, 3, 4]), members([2, 0, 4], [1, 5, 3]),
+                                    "exact", "cpu", False, None, inputs)
+    # without a random source in the case, other members are just other members
+    assert said(members([5, 1, 2], [0, 3, 4]), members([2, 0, 4], [1, 5, 3]), "exact", "cpu",
+                False, None, {"n": 6}) == ""
+
+
+def test_a_builtin_used_as_a_value_and_a_graph_used_twice_are_explained():
+    explain = lambda error: (explain_error(error) or Diagnosis("", "")).hint
+    assert "ctx.saved_tensors" in explain({
+        "type": "TypeError", "message": "unsupported operand type(s) for ** or pow(): "
+        "'builtin_function_or_method' and 'int'"})
+    assert "every step" in explain({
+        "type": "RuntimeError", "message": "Trying to backward through the graph a second "
+        "time (or directly access saved tensors after they have already been freed)."})

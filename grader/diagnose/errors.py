@@ -44,6 +44,13 @@ ERROR_CAUSES = (
      r"non-singleton dimension 1", "",
      "a sum, max or mean over each row came back as a 1-D array, which then meets the rows "
      "the wrong way: keep its axis (keepdims=True, or [:, None]) so it divides row by row"),
+    ("a built-in used as a value", r"'builtin_function_or_method'", "",
+     "a built-in function is used as a value: a name such as `input`, `sum` or `max` was "
+     "never given a value here, so Python's own function stands in; in a backward, the tensors "
+     "of forward come back from the context: `(input,) = ctx.saved_tensors`"),
+    ("the graph used twice", r"backward through the graph a second time", "",
+     "backward() frees the graph of the loss it is called on: compute the loss again at every "
+     "step, inside the loop (a loss computed once, before it, can be backpropagated once)"),
     ("unpacking mismatch", r"(too many|not enough) values to unpack|cannot unpack non-iterable",
      "", "an unpacking does not match what is unpacked: check how many values the right-hand "
          "side holds (for example `b, w = params`, not `b, w = params[0]`)"),

@@ -10,6 +10,7 @@ student's terms; on a hidden case a hint describes the kind of mistake, never a 
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -156,7 +157,8 @@ def _motion(a: np.ndarray, e: np.ndarray) -> Diagnosis | None:
     return None
 
 
-def _drift(a: np.ndarray, e: np.ndarray, kind: str, device: str) -> Diagnosis | None:
+def _drift(a: np.ndarray, e: np.ndarray, kind: str, device: str,
+           inputs: dict | None = None) -> Diagnosis | None:
     """A trajectory whose first step is right and which leaves the expected one later: each
     step depends on something the previous steps left behind."""
     if a.ndim != 2 or a.shape[0] < 3:
@@ -170,12 +172,17 @@ def _drift(a: np.ndarray, e: np.ndarray, kind: str, device: str) -> Diagnosis | 
     which = "" if len(wrong) == a.shape[1] else (
         f" (at first only column{'s' if len(wrong) > 1 else ''} "
         f"{', '.join(f'[{i}]' for i in wrong)})")
+    head = (f"your first {t} step{'s are' if t > 1 else ' is'} right, then the path leaves "
+            f"the expected one at step {t + 1}{which}: ")
+    if any(is_index_batches(v) for _, v in arguments(inputs)):
+        return Diagnosis("right first epoch, then a drift",
+                         head + "the batches given are to be used as they are, in the same "
+                         "order every epoch (no reshuffling between epochs, none skipped or "
+                         "repeated), and nothing may carry over from one epoch to the next")
     return Diagnosis("right first step, then a drift",
-                     f"your first {t} step{'s are' if t > 1 else ' is'} right, then the path "
-                     f"leaves the expected one at step {t + 1}{which}: something carries over "
-                     "from one step to the next, most often gradients that are not cleared and "
-                     "accumulate (zero every parameter's gradient after each update), or a "
-                     "value kept from the previous step")
+                     head + "something carries over from one step to the next, most often "
+                     "gradients that are not cleared and accumulate (zero every parameter's "
+                     "gradient after each update), or a value kept from the previous step")
 
 
 def _rows(a: np.ndarray, e: np.ndarray, kind: str, device: str,
@@ -388,6 +395,66 @@ def _packed(actual: Any, expected: Any) -> Diagnosis | None:
     return _walk(actual, expected, look)
 
 
+def _unused_parameters(actual: dict, expected: dict) -> Diagnosis | None:
+    """Parameters that never get a gradient where every one should: forward leaves them out."""
+    flows, names = actual.get("grads_flow"), actual.get("names")
+    want = expected.get("grads_flow")
+    if not (isinstance(flows, list) and flows and isinstance(names, list) and
+            isinstance(want, list) and want and all(all(r) for r in want if isinstance(r, list))):
+        return None
+    rows = [r for r in flows if isinstance(r, list) and len(r) == len(names)]
+    if not rows:
+        return None
+    never = [n for j, n in enumerate(names) if not any(r[j] for r in rows)]
+    if not never or len(never) == len(names):
+        return None
+    said = ", ".join(f"`{n}`" for n in never)
+    return Diagnosis("a parameter forward leaves out",
+                     f"{said} never get{'s' if len(never) == 1 else ''} a gradient: your "
+                     "forward does not use it (a term left out of the formula, such as the "
+                     "bias, or a value taken through .item() or .detach())")
+
+
+SEEDS = re.compile(r"seed|rng|generator|random_state", re.I)
+
+
+def _seed_input(inputs) -> str:
+    """How the case names its random source, if it has one: an rng marker or an input whose
+    name says seed."""
+    for where, value in arguments(inputs):
+        if isinstance(value, dict) and "__rng__" in value:
+            return where
+    if isinstance(inputs, dict):
+        for key in [*inputs, *(inputs.get("kwargs") or {})]:
+            if isinstance(key, str) and SEEDS.search(key):
+                return f"`{key}`"
+    return ""
+
+
+def _arrangement(actual: dict, expected: dict, inputs) -> Diagnosis | None:
+    """The right integers (indices, members) arranged otherwise, where the case passes a
+    random source: the arrangement did not come from it."""
+    source = _seed_input(inputs)
+    if not source:
+        return None
+    ints = lambda out: [v for k, v in sorted(out.items()) if not str(k).startswith("_")
+                        for v in [described_array(v) if isinstance(v, dict) else
+                                  (np.asarray(v) if isinstance(v, np.ndarray) else None)]
+                        if v is not None and v.dtype.kind in "iu" and v.ndim == 1]
+    a, e = ints(actual), ints(expected)
+    if not a or len(a) != len(e):
+        return None
+    flat_a, flat_e = np.concatenate(a), np.concatenate(e)
+    if flat_a.shape != flat_e.shape or np.array_equal(flat_a, flat_e) or \
+            not np.array_equal(np.sort(flat_a), np.sort(flat_e)):
+        return None
+    return Diagnosis("random arrangement not from the seed passed",
+                     "your result holds the right values arranged otherwise: the random "
+                     f"arrangement must come from the random source passed in ({source}): draw "
+                     "it from a generator seeded with it (torch.Generator().manual_seed(seed), "
+                     "np.random.default_rng(seed)), not from an unseeded or global one")
+
+
 def _scalar(desc: Any) -> float | None:
     if isinstance(desc, dict) and desc.get("kind") in ("float", "int"):
         return float(desc["value"])
@@ -411,8 +478,12 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
         return Diagnosis("no gradient flow",
                          "no gradient reaches your parameters: forward must compute with the "
                          "parameters themselves (no .detach(), .item() or new tensors)")
+    unused = _unused_parameters(actual, expected)
+    if unused:
+        return unused
     found = (_kinds(actual, expected) or _packed(actual, expected) or
-             _order(actual, expected, inputs) or _parts(actual, expected, kind, device))
+             _order(actual, expected, inputs) or _parts(actual, expected, kind, device) or
+             _arrangement(actual, expected, inputs))
     if found:
         return found
     sa, se = _scalar(actual.get("result")), _scalar(expected.get("result"))
@@ -448,7 +519,7 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
                          "computation runs in float32 (torch.Tensor(...), dtype=torch.float32, "
                          "or .float())")
     if kind in ("trajectory", "fit"):
-        drift = _drift(a, e, kind, device)
+        drift = _drift(a, e, kind, device, inputs)
         if drift:
             return drift
     nz = np.abs(e) > 1e-12
