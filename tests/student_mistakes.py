@@ -628,4 +628,15 @@ def autograd_gd(params0, X, y, lr, n_steps):
         path.append(torch.stack([b.detach().clone(), w.detach().clone()]))
     return torch.stack(path)
 ''', {"autograd_gd"}, {"autograd_gd": ("leaf", "None")}),
+    # a sixth batch
+    _m("an extra sigmoid at the end of the network", NW, '''
+def two_layer_net(n_in, n_hidden, n_out):
+    return nn.Sequential(nn.Linear(n_in, n_hidden, dtype=torch.float64), nn.Sigmoid(),
+                         nn.Linear(n_hidden, n_out, dtype=torch.float64), nn.Sigmoid())
+''', {"two_layer_net"}, {"two_layer_net": ("sigmoid", "activation")}),
+    _m("softmax normalised over the whole array", NW, '''
+def softmax(z):
+    e = np.exp(z - z.max())
+    return e / e.sum()
+''', {"softmax"}, {"softmax": ("row", "axis")}),
 )

@@ -350,3 +350,17 @@ def test_a_builtin_used_as_a_value_and_a_graph_used_twice_are_explained():
     assert "every step" in explain({
         "type": "RuntimeError", "message": "Trying to backward through the graph a second "
         "time (or directly access saved tensors after they have already been freed)."})
+
+
+def test_an_activation_too_many_or_missing_and_rows_scaled_on_their_own():
+    out = lambda v: {"result": {"kind": "ndarray", "dtype": "float64",
+                                "shape": list(np.shape(v)), "value": np.asarray(v, float)}}
+    e = np.array([[0.3, -1.2, 2.0], [1.5, 0.1, -0.7]])
+    sigmoid = 1 / (1 + np.exp(-e))
+    assert "extra sigmoid" in said(out(sigmoid), out(e), "value", "cpu", False)
+    assert "sigmoid (activation) is missing" in said(out(e), out(sigmoid), "value", "cpu", False)
+    rows = e * np.array([[2.0], [5.0]])
+    assert "each row of your result" in said(out(rows), out(e), "value", "cpu", False)
+    forward = lambda v: {"forward": [{"kind": "tensor", "dtype": "float64",
+                                      "shape": list(np.shape(v)), "value": np.asarray(v)}]}
+    assert "extra sigmoid" in said(forward(sigmoid), forward(e), "structure", "cpu", False)

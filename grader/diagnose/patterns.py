@@ -455,6 +455,56 @@ def _arrangement(actual: dict, expected: dict, inputs) -> Diagnosis | None:
                      "np.random.default_rng(seed)), not from an unseeded or global one")
 
 
+ACTIVATIONS = {
+    "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)), "tanh": np.tanh,
+    "ReLU": lambda x: np.maximum(x, 0.0), "exp": np.exp, "absolute value": np.abs,
+}
+
+
+def _elementwise(actual: Any, expected: Any, kind: str, device: str) -> Diagnosis | None:
+    """An activation too many at the end (the result is f of the expected one), or one
+    missing (the expected result is f of the student's), anywhere inside."""
+    def look(a, e):
+        av = described_array(a) if isinstance(a, dict) else None
+        ev = described_array(e) if isinstance(e, dict) else None
+        if av is None or ev is None or av.shape != ev.shape or av.size < 2 or \
+                not (np.isfinite(av).all() and np.isfinite(ev).all()):
+            return None
+        with np.errstate(all="ignore"):
+            for name, f in ACTIVATIONS.items():
+                if close(f(ev), ev, kind, device, "float32"):
+                    continue  # f changes nothing here: it cannot be told apart
+                if close(av, f(ev), kind, device, "float32"):
+                    return Diagnosis(f"an extra {name}",
+                                     f"your result is the {name} of the expected one: an extra "
+                                     f"{name} (activation) is applied at the end")
+                if close(ev, f(av), kind, device, "float32"):
+                    return Diagnosis(f"the {name} missing",
+                                     f"the expected result is the {name} of yours: the final "
+                                     f"{name} (activation) is missing")
+        return None
+    return _walk(actual, expected, look)
+
+
+def _row_scale(a: np.ndarray, e: np.ndarray) -> Diagnosis | None:
+    """Each row (or column) scaled by a constant of its own: a per-row normalisation taken
+    over the wrong axis, or over the whole array."""
+    if a.ndim != 2 or min(a.shape) < 2 or np.any(np.abs(e) < 1e-12):
+        return None
+    r = a / e
+    for axis, what in ((1, "row"), (0, "column")):
+        per = r.mean(axis=axis, keepdims=True)
+        if np.allclose(r, per, rtol=1e-6, atol=1e-12) and not np.allclose(per, per.flat[0],
+                                                                           rtol=1e-6):
+            return Diagnosis(f"each {what} scaled by its own constant",
+                             f"each {what} of your result is the expected {what} times a "
+                             f"constant of its own: a per-{what} scaling (such as the sum "
+                             f"that normalises each {what}) is taken over the wrong axis or "
+                             f"over the whole array; compute it for each {what} (axis="
+                             f"{1 if what == 'row' else 0}, keepdims=True)")
+    return None
+
+
 def _scalar(desc: Any) -> float | None:
     if isinstance(desc, dict) and desc.get("kind") in ("float", "int"):
         return float(desc["value"])
@@ -495,7 +545,7 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
             if word else _power(np.asarray(sa), np.asarray(se), kind, device))
     a, e = described_array(actual.get("result")), described_array(expected.get("result"))
     if a is None or e is None:
-        return _precision(actual, expected)
+        return _elementwise(actual, expected, kind, device) or _precision(actual, expected)
     if a.shape != e.shape:
         if a.shape == e.shape[::-1] and a.ndim == 2 and close(a.T, e, kind, device):
             return Diagnosis("transposed", "your result is the transpose of the expected one")
@@ -538,7 +588,8 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
                                  ("" if hidden else f" ({c:.6g})") + ": look for a missing or "
                                  "extra factor (or a sign)")
             return Diagnosis(f"{word} the expected value", f"every value is {word} the expected one")
-    found = _component(a, e, kind, device) or _power(a, e, kind, device)
+    found = (_component(a, e, kind, device) or _power(a, e, kind, device) or
+             _row_scale(a, e) or _elementwise(actual, expected, kind, device))
     if found:
         return found
     if a.ndim >= 1 and a.size > 1 and close(np.sort(a, axis=None), np.sort(e, axis=None),
