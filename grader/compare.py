@@ -356,3 +356,11 @@ def signature(output: Any) -> str:
 
     walk(output, "")
     return digest.hexdigest()[:20]
+
+
+def within(a: np.ndarray, e: np.ndarray, kind: str, device: str = "cpu",
+           dtype: str = "float64") -> bool:
+    """Every entry within the kind's tolerance (and the shapes equal): the one rule, as a
+    yes or no, for the diagnoses."""
+    tol = tolerance_for(kind, dtype, device)
+    return a.shape == e.shape and bool(np.all(np.abs(a - e) <= tol.atol + tol.rtol * np.abs(e)))

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .patterns import arguments, case_quantities, is_index_batches, plain
+from .case import arguments, case_quantities, is_index_batches, plain
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,124 @@
+"""Findings on trajectories (one row of parameters per step): how a path moves where the
+expected one moves every step, rows too many, a drift after a right start, and a loop judged
+on its own against the student's own gradient."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..compare import described_array, tolerance_for, within
+from .case import arguments, is_index_batches
+from .cause import Diagnosis
+
+
+def motion(a: np.ndarray, e: np.ndarray) -> Diagnosis | None:
+    """How a trajectory moves where the expected one moves at every step."""
+    if a.ndim != 2 or a.shape[0] < 3:
+        return None
+    moved = np.any(a[1:] != a[:-1], axis=1)
+    expected_moves = np.any(e[1:] != e[:-1], axis=1)
+    if not expected_moves.all():
+        return None
+    if not moved.any():
+        return Diagnosis("parameters never move",
+                         "your parameters never change from one row to the next: the update "
+                         "does not reach them (optimizer.step() missing, the update applied "
+                         "to a copy, inside a condition that never holds, or a zero step)")
+    steps_a, steps_e = np.diff(a, axis=0), np.diff(e, axis=0)
+    if moved.all() and np.allclose(steps_a, steps_a[0], rtol=1e-9, atol=1e-12) and \
+            not np.allclose(steps_e, steps_e[0], rtol=1e-6, atol=1e-12):
+        return Diagnosis("the same step every time",
+                         "your parameters move by exactly the same step every time (a "
+                         "straight line): the gradient is computed once, from the starting "
+                         "point, instead of being recomputed at every step from the current "
+                         "parameters")
+    steps = np.flatnonzero(moved) + 1  # rows where a change shows
+    if moved[: steps[-1]].all() and steps[-1] < a.shape[0] - 1:
+        return Diagnosis("updates stop early",
+                         f"your trajectory stops changing after row {steps[-1]}: the updates "
+                         "stop before the last step (a loop that ends early or a break)")
+    gaps = np.diff(np.concatenate([[0], steps]))
+    if len(steps) >= 2 and len(set(gaps[1:].tolist())) == 1 and gaps[1] > 1:
+        k = int(gaps[1])
+        return Diagnosis("update inside a condition",
+                         f"your parameters change only every {k} steps: the update sits "
+                         f"inside a condition (such as `if t % {k} == {k - 1}:`) that should "
+                         "only guard printing or recording")
+    return None
+
+
+def drift(a: np.ndarray, e: np.ndarray, kind: str, device: str,
+           inputs: dict | None = None) -> Diagnosis | None:
+    """A trajectory whose first step is right and which leaves the expected one later: each
+    step depends on something the previous steps left behind."""
+    if a.ndim != 2 or a.shape[0] < 3:
+        return None
+    tol = tolerance_for(kind, "float64", device)
+    right = np.all(np.abs(a - e) <= tol.atol + tol.rtol * np.abs(e), axis=1)
+    if not right[0] or right.all():
+        return None
+    t = int(np.argmin(right))  # the first row that leaves
+    wrong = np.flatnonzero(np.abs(a[t] - e[t]) > tol.atol + tol.rtol * np.abs(e[t]))
+    which = "" if len(wrong) == a.shape[1] else (
+        f" (at first only column{'s' if len(wrong) > 1 else ''} "
+        f"{', '.join(f'[{i}]' for i in wrong)})")
+    head = (f"your first {t} step{'s are' if t > 1 else ' is'} right, then the path leaves "
+            f"the expected one at step {t + 1}{which}: ")
+    if any(is_index_batches(v) for _, v in arguments(inputs)):
+        return Diagnosis("right first epoch, then a drift",
+                         head + "the batches given are to be used as they are, in the same "
+                         "order every epoch (no reshuffling between epochs, none skipped or "
+                         "repeated), and nothing may carry over from one epoch to the next")
+    return Diagnosis("right first step, then a drift",
+                     head + "something carries over from one step to the next, most often "
+                     "gradients that are not cleared and accumulate (zero every parameter's "
+                     "gradient after each update), or a value kept from the previous step")
+
+
+def extra_rows(a: np.ndarray, e: np.ndarray, kind: str, device: str,
+          hidden: bool = False) -> Diagnosis | None:
+    """A trajectory with another number of rows than expected, explained by its rows (on a
+    hidden case without the counts, which would tell the case's shape)."""
+    if not (a.ndim == e.ndim == 2 and a.shape[1] == e.shape[1] and a.shape[0] > e.shape[0]):
+        return None
+    if a.shape[0] == e.shape[0] + 1:
+        if within(a[1:], e, kind, device):
+            return Diagnosis("start recorded as a row",
+                             "your trajectory has one row too many: it starts with the "
+                             "starting point; row t must hold the parameters after update t+1")
+        if within(a[:-1], e, kind, device):
+            return Diagnosis("one update too many",
+                             "your trajectory has one row too many, at the end: the loop runs "
+                             "once more than asked (range(n + 1), or a row added after it)")
+    k, rest = divmod(a.shape[0], e.shape[0])
+    if k > 1 and rest == 0 and within(a[k - 1::k], e, kind, device):
+        if hidden:
+            return Diagnosis("a row per inner step",
+                             "your trajectory has a whole multiple of the expected rows, and "
+                             "the last row of each group is right: you record a row after "
+                             "every update; record one row per epoch, after its inner loop")
+        return Diagnosis("a row per inner step",
+                         f"your trajectory has {k} times as many rows as expected, and every "
+                         f"{k}th row is right: you record a row after every update; record "
+                         "one row per epoch, after its inner loop (the last row of every 1 in "
+                         f"{k})")
+    return None
+
+
+def own_loop_holds(actual: dict, inputs: dict, kind: str, device: str) -> bool:
+    """True when every re-checked step is exactly a step along the student's own gradient:
+    ``row[t] == row[t-1] - lr * own_grad(row[t-1])`` (``row[-1]`` being the start)."""
+    own = actual.get("_own_grads")
+    rows = described_array(actual.get("result"))
+    if own is None or rows is None or rows.ndim != 2 or len(own) == 0:
+        return False
+    own = np.asarray(own, dtype=np.float64)
+    args = inputs["args"]
+    start, lr = np.asarray(args[0], dtype=np.float64), float(args[3])
+    if own.shape != (min(len(rows), len(own)), rows.shape[1]):
+        return False
+    prev = np.vstack([start[None, :], rows[:len(own) - 1]])
+    got, want = rows[:len(own)], prev - lr * own
+    nan = np.isnan(want)
+    if not np.array_equal(np.isnan(got), nan):  # NaN from a NaN gradient is the loop's due
+        return False
+    return within(np.where(nan, 0.0, got), np.where(nan, 0.0, want), kind, device)
