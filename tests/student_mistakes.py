@@ -639,4 +639,35 @@ def softmax(z):
     e = np.exp(z - z.max())
     return e / e.sum()
 ''', {"softmax"}, {"softmax": ("row", "axis")}),
+    # a seventh batch
+    _m("fit_poly climbing the gradient", CF, '''
+def fit_poly(params0, x, y, lr, n_steps):
+    p = np.array(params0, dtype=float)
+    out = []
+    for _ in range(n_steps):
+        p = p + lr * poly_grads(p, x, y)
+        out.append(p)
+    return np.array(out)
+''', {"fit_poly"}, {"fit_poly": ("uphill", "subtract")}),
+    _m("MyData keeps 1-D columns", DS, '''
+class MyData(Dataset):
+    def __init__(self, x, y):
+        self.x = torch.tensor(x, dtype=torch.float64)
+        self.y = torch.tensor(y, dtype=torch.float64)
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return self.x[i], self.y[i]
+''', {"MyData"}, {"MyData": ("dimension", "reshape")}),
+    _m("matrix_gd always at the starting theta", MD, '''
+def matrix_gd(theta0, X, y, lr, n_steps):
+    theta = np.array(theta0, dtype=float)
+    path = []
+    for _ in range(n_steps):
+        theta = theta - lr * matrix_grad(theta0, X, y)
+        path.append(theta)
+    return np.array(path)
+''', {"matrix_gd"}, {"matrix_gd": "same step"}),
 )

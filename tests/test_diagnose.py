@@ -364,3 +364,17 @@ def test_an_activation_too_many_or_missing_and_rows_scaled_on_their_own():
     forward = lambda v: {"forward": [{"kind": "tensor", "dtype": "float64",
                                       "shape": list(np.shape(v)), "value": np.asarray(v)}]}
     assert "extra sigmoid" in said(forward(sigmoid), forward(e), "structure", "cpu", False)
+
+
+def test_a_dimension_of_size_one_and_steps_uphill():
+    arr = lambda v: {"kind": "tensor", "dtype": "float64", "shape": list(np.shape(v)),
+                     "value": np.asarray(v, float)}
+    items = lambda *vs: {"items": [{"kind": "tuple", "items": [arr(v) for v in vs]}]}
+    assert "size 1 is missing" in said(items(0.5, 1.5), items([0.5], [1.5]), "structure",
+                                       "cpu", False)
+    assert "size 1 is too many" in said({"result": arr([[1.0], [2.0]])},
+                                        {"result": arr([1.0, 2.0])}, "value", "cpu", False)
+    from grader.diagnose.variants import input_variants
+    uphill = [v for v in input_variants({"args": [np.zeros(2), np.ones(5), np.ones(5), 0.1, 3]},
+                                        False) if v.name == "steps uphill"]
+    assert uphill and uphill[0].inputs["args"][3] == -0.1

@@ -268,3 +268,21 @@ def elementwise(actual: Any, expected: Any, kind: str, device: str) -> Diagnosis
                                      f"{name} (activation) is missing")
         return None
     return walk(actual, expected, look)
+
+
+def singleton(actual: Any, expected: Any) -> Diagnosis | None:
+    """The right numbers with a dimension of size 1 missing or extra, anywhere inside."""
+    def look(a, e):
+        av = described_array(a) if isinstance(a, dict) else None
+        ev = described_array(e) if isinstance(e, dict) else None
+        if av is None or ev is None or av.shape == ev.shape or av.size != ev.size or \
+                [d for d in av.shape if d != 1] != [d for d in ev.shape if d != 1] or \
+                not np.allclose(av.ravel(), ev.ravel(), rtol=1e-6, atol=1e-9, equal_nan=True):
+            return None
+        fix = ("missing: reshape(-1, 1), [:, None] or unsqueeze" if av.ndim < ev.ndim else
+               "too many: .squeeze(), reshape, or index the column out" if av.ndim > ev.ndim
+               else f"in another place: reshape to {tuple(ev.shape)}")
+        return Diagnosis("a dimension of size 1 missing or extra",
+                         f"your numbers are right but shaped {tuple(av.shape)} where "
+                         f"{tuple(ev.shape)} is expected: a dimension of size 1 is {fix}")
+    return walk(actual, expected, look)

@@ -19,7 +19,7 @@ from ..spec import Probe
 from .case import case_quantities
 from .cause import Diagnosis
 from .outputs import (arrangement, elementwise, kinds, order, packed, parts, precision,
-                      registered, unused_parameters)
+                      registered, singleton, unused_parameters)
 from .trajectories import drift, extra_rows, motion
 
 WORDS = {0.5: "half", 2.0: "twice", -1.0: "the negative of", -0.5: "minus half",
@@ -135,6 +135,7 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
     if unused:
         return unused
     found = (kinds(actual, expected) or packed(actual, expected) or
+             singleton(actual, expected) or
              order(actual, expected, inputs) or parts(actual, expected, kind, device) or
              arrangement(actual, expected, inputs))
     if found:

@@ -123,6 +123,10 @@ def _steps(inputs: dict, hidden: bool) -> list[Variant]:
                            f"your steps are half as large as expected ({where} halved): a "
                            "factor 1/2 in the update that the formula does not have",
                            _replace(inputs, where, value / 2)))
+        out.append(Variant("steps uphill",
+                           f"your steps go uphill ({where} with the opposite sign): the update "
+                           "adds the gradient where it must subtract it (p - lr * grad)",
+                           _replace(inputs, where, -value)))
         out.append(Variant("steps twice as large",
                            f"your steps are twice as large as expected ({where} doubled): an "
                            "extra factor 2 in the update", _replace(inputs, where, value * 2)))
