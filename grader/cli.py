@@ -147,14 +147,15 @@ def _student_dir(student: str, submissions: str) -> Path:
 
 
 def open_session(args, secret: str, include_hidden: bool, one_fork: bool = False,
-                 remote: bool = False, warm=None):
+                 remote: bool = False, students: Path | None = None):
     """The session that grades; ``remote``: another machine grades (no local fork servers,
-    the device is the workers'). ``warm``: what the fork servers import before forking
-    (default: everything a course may need). The fork servers start first: they take the
-    longest to be ready."""
+    the device is the workers'). ``students``: the folder graded, whose files decide what
+    the fork servers import before forking (default: everything a course may need). The
+    fork servers start first: they take the longest to be ready."""
     from .grade import Session
     from .worker.pool import WorkerPool
     course = _course(args)
+    warm = _warm_for(course, students) if students is not None else None
     pool = WorkerPool(size=0 if remote else _pool_size(args, course), warm=warm)
     try:
         device = cluster_device(args.device) if remote else resolve_device(args.device)
@@ -219,7 +220,7 @@ def cmd_grade(args) -> int:
     student_dir = _student_dir(args.student, args.submissions)
     secret, real = load_secret(args.secret_file, ROOT)
     session = open_session(args, secret, include_hidden=not args.public_only,
-                           warm=_warm_for(_course(args), student_dir))
+                           students=student_dir)
     if not real and not args.public_only:
         session.warnings.append("no hidden-case secret set ($GRADER_SECRET or .grader-secret): "
                                 "hidden cases use a development seed")
@@ -365,8 +366,7 @@ def cmd_batch(args) -> int:
                 print("warning: no hidden-case secret set: hidden cases use a development seed",
                       file=sys.stderr)
             session = open_session(args, secret, include_hidden=not args.public_only,
-                                   one_fork=True, remote=bool(args.cluster),
-                                   warm=_warm_for(_course(args), folder))
+                                   one_fork=True, remote=bool(args.cluster), students=folder)
             runner = None
             if args.cluster:
                 from .instructor.cluster.driver import DaskRunner, connect
@@ -546,8 +546,7 @@ def cmd_gradescope_run(args) -> int:
     # One fork server: Gradescope's container has little memory (768 MB by default), and one
     # student's code runs in a second or two.
     args.workers = 1
-    session = open_session(args, secret, include_hidden=True,
-                           warm=_warm_for(_course(args), root / "submission"))
+    session = open_session(args, secret, include_hidden=True, students=root / "submission")
     store = _expected_store(session, args, secret, ROOT / EXPECTED)
     try:
         payload = run(root, session.course, lambda folder: gradescope(session.grade(folder)))

@@ -1,6 +1,7 @@
 """Grading one student: cases, worker runs, comparison with the reference, verdicts."""
 from __future__ import annotations
 
+import functools
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -137,8 +138,7 @@ class Session:
 
     def _cost(self, plan: "Plan") -> float:
         """What the reference took on the plan's cases, when known (0 otherwise)."""
-        return sum(self.expected.seconds.get(Expected.key(plan.assignment, check, case,
-                                                           self.device), 0.0)
+        return sum(self.expected.time_of(plan.assignment, check, case, self.device)
                    for check, case in plan.pairs)
 
     def job(self, modules: list[ModuleCalls], student_dir: Path) -> Job:
@@ -176,9 +176,10 @@ class Session:
             cr.cases.append(self.judge(plan.assignment, check, case, outcome, cr.notes))
         plan.result.checks = [by_check[c.name] for c in plan.assignment.checks]
         path = Path(plan.module.module_path) if plan.module else None
+        source = functools.cache(lambda: source_code(path) if path and path.is_file() else "")
         attribute(plan.result.checks,
-                  lambda: contract_uses(path, {c.name for c in plan.assignment.checks}))
-        point_at_lines(plan.result.checks, lambda: source_code(path) if path else "")
+                  lambda: contract_uses(source(), {c.name for c in plan.assignment.checks}))
+        point_at_lines(plan.result.checks, source)
         return plan.result
 
     def judge(self, assignment: Assignment, check: Check, case: Case, outcome: dict,

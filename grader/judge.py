@@ -16,7 +16,7 @@ from .compare import compare_outputs, described_array, signature
 from .diagnose import Diagnoser, explain_error, generic, own_loop_holds
 from .feedback import describe_comparison, describe_crash, describe_student_error
 from .probes import resolve
-from .reference import Expected, ReferenceError
+from .reference import ReferenceError
 from .results import CaseResult
 from .spec import Assignment, Case, Check
 
@@ -92,13 +92,12 @@ class Judge:
         plain = generic(actual, expected, check.kind, self.device, case.hidden, probe,
                         case.inputs)
         if plain is None and self.diagnoser and (found is None or found.blames):
-            seconds = getattr(self.expected, "seconds", {}).get(
-                Expected.key(assignment, check, case, self.device), 0.0)
-            plain = self.diagnoser.from_variants(assignment, check, case, actual, self.device,
-                                                 seconds)
-        said = found or plain
-        extra = dict(first_step=first, hint=said.hint if said else "",
-                     diagnosis=said.name if said else "",
+            plain = self.diagnoser.from_variants(
+                assignment, check, case, actual, self.device,
+                self.expected.time_of(assignment, check, case, self.device))
+        finding = found or plain
+        extra = dict(first_step=first, hint=finding.hint if finding else "",
+                     diagnosis=finding.name if finding else "",
                      blames=found.blames if found else "", fallback=plain,
                      signature=signature(actual))
         share, said = self._shared_credit(check, cmp, expected, probe)
@@ -175,12 +174,12 @@ def attribute(checks: list, uses=None) -> None:
         if not broken:
             continue
         names = ", ".join(f"`{n}`" for n in broken)
+        fails, its = ("fails", "its") if len(broken) == 1 else ("fail", "their")
         for case in check.cases:
             if case.status in ("wrong", "partial", "error") and not case.hint and \
                     case.error_kind not in ("missing", "not_implemented"):
-                case.hint = (f"`{check.name}` calls your {names}, which fail"
-                             f"{'s' if len(broken) == 1 else ''} {'its' if len(broken) == 1 else 'their'} "
-                             "own checks: fix that first, its mistake carries over here")
+                case.hint = (f"`{check.name}` calls your {names}, which {fails} {its} own "
+                             "checks: fix that first, its mistake carries over here")
                 case.diagnosis, case.blames = "uses a failing function", broken[0]
 
 

@@ -21,8 +21,6 @@ def pyplot():
     return plt
 
 
-
-
 def _array(value) -> np.ndarray | None:
     """A described result, or an input (an array or a tensor marker), as float64."""
     described = described_array(value)

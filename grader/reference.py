@@ -58,6 +58,10 @@ class Expected:
         return (str(assignment.course_root), assignment.folder, check.name, case.id, case.seed,
                 device)
 
+    def time_of(self, assignment: Assignment, check: Check, case: Case, device: str) -> float:
+        """How long the reference took on the case (0 when it has not run here)."""
+        return self.seconds.get(self.key(assignment, check, case, device), 0.0)
+
     def get(self, assignment: Assignment, check: Check, case: Case, device: str) -> dict:
         key = self.key(assignment, check, case, device)
         with self._lock:

@@ -98,13 +98,7 @@ class Diagnoser:
         where the reference itself takes over ``VARIANT_REFERENCE_SECONDS`` on the case (a
         dozen re-runs of a long fit would cost more than the hint is worth); the rule
         depends on the case alone, so every student with the same output gets the same hint."""
-        if reference_seconds > VARIANT_REFERENCE_SECONDS:
-            return None
-        try:
-            variants = input_variants(case.inputs, case.hidden)
-        except Exception:  # inputs of a shape no variation knows: nothing to try
-            return None
-        for variant in variants:
+        for variant in _variants(case, reference_seconds):
             out = self._output(assignment, check, case, None, device, variant)
             if out is None:
                 continue
@@ -124,13 +118,8 @@ class Diagnoser:
         for m in self.candidates(assignment, check.name):
             if m.replace:
                 self._output(assignment, check, case, m, device)
-        if reference_seconds <= VARIANT_REFERENCE_SECONDS:
-            try:
-                variants = input_variants(case.inputs, case.hidden)
-            except Exception:
-                variants = []
-            for variant in variants:
-                self._output(assignment, check, case, None, device, variant)
+        for variant in _variants(case, reference_seconds):
+            self._output(assignment, check, case, None, device, variant)
 
     def export(self) -> list[list]:
         """The outputs computed so far as plain data: [folder, mistake target, mistake name,
@@ -184,6 +173,17 @@ class Diagnoser:
             exec(compile(source, module.__file__, "exec"), module.__dict__)
             self._modules[key] = module
         return self._modules[key]
+
+
+def _variants(case: Case, reference_seconds: float) -> list:
+    """The variations tried on a case: none where the reference takes over
+    ``VARIANT_REFERENCE_SECONDS`` on it, or where its inputs have a shape none knows."""
+    if reference_seconds > VARIANT_REFERENCE_SECONDS:
+        return []
+    try:
+        return input_variants(case.inputs, case.hidden)
+    except Exception:
+        return []
 
 
 def _scaled(actual: dict, out: dict, scale: float, kind: str, device: str) -> bool:

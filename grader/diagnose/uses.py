@@ -8,9 +8,6 @@ between count: ``fit`` calling ``step`` calling ``grad`` uses ``grad``.
 from __future__ import annotations
 
 import ast
-from pathlib import Path
-
-from ..submission import source_code
 
 
 def _referenced(node: ast.AST) -> set[str]:
@@ -24,13 +21,11 @@ def _referenced(node: ast.AST) -> set[str]:
     return found
 
 
-def contract_uses(path: Path | None, names: set[str]) -> dict[str, set[str]]:
-    """{contract name defined in the file: the other contract names it calls}; {} when the
-    file is missing or does not parse."""
-    if path is None or not path.is_file():
-        return {}
+def contract_uses(source: str, names: set[str]) -> dict[str, set[str]]:
+    """{contract name defined in ``source``: the other contract names it calls}; {} when the
+    source is empty or does not parse."""
     try:
-        tree = ast.parse(source_code(path))
+        tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return {}
     direct: dict[str, set[str]] = {}

@@ -42,15 +42,14 @@ def _expected(course, staged: Path) -> Path:
     from ..expected_store import ExpectedStore
     from ..grade import Session
     from ..worker.pool import WorkerPool
-    from ..reference import Expected
     secret, _ = load_secret(None, ROOT)
     session = Session(WorkerPool(0), course, device="cpu", secret=secret)
     session.warm_expected()
     for a in session.course:  # and what a failure would be compared with
         for check in a.checks:
             for case in session.cases(a, check):
-                session.diagnoser.warm(a, check, case, "cpu", session.expected.seconds.get(
-                    Expected.key(a, check, case, "cpu"), 0.0))
+                session.diagnoser.warm(a, check, case, "cpu",
+                                       session.expected.time_of(a, check, case, "cpu"))
     store = ExpectedStore(staged / EXPECTED, staged / "reference", secret, "cpu")
     store.save_from(session.expected, session.diagnoser)
     return store.path

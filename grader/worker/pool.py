@@ -147,7 +147,6 @@ class Zygote:
 
     def __init__(self, warm: "Warm | None" = None):
         root = Path(__file__).resolve().parents[2]
-        self.warm = warm or Warm()
         env = {k: v for k, v in os.environ.items() if k in ZYGOTE_ENV_KEEP}
         env["PYTHONPATH"] = str(root)
         env["PYTHONDONTWRITEBYTECODE"] = "1"
@@ -162,7 +161,7 @@ class Zygote:
         self.scratch = tempfile.mkdtemp(prefix="grader-scratch-")
         """Its children's scratch folders live here; removed by the grader when it ends."""
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "grader.worker.zygote", self.scratch, *self.warm.argv()],
+            [sys.executable, "-m", "grader.worker.zygote", self.scratch, *(warm or Warm()).argv()],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd="/",
             start_new_session=True)
         try:
