@@ -126,11 +126,24 @@ def test_attack_fails_and_the_rest_still_grades(hostile_pool, world, name):
     tmp, subs, targets, listener = world
     result = grade_hostile(hostile_pool, subs, targets, name)
     assert broken(result) == {"predict"}, messages(result, "predict")
-    assert result.score == 18
+    assert result.score == 18 and result.grader_errors == 0
     assert not Path(targets["outside"]).exists()
     assert not (subs / name / A01 / "x.txt").exists()
     assert not Path(targets["results_file"]).exists()
     assert listener.received == []
+
+
+def test_forged_results_earn_nothing_and_are_never_the_graders_failure(hostile_pool, world):
+    """A student's code can write to its own result channel. A forged output that is not
+    plain data once failed the whole message in the grader: retried, then counted as the
+    grader's error, which charges the student nothing (full marks on every call left)."""
+    tmp, subs, targets, _ = world
+    result = grade_hostile(hostile_pool, subs, targets, "forge_results")
+    assert result.grader_errors == 0
+    # The call after the last forged one is charged with the exit that followed it (the
+    # forgery said the call before had ended); everything later grades as usual.
+    assert {"predict"} <= broken(result) <= {"predict", "mse_loss"} and result.score < 18
+    assert "not plain data" in messages(result, "predict")
 
 
 def test_evil_objects_earn_nothing_and_run_nothing_in_the_grader(hostile_pool, world):

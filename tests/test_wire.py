@@ -64,3 +64,24 @@ def test_raw_json_is_spliced_in_place_and_a_lookalike_string_is_left_alone():
     assert np.array_equal(back["calls"][1]["inputs"]["x"], np.arange(3.0))
     assert back["path"] == "\ue000not-a-mark:0"
     assert wire.Raw(inputs).key == raw.key != wire.Raw({"x": np.arange(4.0), "n": 2}).key
+
+
+def test_parts_travel_undecoded_and_sizes_that_do_not_add_up_are_refused():
+    parts = [wire.dumps({"x": np.arange(3.0)}), b'"line\\nbreak"', b""]
+    payload = wire.join_parts({"note": "a\nb", "n": 1}, parts)
+    head, back = wire.split_parts(payload)
+    assert head == {"note": "a\nb", "n": 1} and back == parts  # a newline in text is escaped
+    assert wire.loads(back[0])["x"].tolist() == [0.0, 1.0, 2.0]
+    assert wire.split_parts(wire.join_parts({"n": 2}, [])) == ({"n": 2}, [])
+    for bad in (payload + b"x", payload[:-3], b'{"parts":[-1]}\n', b'{"parts":"3"}\nabc'):
+        with pytest.raises(wire.WireError):
+            wire.split_parts(bad)
+
+
+def test_json_nested_too_deep_is_refused_not_a_crash():
+    deep = b"[" * 100000 + b"]" * 100000
+    with pytest.raises(wire.WireError):
+        wire.loads(deep)
+    with pytest.raises(wire.WireError):
+        wire.FrameReader(decode=__import__("json").loads).feed(
+            len(deep).to_bytes(4, "big") + deep)

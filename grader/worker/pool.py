@@ -186,7 +186,7 @@ class Zygote:
                 else:
                     self.holds.add(call["key"])
         wire.write_frame(self.proc.stdin, request)  # already-encoded inputs pass through as is
-        return wire.read_frame(self.proc.stdout)
+        return read_outcome(wire.read_payload(self.proc.stdout))
 
     def kill(self) -> None:
         """Stop the fork server and every process it started, at once."""
@@ -197,6 +197,27 @@ class Zygote:
         self.proc.kill()
         self.proc.wait()
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def read_outcome(payload: bytes) -> dict:
+    """A fork server's outcome, each result's output decoded from its part. An output that is
+    not plain data (a child writes its own results, so student code can forge one) fails
+    that call, as the student's doing; a head that cannot be read is the machinery's
+    (WireError)."""
+    outcome, parts = wire.split_parts(payload)
+    for module in outcome["modules"]:
+        results = module["results"]
+        for i, r in enumerate(results):
+            if not (isinstance(r, dict) and "part" in r):
+                continue
+            k = r.pop("part")
+            try:
+                r["output"] = wire.loads(parts[k])
+            except (wire.WireError, IndexError, TypeError) as exc:
+                results[i] = {"status": "error", "error": {
+                    "kind": "error", "type": "UnreadableResult", "frames": [],
+                    "message": f"the worker sent back a result that is not plain data ({exc})"}}
+    return outcome
 
 
 class Runner(abc.ABC):
@@ -430,7 +451,7 @@ class LocalRunner(Runner):
         from .zygote import run_job
         outcome, finished = run_job(wire.loads(wire.dumps(request)), self._scratch)
         finished.finish()
-        return wire.from_jsonable(outcome)
+        return read_outcome(wire.join_parts(outcome, outcome.pop("parts")))
 
     def close(self) -> None:
         import shutil

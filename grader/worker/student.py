@@ -138,9 +138,10 @@ def run_call(module, call: dict, mi: int, i: int, device: str, module_path: str,
         send({"event": "error", "module": mi, "index": i,
               "error": describe_error(exc, student_dir)})
         return
-    head = wire.dumps({"event": "result", "module": mi, "index": i,
-                       "seconds": time.perf_counter() - started})
-    wire.write_payload(channel, head[:-1] + b',"output":' + payload + b"}")
+    # The output travels as a part of its own: the fork server relays it undecoded.
+    wire.write_payload(channel, wire.join_parts(
+        {"event": "result", "module": mi, "index": i,
+         "seconds": time.perf_counter() - started}, [payload]))
 
 
 def import_course_probes(request: dict) -> None:

@@ -185,7 +185,9 @@ def run_job(request: dict, scratch_root: str,
             spare: Spare | None = None) -> tuple[dict, Spare]:
     """Hand one request to a forked child, supervise its time and output, collect its
     events. Returns the outcome and the finished child, whose ``finish()`` the caller calls
-    once the outcome is on its way."""
+    once the outcome is on its way. The outcome's ``"parts"`` are the outputs as the child
+    encoded them (an ok result names its part by index): :func:`wire.join_parts` sends
+    them on undecoded."""
     limits = sandbox.Limits(**request.get("limits", {}))
     spare = spare or prefork(scratch_root)
     pid, scratch = spare.pid, spare.scratch
@@ -203,11 +205,11 @@ def run_job(request: dict, scratch_root: str,
     r_chan, r_out = spare.channel_fd, spare.output_fd
     outcome = {"modules": [{"imported": None, "import_error": None,
                             "results": [None] * len(m["calls"])} for m in modules],
-               "output": "", "output_dropped": 0, "exit": None, "killed": None}
+               "output": "", "output_dropped": 0, "exit": None, "killed": None, "parts": []}
     import_timeout = request.get("import_timeout", 120.0)
-    # Plain JSON here: the fork server relays arrays as the text they came in, and only the
-    # grader decodes (and validates) them.
-    reader = wire.FrameReader(decode=json.loads)
+    # Only the events' heads are read here: outputs stay the text they came in (parts), and
+    # only the grader decodes (and validates) them.
+    reader = wire.FrameReader(decode=lambda payload: wire.split_parts(payload, json.loads))
     kept = bytearray()
 
     def keep(data: bytes) -> None:
@@ -263,7 +265,7 @@ def run_job(request: dict, scratch_root: str,
                     open_streams = 0
                     break
                 heard = heard or bool(events)
-                for ev in events:
+                for ev, parts in events:
                     # "done" counts between calls only (student code could forge one).
                     if isinstance(ev, dict) and ev.get("event") == "done" and current is None:
                         done = True
@@ -275,8 +277,8 @@ def run_job(request: dict, scratch_root: str,
                         deadline = _run_notebook(request, outcome, current, pid, deadline,
                                                  r_out, keep)
                         continue
-                    current, deadline = _apply_event(ev, outcome, modules, current, deadline,
-                                                     import_timeout)
+                    current, deadline = _apply_event(ev, parts, outcome, modules, current,
+                                                     deadline, import_timeout)
     finally:
         sel.close()
         if not done:  # it died, was killed or went silent: its exit status is the story
@@ -345,9 +347,10 @@ def _reap(pid: int, deadline: float) -> tuple[int, float]:
         time.sleep(0.002)
 
 
-def _apply_event(ev, outcome: dict, modules: list, current, deadline: float,
-                 import_timeout: float):
-    """Record one event of the child; returns what runs now and until when it may run."""
+def _apply_event(ev, parts: list[bytes], outcome: dict, modules: list, current,
+                 deadline: float, import_timeout: float):
+    """Record one event of the child (a result's output is its one part, kept as sent);
+    returns what runs now and until when it may run."""
     if not isinstance(ev, dict):
         return current, deadline
     kind, mi, i = ev.get("event"), ev.get("module"), ev.get("index")
@@ -368,8 +371,9 @@ def _apply_event(ev, outcome: dict, modules: list, current, deadline: float,
     if not isinstance(i, int) or not 0 <= i < len(modules[mi]["calls"]):
         return current, deadline
     if kind == "result":
-        slot["results"][i] = {"status": "ok", "output": ev.get("output"),
+        slot["results"][i] = {"status": "ok", "part": len(outcome["parts"]),
                               "seconds": ev.get("seconds")}
+        outcome["parts"].append(parts[0] if len(parts) == 1 else b"null")
     elif kind == "error":
         slot["results"][i] = {"status": "error", "error": ev.get("error")}
     return _next_call(modules, mi, i + 1, now)
@@ -423,7 +427,7 @@ def main() -> None:
             except Exception:  # the fork reports it, in the student's terms
                 pass
             outcome, finished = run_job(inputs_for(request, spare), scratch_root, spare)
-            wire.write_payload(stdout, json.dumps(outcome).encode())
+            wire.write_payload(stdout, wire.join_parts(outcome, outcome.pop("parts")))
             finished.finish()  # its exit and the next fork overlap the grader's judging
             if outcome.get("retire"):
                 break  # a thread outlived a notebook: forking again could deadlock
