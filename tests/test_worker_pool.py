@@ -45,3 +45,54 @@ def test_a_server_warmed_for_numpy_only_still_grades_a_notebook_and_counts_cpu(t
         result = Session(pool, (a,), secret="x").grade(tmp_path / "s")
     assert result.score == a.points, [c.message for ch in result.checks() for c in ch.cases]
     assert result.cpu > 0
+
+
+ADD_ONE = "import torch\n\ndef f(x):\n    return float(torch.tensor(x) + 1)\n"
+
+
+def _parent(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+def _job(tmp_path, n=3):
+    (tmp_path / "m.py").write_text(ADD_ONE)
+    calls = [Call("call", "f", {"args": [i]}, seed=1, timeout=10.0) for i in range(n)]
+    return Job([ModuleCalls(str(tmp_path / "m.py"), "m", calls)], str(tmp_path))
+
+
+def _values(out):
+    return [r["output"]["result"]["value"] for r in out.modules[0].results]
+
+
+def test_a_pool_forks_its_servers_from_one_template_and_leaves_nothing_behind(tmp_path):
+    """Torch is imported once for a pool, not once per server (issue 16)."""
+    import os
+    with WorkerPool(size=2) as pool:
+        pool.wait_ready()
+        template = pool._template.proc.pid
+        servers = [z.proc.pid for z in pool._all]
+        assert len(servers) == 2 and {_parent(pid) for pid in servers} == {template}
+        assert _values(pool.run(_job(tmp_path))) == [1.0, 2.0, 3.0]
+    assert not any(os.path.exists(f"/proc/{pid}") for pid in [template, *servers])
+
+
+def test_a_template_killed_from_outside_is_started_again_and_no_student_pays(tmp_path):
+    """Its servers die with it (a student's fork in them too); the machinery's retry forks a
+    fresh server from a fresh template."""
+    import os
+    import signal
+    import time
+    with WorkerPool(size=2) as pool:
+        pool.wait_ready()
+        old = pool._template.proc.pid
+        os.kill(old, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while any(z.proc.poll() is None for z in pool._all):  # they die with it
+            assert time.monotonic() < deadline, "a fork server outlived its template"
+            time.sleep(0.01)
+        out = pool.run(_job(tmp_path))
+        assert _values(out) == [1.0, 2.0, 3.0]
+        assert pool._template.proc.pid != old
+        assert _parent(next(z for z in pool._all if not z.dead).proc.pid) == \
+            pool._template.proc.pid

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import abc
+import json
 import os
 import queue
+import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -142,37 +145,154 @@ class Warm:
         return Warm()
 
 
-class Zygote:
-    """One warm fork server process (``python -m grader.worker.zygote``)."""
+def _zygote_command(*args: str) -> tuple[list[str], dict]:
+    """The command line and environment of ``python -m grader.worker.zygote``."""
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k in ZYGOTE_ENV_KEEP}
+    env["PYTHONPATH"] = str(root)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # One thread per worker: several workers share the cores, and BLAS pools that spin
+    # while waiting would fight each other.
+    env.update({k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                 "MKL_NUM_THREADS")})
+    return [sys.executable, "-m", "grader.worker.zygote", *args], env
 
-    def __init__(self, warm: "Warm | None" = None):
-        root = Path(__file__).resolve().parents[2]
-        env = {k: v for k, v in os.environ.items() if k in ZYGOTE_ENV_KEEP}
-        env["PYTHONPATH"] = str(root)
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-        # One thread per worker: several workers share the cores, and BLAS pools that spin
-        # while waiting would fight each other.
-        env.update({k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                                     "MKL_NUM_THREADS")})
+
+def _start_failure(proc: "subprocess.Popen | Forked", exc: BaseException,
+                   what: str) -> WorkerStartError:
+    """Why ``proc`` did not start (asked before it is stopped: its exit status, where known,
+    tells a kill from outside from a failure of its own)."""
+    code = proc.poll() if isinstance(proc, subprocess.Popen) else None
+    why = (f"killed by signal {-code}" if code is not None and code < 0 else
+           f"exit status {code}" if code is not None else
+           "it ended before it was ready" if isinstance(exc, EOFError) else
+           str(exc) or type(exc).__name__)
+    return WorkerStartError(f"{what} did not start ({why})",
+                            killed=code is not None and code < 0)
+
+
+class Template:
+    """The process a pool's fork servers are forked from (``python -m grader.worker.zygote
+    --template``): torch is imported once for them all, and its pages are shared."""
+
+    def __init__(self, warm: Warm):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        cmd, env = _zygote_command("--template", *warm.argv())
+        self.proc = subprocess.Popen(cmd, stdin=theirs.fileno(), stdout=subprocess.DEVNULL,
+                                     env=env, cwd="/", start_new_session=True)
+        theirs.close()
+        self.sock = ours
+        self._lock = threading.Lock()
+        try:
+            ready = json.loads(self.sock.recv(1 << 12) or b"null")
+        except (OSError, ValueError) as exc:
+            ready, error = None, exc
+        else:
+            error = EOFError()
+        if not (isinstance(ready, dict) and ready.get("ready")):
+            failure = _start_failure(self.proc, error, "the fork servers' template")
+            self.kill()
+            raise failure
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def fork(self, scratch: str) -> "Forked":
+        """A new fork server, its children's scratch folders under ``scratch``."""
+        req_r, req_w = os.pipe()
+        out_r, out_w = os.pipe()
+        try:
+            with self._lock:
+                socket.send_fds(self.sock, [json.dumps({"scratch": scratch}).encode()],
+                                [req_r, out_w])
+                reply = json.loads(self.sock.recv(1 << 12) or b"null")
+        except (OSError, ValueError) as exc:
+            reply = {"error": f"{type(exc).__name__}: {exc}"}
+        finally:
+            os.close(req_r)
+            os.close(out_w)
+        if not (isinstance(reply, dict) and isinstance(reply.get("pid"), int)):
+            os.close(req_w)
+            os.close(out_r)
+            why = reply.get("error") if isinstance(reply, dict) else None
+            raise WorkerStartError("the fork servers' template could not start a server ("
+                                   f"{why or 'it has ended'})")
+        return Forked(reply["pid"], os.fdopen(req_w, "wb"), os.fdopen(out_r, "rb"))
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        self.sock.close()
+
+
+class Forked:
+    """A fork server the template forked: not this process's child (the template reaps it),
+    so it is watched through a pidfd, which cannot name a later process with the same pid.
+    Its exit status is not known here."""
+
+    ENDED = -1
+    """What ``poll`` says once it has ended."""
+
+    def __init__(self, pid: int, stdin, stdout):
+        self.pid, self.stdin, self.stdout = pid, stdin, stdout
+        try:
+            self._pidfd = os.pidfd_open(pid)
+        except ProcessLookupError:  # ended already
+            self._pidfd = -1
+
+    def poll(self) -> int | None:
+        if self._pidfd < 0 or select.select([self._pidfd], [], [], 0)[0]:
+            return self.ENDED
+        return None
+
+    def kill(self) -> None:
+        if self._pidfd >= 0:
+            try:
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def wait(self, timeout: float = 5.0) -> int | None:
+        if self._pidfd >= 0 and not select.select([self._pidfd], [], [], timeout)[0]:
+            return None
+        for f in (self.stdin, self.stdout):
+            try:
+                f.close()
+            except OSError:
+                pass
+        if self._pidfd >= 0:
+            os.close(self._pidfd)
+            self._pidfd = -1
+        return self.ENDED
+
+
+class Zygote:
+    """One warm fork server process (``python -m grader.worker.zygote``), started here or
+    forked by a pool's template."""
+
+    def __init__(self, warm: "Warm | None" = None, template: Template | None = None):
         self.holds: set[str] = set()
         """Keys of the inputs this server has been sent (and keeps)."""
         self.dead = False
         """It died, retired or talked nonsense: replaced before its next request."""
         self.scratch = tempfile.mkdtemp(prefix="grader-scratch-")
         """Its children's scratch folders live here; removed by the grader when it ends."""
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "grader.worker.zygote", self.scratch, *(warm or Warm()).argv()],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd="/",
-            start_new_session=True)
+        if template is not None:
+            try:
+                self.proc: "subprocess.Popen | Forked" = template.fork(self.scratch)
+            except WorkerStartError:
+                shutil.rmtree(self.scratch, ignore_errors=True)
+                raise
+        else:
+            cmd, env = _zygote_command(self.scratch, *(warm or Warm()).argv())
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         env=env, cwd="/", start_new_session=True)
         try:
             hello = wire.read_frame(self.proc.stdout)
         except (EOFError, wire.WireError) as exc:
-            code = self.proc.poll()
-            why = (f"killed by signal {-code}" if code is not None and code < 0 else
-                   f"exit status {code}" if code is not None else str(exc) or type(exc).__name__)
+            failure = _start_failure(self.proc, exc, "the worker process")
             self.kill()
-            raise WorkerStartError(f"the worker process did not start ({why})",
-                                   killed=code is not None and code < 0) from None
+            raise failure from None
         if not (isinstance(hello, dict) and hello.get("ready")):
             self.kill()
             raise WorkerStartError(f"the worker process said {hello!r} instead of ready")
@@ -336,13 +456,16 @@ class WorkerPool(Runner):
     """``size`` warm fork servers shared by threads; each job takes one while it runs.
 
     The servers boot in the background (importing torch takes seconds), so the grader can
-    compute expected values meanwhile; the first job simply waits for a free server.
+    compute expected values meanwhile; the first job simply waits for a free server. Two or
+    more are forked from one template, which imports torch once for them all.
     """
 
     def __init__(self, size: int = 1, warm: Warm | None = None):
         self.size = size
         self.warm = warm or Warm()
         self._stopped = False
+        self._template: Template | None = None
+        self._template_lock = threading.Lock()
         self._idle: queue.Queue[Zygote] = queue.Queue()
         self._all: list[Zygote] = []
         self._errors: list[Exception] = []
@@ -357,7 +480,7 @@ class WorkerPool(Runner):
         tries = {True: START_KILLS, False: START_ATTEMPTS}
         while True:
             try:
-                z = Zygote(self.warm)
+                z = self._new_server()
             except Exception as exc:
                 killed = isinstance(exc, WorkerStartError) and exc.killed
                 tries[killed] -= 1
@@ -370,6 +493,28 @@ class WorkerPool(Runner):
             self._all.append(z)
             self._idle.put(z)
             return
+
+    def _new_server(self) -> Zygote:
+        """A fresh fork server: forked from the pool's template (started, or started again,
+        when there is none alive), or started alone for a pool of one."""
+        if self.size < 2:
+            return Zygote(self.warm)
+        with self._template_lock:  # the first caller starts it; the others wait for it
+            if self._stopped:
+                raise Stopped("the pool was stopped")
+            if self._template is None or not self._template.alive():
+                if self._template is not None:
+                    self._template.kill()
+                    self._template = None
+                self._template = Template(self.warm)
+            template = self._template
+        return Zygote(self.warm, template)
+
+    def _end_template(self) -> None:
+        with self._template_lock:
+            if self._template is not None:
+                self._template.kill()
+                self._template = None
 
     def wait_ready(self) -> None:
         for t in self._starters:
@@ -406,7 +551,7 @@ class WorkerPool(Runner):
         """A fresh fork server in place of ``old`` (which is stopped); raises
         WorkerStartError and keeps ``old`` marked dead if the new one cannot start."""
         old.kill()
-        new = Zygote(self.warm)
+        new = self._new_server()
         self._all[self._all.index(old)] = new
         return new
 
@@ -418,6 +563,7 @@ class WorkerPool(Runner):
             t.join()
         for z in list(self._all):
             z.kill()
+        self._end_template()
 
     def close(self) -> None:
         """End the fork servers. Nothing is in flight and they hold nothing worth a clean
@@ -427,6 +573,7 @@ class WorkerPool(Runner):
             t.join()
         for z in self._all:
             z.kill()
+        self._end_template()
 
     def __enter__(self):
         return self

@@ -14,6 +14,7 @@ import os
 import selectors
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -40,8 +41,9 @@ def warm_up(torch_too: bool = True, notebooks: bool = True) -> None:
         preload()
 
 
-GRADER_PID = 0
-"""The grader that started this fork server (0 where a grader forks for itself)."""
+PARENT_PID = 0
+"""The process that started this fork server: the grader, or the template the grader
+started (0 where a grader forks for itself). Once it is gone, so is the server."""
 PARENT_POLL = 0.5
 """How often a supervising fork server checks that its grader is still there."""
 
@@ -227,7 +229,7 @@ def run_job(request: dict, scratch_root: str,
     try:
         while open_streams and not done:
             timeout = deadline - time.monotonic()
-            if GRADER_PID and os.getppid() != GRADER_PID:  # the grader is gone: so are we
+            if PARENT_PID and os.getppid() != PARENT_PID:  # the grader is gone: so are we
                 os.kill(pid, signal.SIGKILL)
                 raise SystemExit(1)
             if timeout <= 0:
@@ -387,20 +389,13 @@ def _next_call(modules: list, mi: int, i: int, now: float):
     return None, now + 10.0
 
 
-def main() -> None:
-    global GRADER_PID
-    GRADER_PID = os.getppid()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # The grader made it (and removes it, however this process ends); alone, make one.
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    scratch_root = args[0] if args else tempfile.mkdtemp(prefix="grader-scratch-")
+def serve(stdin, stdout, scratch_root: str, warm) -> None:
+    """The fork server's loop: say it is ready, then one request at a time, each run in a
+    child forked ahead of need, until the grader closes ``stdin``. What ``warm`` names is
+    imported already."""
     os.chmod(scratch_root, 0o700)
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # nothing but frames on the channel
     os.environ["IPYTHONDIR"] = os.path.join(scratch_root, "ipython")
     from .pool import Warm
-    warm = Warm.parse(sys.argv[1:])
-    warm_up(warm.torch, warm.notebooks)  # torch, nbformat and IPython, once, for every fork
     wire.write_frame(stdout, {"ready": True, "features": sandbox.probe_features(),
                               "pid": os.getpid()})
     gc.freeze()  # what the imports made is never collected again: children copy less
@@ -435,6 +430,77 @@ def main() -> None:
     finally:
         spare.finish()
         shutil.rmtree(scratch_root, ignore_errors=True)
+
+
+def template(control: socket.socket, warm) -> None:
+    """Import once what every fork server needs, then fork a fork server per request on
+    ``control`` (a Unix socket to the grader): the servers of a pool share one import of
+    torch (seconds of CPU each) and its pages. A request is a scratch folder and, passed
+    with it, the server's two pipe ends (requests in, outcomes out); the answer is its pid.
+    Ends when the grader closes its end."""
+    global PARENT_PID
+    warm_up(warm.torch, warm.notebooks)
+    gc.freeze()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # ended servers are reaped by the kernel
+    control.sendall(json.dumps({"ready": True}).encode())
+    me = os.getpid()
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 1 << 12, 2)
+        except OSError:
+            break
+        if not message:
+            break  # the grader is gone
+        try:
+            scratch = json.loads(message)["scratch"]
+            if len(fds) != 2:
+                raise ValueError("a fork server needs two pipe ends")
+        except (ValueError, KeyError, TypeError) as exc:
+            for fd in fds:
+                os.close(fd)
+            control.sendall(json.dumps({"error": str(exc)}).encode())
+            continue
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # it waits for its children
+                os.setsid()  # its own group: stopping it stops every child it forked
+                sandbox.die_with_parent(me)
+                control.close()
+                os.dup2(fds[0], 0)
+                os.dup2(fds[1], 1)
+                for fd in fds:
+                    os.close(fd)
+                PARENT_PID = me
+                serve(open(0, "rb", closefd=False), open(1, "wb", closefd=False), scratch,
+                      warm)
+            except BaseException:
+                code = 70
+            finally:
+                os._exit(code)
+        for fd in fds:
+            os.close(fd)
+        control.sendall(json.dumps({"pid": pid}).encode())
+
+
+def main() -> None:
+    global PARENT_PID
+    PARENT_PID = os.getppid()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from .pool import Warm
+    warm = Warm.parse(sys.argv[1:])
+    if "--template" in sys.argv[1:]:  # the grader's socket is this process's stdin
+        sys.stdout = sys.stderr  # fd 1 becomes each server's channel: never print to it
+        template(socket.socket(fileno=0), warm)
+        return
+    # The grader made it (and removes it, however this process ends); alone, make one.
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    scratch_root = args[0] if args else tempfile.mkdtemp(prefix="grader-scratch-")
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing but frames on the channel
+    warm_up(warm.torch, warm.notebooks)  # torch, nbformat and IPython, once, for every fork
+    serve(stdin, stdout, scratch_root, warm)
 
 
 if __name__ == "__main__":
