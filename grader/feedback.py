@@ -21,6 +21,8 @@ def describe_student_error(name: str, error: dict) -> str:
         return error.get("message", f"`{name}` is missing")
     if kind == "not_implemented":
         return f"`{name}` {ERROR_WORDS['not_implemented']}"
+    if kind == "too_large":
+        return f"`{name}` returned too much data: {error.get('message', '')}"
     head = f"`{name}` {ERROR_WORDS[kind]}" if kind in ERROR_WORDS else \
         f"`{name}` raised {error.get('type', 'an error')}: {error.get('message', '')}".rstrip(": ")
     frames = error.get("frames") or []

@@ -31,6 +31,14 @@ class WireError(ValueError):
     """A message that is not plain data in our format."""
 
 
+class FrameTooLarge(WireError):
+    """A message longer than its reader allows (``size`` bytes)."""
+
+    def __init__(self, size: int):
+        super().__init__(f"message of {size} bytes is too large")
+        self.size = size
+
+
 class Raw:
     """Plain data already encoded as JSON text, embedded as is by :func:`dumps` (a case's
     inputs are encoded once and sent for every student)."""
@@ -193,7 +201,7 @@ def read_payload(stream: BinaryIO) -> bytes:
     header = _read_exact(stream, 4)
     (size,) = struct.unpack(">I", header)
     if size > MAX_FRAME:
-        raise WireError(f"message of {size} bytes is too large")
+        raise FrameTooLarge(size)
     return _read_exact(stream, size)
 
 
@@ -224,7 +232,7 @@ class FrameReader:
         while len(self._buf) >= 4:
             (size,) = struct.unpack(">I", self._buf[:4])
             if size > self._limit:
-                raise WireError(f"message of {size} bytes is too large")
+                raise FrameTooLarge(size)
             if len(self._buf) < 4 + size:
                 break
             payload = bytes(self._buf[4:4 + size])

@@ -146,6 +146,28 @@ def test_forged_results_earn_nothing_and_are_never_the_graders_failure(hostile_p
     assert "not plain data" in messages(result, "predict")
 
 
+def test_events_written_out_of_turn_never_restart_a_calls_clock(hostile_pool, world):
+    tmp, subs, targets, _ = world
+    result = grade_hostile(hostile_pool, subs, targets, "extend_deadline", max_timeout=2.0)
+    assert result.grader_errors == 0
+    assert broken(result) == {"predict"}
+    assert "did not finish within" in messages(result, "predict")
+
+
+def test_results_too_large_fail_their_calls_and_nothing_else(hostile_pool, world):
+    """A result that would weigh on every process that holds it (the fork, its server, the
+    grader) fails its call; so do the results that push one fork's total past its limit
+    (the calls left run in a fresh fork). Once, a 160 MB result made the message to the
+    grader too large: every name was a grader error, charged nothing."""
+    tmp, subs, targets, _ = world
+    result = grade_hostile(hostile_pool, subs, targets, "huge_result")
+    assert result.grader_errors == 0
+    assert broken(result) == {"predict", "mse_loss"}
+    assert "`predict` returned too much data: the result is 50.9 MiB once encoded; at most " \
+        "32 MiB can be sent back" in messages(result, "predict")
+    assert "the results of one run come to" in messages(result, "mse_loss")
+
+
 def test_evil_objects_earn_nothing_and_run_nothing_in_the_grader(hostile_pool, world):
     tmp, subs, targets, _ = world
     result = grade_hostile(hostile_pool, subs, targets, "evil_objects")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .. import wire
 from ..spec import Probe
+from . import messages
 
 ZYGOTE_ENV_KEEP = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
                    "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "SYSTEMROOT")
@@ -332,11 +333,13 @@ def read_outcome(payload: bytes) -> dict:
                 continue
             k = r.pop("part")
             try:
-                r["output"] = wire.loads(parts[k])
+                r["output"] = messages.probe_output(wire.loads(parts[k]))
+                if r["output"] is None:
+                    raise wire.WireError("it is not shaped as a probe's output")
             except (wire.WireError, IndexError, TypeError) as exc:
-                results[i] = {"status": "error", "error": {
-                    "kind": "error", "type": "UnreadableResult", "frames": [],
-                    "message": f"the worker sent back a result that is not plain data ({exc})"}}
+                results[i] = {"status": "error", "error": messages.ErrorReport(
+                    kind="error", type="UnreadableResult", frames=[], origin="",
+                    message=f"the worker sent back a result that is not plain data ({exc})")}
     return outcome
 
 

@@ -192,6 +192,13 @@ class Limits:
     open_files: int = 256
     output_bytes: int = 64 << 10
     """How much of stdout/stderr is kept; the rest is counted and dropped."""
+    result_bytes: int = 32 << 20
+    """The largest result one call may send back, encoded (a 2000 x 2000 float64 array is
+    ~43 MB encoded; this course's largest is well under 1 MB). A larger one fails that
+    call: its worker, its fork server and the grader each hold it whole."""
+    results_bytes: int = 64 << 20
+    """All the results one fork may send back: past it, the fork is stopped and the calls
+    left run in a fresh one (whose results start from zero)."""
 
 
 def apply_rlimits(limits: Limits, cap_memory: bool) -> None:

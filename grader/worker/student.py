@@ -14,6 +14,8 @@ from pathlib import Path
 
 from .. import wire
 from ..probes import load_probe, run_probe
+from .messages import ErrorReport
+from .sandbox import Limits
 
 
 def load_module(path: str, name: str) -> types.ModuleType:
@@ -27,7 +29,7 @@ def load_module(path: str, name: str) -> types.ModuleType:
     return module
 
 
-def describe_error(exc: BaseException, student_dir: str) -> dict:
+def describe_error(exc: BaseException, student_dir: str) -> ErrorReport:
     """The exception as a student should see it: type, message, and their own frames."""
     frames = []
     stack = traceback.extract_tb(exc.__traceback__)
@@ -52,8 +54,8 @@ def describe_error(exc: BaseException, student_dir: str) -> dict:
         message = str(exc)[:2000]
     except BaseException:  # a hostile __str__
         message = "<the exception's message could not be read>"
-    return {"kind": kind, "type": type(exc).__name__, "message": message, "frames": frames[-6:],
-            "origin": origin[:200]}
+    return ErrorReport(kind=kind, type=type(exc).__name__, message=message,
+                       frames=frames[-6:], origin=origin[:200])
 
 
 def _forget_student_modules(student_dir: str, before: set[str]) -> None:
@@ -90,7 +92,8 @@ def run(request: dict, channel: int) -> None:
         send({"event": "imported", "module": mi, "notes": []})
         for i, call in enumerate(spec["calls"]):
             run_call(module, call, mi, i, request["device"], spec["module_path"], student_dir,
-                     channel, request.get("course", {}).get("root", ""))
+                     channel, request.get("course", {}).get("root", ""),
+                     Limits(**request.get("limits", {})).result_bytes)
         if notebook:
             return  # a process serves one kernel: the modules left get a fresh fork
 
@@ -122,7 +125,8 @@ def inputs_of(call: dict) -> dict:
 
 
 def run_call(module, call: dict, mi: int, i: int, device: str, module_path: str,
-             student_dir: str, channel: int, course_root: str = "") -> None:
+             student_dir: str, channel: int, course_root: str = "",
+             result_bytes: int = Limits.result_bytes) -> None:
     send = lambda msg: wire.write_frame(channel, msg)
     if call["name"] not in vars(module):
         send({"event": "error", "module": mi, "index": i, "error": {
@@ -138,10 +142,21 @@ def run_call(module, call: dict, mi: int, i: int, device: str, module_path: str,
         send({"event": "error", "module": mi, "index": i,
               "error": describe_error(exc, student_dir)})
         return
+    if len(payload) > result_bytes:
+        send({"event": "error", "module": mi, "index": i, "error": too_large(
+            "the result is", len(payload), result_bytes)})
+        return
     # The output travels as a part of its own: the fork server relays it undecoded.
     wire.write_payload(channel, wire.join_parts(
         {"event": "result", "module": mi, "index": i,
          "seconds": time.perf_counter() - started}, [payload]))
+
+
+def too_large(what: str, size: int, limit: int) -> ErrorReport:
+    """The error of a result too large to send back: ``what`` came to ``size`` bytes."""
+    return {"kind": "too_large", "type": "ResultTooLarge", "frames": [], "origin": "",
+            "message": f"{what} {size / 2**20:.1f} MiB once encoded; at most "
+                       f"{limit / 2**20:.0f} MiB can be sent back to the grader"}
 
 
 def import_course_probes(request: dict) -> None:

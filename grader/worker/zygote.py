@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy  # noqa: F401  (imported once, shared by every fork)
 
 from .. import wire
-from . import provisioner, sandbox
-from .student import HELD_INPUTS, import_course_probes, run as run_student
+from . import messages, provisioner, sandbox
+from .student import HELD_INPUTS, import_course_probes, run as run_student, too_large
 
 def warm_up(torch_too: bool = True, notebooks: bool = True) -> None:
     """Import, once and before any fork, what student code will need: torch (with the
@@ -211,7 +211,9 @@ def run_job(request: dict, scratch_root: str,
     import_timeout = request.get("import_timeout", 120.0)
     # Only the events' heads are read here: outputs stay the text they came in (parts), and
     # only the grader decodes (and validates) them.
-    reader = wire.FrameReader(decode=lambda payload: wire.split_parts(payload, json.loads))
+    reader = wire.FrameReader(limit=limits.result_bytes + HEAD_BYTES,
+                              decode=lambda payload: wire.split_parts(payload, json.loads))
+    parts_bytes = 0  # what the results sent so far weigh: at most limits.results_bytes
     kept = bytearray()
 
     def keep(data: bytes) -> None:
@@ -261,6 +263,15 @@ def run_job(request: dict, scratch_root: str,
                     continue
                 try:
                     events = reader.feed(data)
+                except wire.FrameTooLarge as exc:  # the child refuses to send one: forged
+                    os.kill(pid, signal.SIGKILL)
+                    outcome["killed"] = f"sent a message of {exc.size / 2**20:.1f} MiB"
+                    if current is not None and current[1] is not None:  # the call's doing
+                        _charge(outcome, current, too_large(
+                            "a message of this call is", exc.size, limits.result_bytes))
+                        current = None  # the calls left run in a fresh fork
+                    open_streams = 0
+                    break
                 except wire.WireError as exc:
                     os.kill(pid, signal.SIGKILL)
                     outcome["killed"] = f"sent an unreadable message ({exc})"
@@ -279,8 +290,20 @@ def run_job(request: dict, scratch_root: str,
                         deadline = _run_notebook(request, outcome, current, pid, deadline,
                                                  r_out, keep)
                         continue
+                    sent = len(outcome["parts"])
                     current, deadline = _apply_event(ev, parts, outcome, modules, current,
                                                      deadline, import_timeout)
+                    if len(outcome["parts"]) > sent:
+                        parts_bytes += len(outcome["parts"][-1])
+                        if parts_bytes > limits.results_bytes:  # stop here; the rest anew
+                            os.kill(pid, signal.SIGKILL)
+                            outcome["parts"].pop()
+                            _charge(outcome, [ev["module"], ev["index"]], too_large(
+                                "with this result, the results of one run come to",
+                                parts_bytes, limits.results_bytes))
+                            outcome["killed"] = "its results grew too large"
+                            current, open_streams = None, 0
+                            break
     finally:
         sel.close()
         if not done:  # it died, was killed or went silent: its exit status is the story
@@ -297,6 +320,15 @@ def run_job(request: dict, scratch_root: str,
     outcome["running"] = current
     outcome["output"] = kept.decode("utf-8", errors="replace")
     return outcome, spare
+
+
+HEAD_BYTES = 1 << 20
+"""Room for a result event's head beside its output."""
+
+
+def _charge(outcome: dict, at: list, error: dict) -> None:
+    """Record ``error`` as the result of call ``at`` ([module, index])."""
+    outcome["modules"][at[0]]["results"][at[1]] = {"status": "error", "error": error}
 
 
 def _drain(fd: int, keep) -> None:
@@ -351,8 +383,9 @@ def _reap(pid: int, deadline: float) -> tuple[int, float]:
 
 def _apply_event(ev, parts: list[bytes], outcome: dict, modules: list, current,
                  deadline: float, import_timeout: float):
-    """Record one event of the child (a result's output is its one part, kept as sent);
-    returns what runs now and until when it may run."""
+    """Record one event of the child (a result's output is its one part, kept as sent;
+    the rest is kept in its declared shape, ``messages``); returns what runs now and until
+    when it may run."""
     if not isinstance(ev, dict):
         return current, deadline
     kind, mi, i = ev.get("event"), ev.get("module"), ev.get("index")
@@ -360,24 +393,32 @@ def _apply_event(ev, parts: list[bytes], outcome: dict, modules: list, current,
         return current, deadline
     slot = outcome["modules"][mi]
     now = time.monotonic()
+    # Only the event that can come next counts: the child imports each module once and
+    # makes its calls in order, so events written out of turn (student code can write them)
+    # change nothing, and none can restart a clock that is already running.
     if kind == "importing":
+        if current is not None or slot["imported"] is not None:
+            return current, deadline
         return [mi, None], now + import_timeout
+    if current is None or current[0] != mi or (current[1] is None) != (kind in (
+            "imported", "import_error")) or (current[1] is not None and current[1] != i):
+        return current, deadline
     if kind == "imported":
         slot["imported"] = True
-        slot["notes"] = (slot.get("notes", []) + [str(n) for n in ev.get("notes") or []])[:50]
+        slot["notes"] = (slot.get("notes", []) + messages.notes(ev.get("notes")))[:50]
         return _next_call(modules, mi, 0, now)
     if kind == "import_error":
         slot["imported"] = False
-        slot["import_error"] = ev.get("error")
+        slot["import_error"] = messages.error_report(ev.get("error"))
         return None, now + 10.0
-    if not isinstance(i, int) or not 0 <= i < len(modules[mi]["calls"]):
+    if kind not in ("result", "error"):
         return current, deadline
     if kind == "result":
         slot["results"][i] = {"status": "ok", "part": len(outcome["parts"]),
-                              "seconds": ev.get("seconds")}
+                              "seconds": messages.seconds(ev.get("seconds"))}
         outcome["parts"].append(parts[0] if len(parts) == 1 else b"null")
     elif kind == "error":
-        slot["results"][i] = {"status": "error", "error": ev.get("error")}
+        slot["results"][i] = {"status": "error", "error": messages.error_report(ev.get("error"))}
     return _next_call(modules, mi, i + 1, now)
 
 

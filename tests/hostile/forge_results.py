@@ -11,7 +11,7 @@ def channels():
     """Every pipe this process may write to, beyond stdout and stderr: its result channel."""
     for fd in range(3, 64):
         try:
-            if stat.S_ISFIFO(os.fstat(fd).st_mode) and os.get_blocking(fd) is not None:
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
                 yield fd
         except OSError:
             continue
@@ -27,23 +27,38 @@ def where():
     return 0, 0
 
 
+def frame(payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + payload
+
+
 def attack():
-    """Forge this call's result with an output the grader must refuse (a pickled-object
-    array, then a list nested too deep to decode), in the worker's older message format and
-    in today's, then leave before the real result is sent: a refused result once
-    counted as the grader's failure, never charged to the student."""
+    """Forge the results of this call and the next ones, each in turn (a message out of
+    turn is ignored): an output the grader must refuse (a pickled-object array, a list
+    nested too deep to decode) in today's message format and in the older one, an error
+    report nested too deep to describe, then the start of a message too large to hold; and
+    leave before any real result is sent. Each once counted as the grader's failure, which
+    charges the student nothing."""
     mi, i = where()
-    head = ('{"event":"result","module":%d,"index":%d,"seconds":0.0' % (mi, i)).encode()
     bad = b'{"__ndarray__":{"dtype":"object","shape":[1],"data":""}}'
     deep = b"[" * 100000 + b"]" * 100000
+    forged = []
+    for part in (bad, deep):
+        head = b'{"event":"result","module":%d,"index":%d,"seconds":0.0' % (mi, i + len(forged))
+        forged.append(head + b',"parts":[%d]}\n' % len(part) + part)
+        head = b'{"event":"result","module":%d,"index":%d,"seconds":0.0' % (mi, i + len(forged))
+        forged.append(head + b',"output":' + part + b"}")
+    forged.append(b'{"event":"error","module":%d,"index":%d,"error":%s}'
+                  % (mi, i + len(forged), b"[" * 960 + b"]" * 960))
     for fd in channels():
-        for part in (bad, deep):
-            for payload in (head + b',"output":' + part + b"}",
-                            head + b',"parts":[%d]}\n' % len(part) + part):
-                try:
-                    os.write(fd, struct.pack(">I", len(payload)) + payload)
-                except OSError:
-                    pass
+        for payload in forged:
+            try:
+                os.write(fd, frame(payload))
+            except OSError:
+                pass
+        try:
+            os.write(fd, struct.pack(">I", 1 << 30) + b"{")
+        except OSError:
+            pass
     os._exit(0)
 
 
