@@ -66,6 +66,8 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
     equal_nan: bool = False
     strict_dtype: bool = True
+    strict_container: bool = True
+    """False: a NumPy array where a tensor is expected (or back) is compared by its numbers."""
 
     @property
     def passed(self) -> bool:
@@ -74,11 +76,13 @@ class Comparison:
 
 def compare_outputs(actual: dict, expected: dict, kind: str, device: str = "cpu",
                     reveal: bool = True, equal_nan: bool = False,
-                    strict_dtype: bool = True, probe=None) -> Comparison:
+                    strict_dtype: bool = True, probe=None,
+                    strict_container: bool = True) -> Comparison:
     """Compare two probe outputs. ``reveal=False`` keeps expected numbers out of messages;
     ``equal_nan`` counts NaN (and equal infinities) in the same places as agreement.
     ``probe`` (a ``spec.Probe``) names each quantity and says which compare exactly."""
-    cmp = Comparison(equal_nan=equal_nan, strict_dtype=strict_dtype)
+    cmp = Comparison(equal_nan=equal_nan, strict_dtype=strict_dtype,
+                     strict_container=strict_container)
     mutated = actual.get("mutated") or []
     if mutated:
         cmp.problems.append(Problem("inputs", f"modified its input {', '.join(mutated)} in place; "
@@ -195,6 +199,9 @@ def _compare_described(a: Any, e: dict, where: str, kind: str, device: str, reve
             a = {"kind": ek, "dtype": converted.dtype.name, "shape": list(converted.shape),
                  "value": converted}
             dtype_matters &= typed  # plain Python numbers carry no dtype of their own
+        elif ak != ek and ak in ("ndarray", "tensor") and not cmp.strict_container:
+            cmp.notes.append(f"{where}: returned {_kind_word(a)} where {_kind_word(e)} is "
+                             "usual; its numbers are what counts here")
         elif ak != ek:
             cmp.problems.append(Problem(where, f"expected {_kind_word(e)}, got {_kind_word(a)}"))
             return

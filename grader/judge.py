@@ -7,6 +7,7 @@ value comes from (the reference, or the shipped table of public cases) differ.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -67,10 +68,10 @@ class Judge:
         actual = outcome["output"]
         probe = resolve(check.probe)
         cmp = compare_outputs(actual, expected, check.kind, self.device, reveal=not case.hidden,
-                              strict_dtype=check.strict_dtype, probe=probe)
+                              strict_dtype=check.strict_dtype, probe=probe,
+                              strict_container=check.strict_container)
         for note in cmp.notes:
-            if note not in notes:
-                notes.append(note)
+            _add_note(notes, note)
         first = next((p.first_step for p in cmp.problems if p.first_step is not None), None)
         base["seconds"] = outcome.get("seconds")
         if check.kind in ("trajectory", "fit") and not case.hidden:
@@ -210,3 +211,19 @@ def _fall_back(case) -> None:
     plain = case.fallback
     case.hint, case.diagnosis = (plain.hint, plain.name) if plain else ("", "")
     case.blames = ""
+
+
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def _add_note(notes: list[str], note: str) -> None:
+    """Add ``note`` once; notes that differ only in an item's index (``value[0]``,
+    ``value[1]``…) become one, about every such item (``value[…]``)."""
+    general = _INDEX.sub("[…]", note)
+    for k, seen in enumerate(notes):
+        if seen == note or seen == general:
+            return
+        if _INDEX.sub("[…]", seen) == general:
+            notes[k] = general
+            return
+    notes.append(note)

@@ -122,6 +122,10 @@ class Check:
     fit: FitGoal | None = None
     strict_dtype: bool = True
     """False where the contract fixes values but not the dtype they come back in."""
+    strict_container: bool = True
+    """False where the contract fixes the numbers but not whether they come back as a NumPy
+    array or a torch tensor (a trajectory it does not call a tensor): either is accepted,
+    with a note."""
     pictures: tuple[Picture, ...] = ()
     """What the HTML report draws for this check's public cases."""
     shares: dict = field(default_factory=dict)

@@ -48,6 +48,17 @@ DIFFERENT_BUT_CORRECT = {
         ("    return torch.stack(losses)", "    return losses")]),
     "losses as a float64 tensor": ("05_models", [(
         "    return torch.stack(losses)", "    return torch.stack(losses).double()")]),
+    # The contract fixes these trajectories' numbers, not their container.
+    "gradient descent's path as a NumPy array": ("02_autograd", [(
+        "        path.append(torch.stack([b.detach().clone(), w.detach().clone()]))\n"
+        "    return torch.stack(path)",
+        "        path.append([b.item(), w.item()])\n"
+        "    return np.array(path)"), ("import torch\n", "import numpy as np\nimport torch\n")]),
+    "the sine fit's path as a NumPy array": ("04_custom_function", [(
+        "        path.append(torch.stack([a.detach(), b.detach(), c.detach(), d.detach()]))\n"
+        "    return torch.stack(path)",
+        "        path.append(torch.stack([a.detach(), b.detach(), c.detach(), d.detach()]))\n"
+        "    return torch.stack(path).numpy()")]),
     "batches as lists of ints": ("01_gradient_descent", [(
         "    return [order[start:start + batch_size] for start in range(0, n, batch_size)]",
         "    return [order[start:start + batch_size].tolist() for start in range(0, n, batch_size)]")]),
@@ -76,6 +87,13 @@ MISTAKES = {
         "(N,1) against (N,) in MSELoss": ([("loss = loss_fn(model(X), y)",
                                             "loss = loss_fn(model(X), y.reshape(-1, 1))")],
                                           {"train_model"}),
+        # Where the contract says tensor, a NumPy array is wrong (train_model feeds plots and
+        # later code that call tensor methods).
+        "train_model's path as NumPy": ([(
+            "        path.append(torch.cat([p.detach().reshape(-1) for p in model.parameters()]))\n"
+            "    return torch.stack(path)",
+            "        path.append(torch.cat([p.detach().reshape(-1) for p in model.parameters()]))\n"
+            "    return torch.stack(path).numpy()")], {"train_model"}),
         "optimizer never zeroed": ([("        optimizer.zero_grad()\n        loss = ((y",
                                      "        loss = ((y")], {"optimizer_gd"}),
     },
@@ -238,3 +256,13 @@ def test_a_crash_earns_no_share(grade, student):
     result = grade(student("04_custom_function", source), "04_custom_function")
     check = next(c for c in result.checks() if c.name == "LegendrePolynomial3")
     assert check.score == 0 and {c.status for c in check.cases} == {"error"}
+
+
+def test_the_same_note_about_every_item_is_said_once(grade, student):
+    """Batches returned as lists, each converted: one note about every item, not one each."""
+    folder = "01_gradient_descent"
+    result = grade(student(folder, mutate(reference_source(folder), DIFFERENT_BUT_CORRECT[
+        "batches as lists of ints"][1])), folder)
+    check = next(c for c in result.checks() if c.name == "make_batches")
+    assert check.notes == ["the returned value[…]: returned a list; it was converted to a "
+                           "NumPy array"], check.notes

@@ -104,7 +104,8 @@ class Diagnoser:
                 continue
             if compare_outputs(actual, out, check.kind, device, equal_nan=True,
                                strict_dtype=check.strict_dtype,
-                               probe=resolve(check.probe)).passed:
+                               probe=resolve(check.probe),
+                               strict_container=check.strict_container).passed:
                 return Diagnosis(variant.name, variant.hint)
             if variant.scale != 1.0 and _scaled(actual, out, variant.scale, check.kind, device):
                 return Diagnosis(variant.name, variant.hint + "; the values you record are "

@@ -65,9 +65,11 @@ CHECKS = (
     Check("autograd_grad", 3, "call", kind="gradient", cases=random_cases(
         _grad_random, n_public=3,
         notes=lambda rng: {"args": [tensor(NOTES_START), tensor(X_NOTES), tensor(Y_NOTES)]})),
-    Check("autograd_gd", 4, "call", kind="trajectory", pictures=PATH,
+    # The contract fixes these trajectories' numbers, not their container: a NumPy array of
+    # the same rows (the notes' `plist`) is as right as a tensor.
+    Check("autograd_gd", 4, "call", kind="trajectory", pictures=PATH, strict_container=False,
           cases=random_cases(_gd_random, notes=NOTES_GD)),
-    Check("optimizer_gd", 3, "call", kind="trajectory", pictures=PATH,
+    Check("optimizer_gd", 3, "call", kind="trajectory", pictures=PATH, strict_container=False,
           cases=random_cases(_gd_random, notes=NOTES_GD)),
     Check("LR", 3, "module_structure", kind="structure", shares=MODULE_SHARES,
           cases=_module_cases(False)),
