@@ -670,4 +670,47 @@ def matrix_gd(theta0, X, y, lr, n_steps):
         path.append(theta)
     return np.array(path)
 ''', {"matrix_gd"}, {"matrix_gd": "same step"}),
+    # an eighth batch
+    _m("gradient_descent returns only the final parameters", GD, '''
+def gradient_descent(params0, X, y, lr, n_steps):
+    params = np.array(params0, dtype=float)
+    for _ in range(n_steps):
+        params = params - lr * mse_grad(params, X, y)
+    return params
+''', {"gradient_descent"}, {"gradient_descent": ("last", "final", "every step")}),
+    _m("predict without the intercept", GD, '''
+def predict(params, X):
+    return params[1] * X
+''', {"predict"}, {"predict": ("constant", "intercept", "offset")}),
+    _m("mse_loss returns the squared errors, not their mean", GD, '''
+def mse_loss(params, X, y):
+    return (y - predict(params, X)) ** 2
+''', {"mse_loss"}, {"mse_loss": ("mean", "average")}),
+    _m("train_minibatch steps once per epoch", DS, '''
+def train_minibatch(model, loader, lr, n_epochs):
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    loss_fn = nn.MSELoss()
+    path = []
+    for _ in range(n_epochs):
+        optimizer.zero_grad()
+        for xb, yb in loader:
+            loss_fn(model(xb), yb).backward()
+        optimizer.step()
+        path.append(torch.cat([p.detach().reshape(-1) for p in model.parameters()]))
+    return torch.stack(path)
+''', {"train_minibatch"}, {"train_minibatch": ("per batch", "each batch", "once per epoch")}),
+    _m("logistic regression through a softmax", MD, '''
+class LogisticRegression(nn.Module):
+    def __init__(self, n_inputs, n_outputs):
+        super().__init__()
+        self.linear = nn.Linear(n_inputs, n_outputs)
+
+    def forward(self, x):
+        return torch.softmax(self.linear(x), dim=1)
+''', {"LogisticRegression"}, {"LogisticRegression": ("same value", "normalised", "activation")}),
+    _m("a ReLU where the network has a sigmoid", NW, '''
+def two_layer_net(n_in, n_hidden, n_out):
+    return nn.Sequential(nn.Linear(n_in, n_hidden, dtype=torch.float64), nn.ReLU(),
+                         nn.Linear(n_hidden, n_out, dtype=torch.float64))
+''', {"two_layer_net"}, {"two_layer_net": ("sigmoid", "activation", "relu")}),
 )

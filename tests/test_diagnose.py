@@ -378,3 +378,57 @@ def test_a_dimension_of_size_one_and_steps_uphill():
     uphill = [v for v in input_variants({"args": [np.zeros(2), np.ones(5), np.ones(5), 0.1, 3]},
                                         False) if v.name == "steps uphill"]
     assert uphill and uphill[0].inputs["args"][3] == -0.1
+
+
+def test_one_row_an_offset_an_unreduced_array_a_constant_and_rows_normalised():
+    """An eighth held-out batch (only the last row returned, the intercept left out, the
+    squared errors not averaged, an output normalised across its row): each named."""
+    arr = lambda v: {"kind": "ndarray", "dtype": "float64", "shape": list(np.shape(v)),
+                     "value": np.asarray(v, float)}
+    out = lambda v: {"result": arr(v)}
+    path = np.array([[1.0, 2.0], [1.5, 2.5], [1.8, 2.9]])
+    assert "only the last of the 3 expected rows" in said(out(path[-1]), out(path),
+                                                          "trajectory", "cpu", False)
+    X = np.linspace(0, 1, 5)
+    case = {"args": [np.array([0.7, 2.0]), X]}
+    offset = said(out(2.0 * X), out(0.7 + 2.0 * X), "value", "cpu", False, inputs=case)
+    assert "plus the same constant (-0.7): it is minus entry [0] of argument 1" in offset
+    assert "(-0.7)" not in said(out(2.0 * X), out(0.7 + 2.0 * X), "value", "cpu", True,
+                                inputs=case)  # a hidden case shows no value
+    squares = np.array([0.25, 1.0, 4.0])
+    loss = {"result": {"kind": "float", "type": "float", "value": float(squares.mean())}}
+    assert "their mean is the expected value" in said(out(squares), loss, "value", "cpu", False)
+    forward = lambda v: {"forward": [{"kind": "tensor", "dtype": "float32",
+                                      "shape": list(np.shape(v)), "value": np.asarray(v)}]}
+    z = np.array([[0.2, -1.0], [1.3, 0.4], [-0.5, 0.9]])
+    sigmoid = 1 / (1 + np.exp(-z))
+    rows = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    assert "sums to 1" in said(forward(rows), forward(sigmoid), "structure", "cpu", False)
+    assert "every value you return is 1" in said(forward(np.ones((3, 1))),
+                                                 forward(sigmoid[:, :1]), "structure", "cpu",
+                                                 False)
+
+
+def test_gradients_through_rows_of_a_fixed_sum_are_seen_flowing():
+    """The structure probe once backpropagated a plain sum: for rows whose sum is fixed (rows
+    centred, or normalised to 1) that gradient is zero, however the parameters flow, and the
+    student was told no gradient reaches their parameters."""
+    import types
+
+    import torch
+
+    from grader.probes import module_structure
+
+    class RowCentred(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(2, 2)
+
+        def forward(self, x):
+            h = self.linear(x)
+            return h - h.mean(dim=1, keepdim=True)
+    module = types.SimpleNamespace(RowCentred=RowCentred)
+    out = module_structure.fn(module, "RowCentred",
+                              {"forward": [{"__tensor__": np.array([[0.5, -1.0], [2.0, 0.3]]),
+                                            "dtype": "float32"}]}, "cpu")
+    assert out["grads_flow"] == [[True, True]]

@@ -286,3 +286,40 @@ def singleton(actual: Any, expected: Any) -> Diagnosis | None:
                          f"your numbers are right but shaped {tuple(av.shape)} where "
                          f"{tuple(ev.shape)} is expected: a dimension of size 1 is {fix}")
     return walk(actual, expected, look)
+
+
+def constant(actual: Any, expected: Any) -> Diagnosis | None:
+    """One value everywhere where the expected values vary: an operation that makes the
+    output independent of the input (a normalisation over a single value, a rounding, a
+    result computed once and repeated)."""
+    def look(a, e):
+        av = described_array(a) if isinstance(a, dict) else None
+        ev = described_array(e) if isinstance(e, dict) else None
+        if av is None or ev is None or av.shape != ev.shape or av.size < 2 or \
+                not np.isfinite(av).all() or np.ptp(av) != 0 or \
+                np.ptp(ev) <= 1e-9 * max(1.0, float(np.abs(ev).max())):
+            return None
+        return Diagnosis("the same value everywhere",
+                         f"every value you return is {av.flat[0]:.6g}, whatever the input, where "
+                         "the expected values vary: a step makes the output constant (a "
+                         "normalisation over a single value is always 1, a rounding or a "
+                         "comparison gives 0 or 1, a value computed once is repeated)")
+    return walk(actual, expected, look)
+
+
+def normalised_rows(actual: Any, expected: Any) -> Diagnosis | None:
+    """Rows that each sum to 1 where the expected rows do not: the entries are normalised
+    across each row where each should be computed on its own."""
+    def look(a, e):
+        av = described_array(a) if isinstance(a, dict) else None
+        ev = described_array(e) if isinstance(e, dict) else None
+        if av is None or ev is None or av.shape != ev.shape or av.ndim != 2 or \
+                av.shape[1] < 2 or not np.allclose(av.sum(axis=1), 1.0, atol=1e-6) or \
+                np.allclose(ev.sum(axis=1), 1.0, atol=1e-3):
+            return None
+        return Diagnosis("rows normalised to 1",
+                         "each row of your output sums to 1 where the expected rows do not: "
+                         "the entries are normalised across the row (exponentials divided by "
+                         "their row's sum) where each should be computed on its own, by an "
+                         "elementwise activation")
+    return walk(actual, expected, look)

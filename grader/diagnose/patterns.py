@@ -16,10 +16,11 @@ import numpy as np
 
 from ..compare import described_array, tolerance_for, within
 from ..spec import Probe
-from .case import case_quantities
+from .case import arguments, case_quantities, plain
 from .cause import Diagnosis
-from .outputs import (arrangement, elementwise, kinds, order, packed, parts, precision,
-                      registered, singleton, unused_parameters)
+from .outputs import (arrangement, constant, dtypes, elementwise, kinds, normalised_rows,
+                      order, packed, parts, precision, registered, singleton,
+                      unused_parameters)
 from .trajectories import drift, extra_rows, motion
 
 WORDS = {0.5: "half", 2.0: "twice", -1.0: "the negative of", -0.5: "minus half",
@@ -108,6 +109,63 @@ def _row_scale(a: np.ndarray, e: np.ndarray) -> Diagnosis | None:
     return None
 
 
+def _not_reduced(a: np.ndarray | None, se: float, kind: str,
+                 device: str) -> Diagnosis | None:
+    """Many numbers where one is expected: the reduction (a mean, a sum) left out."""
+    if a is None or a.size < 2:
+        return None
+    for how, value in (("mean", a.mean()), ("sum", a.sum())):
+        if within(np.asarray(value), np.asarray(se), kind, device):
+            return Diagnosis("an array where one number is expected",
+                             f"you return {a.size} numbers (shape {tuple(a.shape)}) where one "
+                             f"is expected, and their {how} is the expected value: reduce "
+                             f"them ({'np.mean / .mean()' if how == 'mean' else 'np.sum / .sum()'})")
+    return Diagnosis("an array where one number is expected",
+                     f"you return {a.size} numbers (shape {tuple(a.shape)}) where one is "
+                     "expected: reduce them to a single number (a mean, a sum)")
+
+
+def _one_row(a: np.ndarray, e: np.ndarray, kind: str, device: str) -> Diagnosis | None:
+    """One row of the expected rows (the last: the final state; the first), as if the loop
+    returned what it ends with instead of what it records."""
+    if e.ndim < 2 or a.shape != e.shape[1:] or len(e) < 2:
+        return None
+    for row, which in ((-1, "the last"), (0, "the first")):
+        if within(a, e[row], kind, device):
+            return Diagnosis(f"only {which} row",
+                             f"you return only {which} of the {len(e)} expected rows (the "
+                             f"{'final' if row == -1 else 'first'} state): record a row at every "
+                             "step (append it to a list inside the loop) and return them all")
+    return None
+
+
+def _offset(a: np.ndarray, e: np.ndarray, kind: str, device: str, inputs,
+            hidden: bool) -> Diagnosis | None:
+    """Every value off by the same amount: a constant term missing or extra, named when an
+    entry of the case's inputs equals it (an intercept, a bias)."""
+    d = a - e
+    c = float(np.median(d))
+    if a.size < 2 or abs(c) <= 1e-12 or not within(a, e + c, kind, device):
+        return None
+    named = ""
+    for where, raw in arguments(inputs):
+        v = plain(raw)
+        values = np.asarray(v, dtype=float).ravel() if isinstance(v, (np.ndarray, float, int)) \
+            and not isinstance(v, bool) and np.size(v) <= 8 else np.zeros(0)
+        for i, x in enumerate(values):
+            if abs(x) > 1e-12 and abs(abs(c) - abs(x)) <= 1e-6 * abs(x):
+                entry = where if np.ndim(v) == 0 else f"entry [{i}] of {where}"
+                named = (f": it is {'minus ' if c * x < 0 else ''}{entry}, so a term with "
+                         f"it is {'missing' if c * x < 0 else 'counted twice'}")
+                break
+        if named:
+            break
+    shown = "" if hidden else f" ({c:+.6g})"
+    return Diagnosis("off by a constant",
+                     f"every value is the expected one plus the same constant{shown}"
+                     f"{named or ': a constant term (an intercept, a bias) is missing or extra'}")
+
+
 def _scalar(desc: Any) -> float | None:
     if isinstance(desc, dict) and desc.get("kind") in ("float", "int"):
         return float(desc["value"])
@@ -122,7 +180,9 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
     for key, report in (probe.reports.items() if probe else ()):
         if report.hint and expected.get(key) is True and actual.get(key) is False:
             return Diagnosis(f"{report.label} fails", report.hint)
-    found = registered(actual, expected)
+    found = (registered(actual, expected) or normalised_rows(actual, expected) or
+             # a path that never moves is told so by the trajectory findings below
+             (kind not in ("trajectory", "fit") and constant(actual, expected)))
     if found:
         return found
     flows = actual.get("grads_flow")
@@ -141,6 +201,10 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
     if found:
         return found
     sa, se = _scalar(actual.get("result")), _scalar(expected.get("result"))
+    if se is not None and sa is None:
+        found = _not_reduced(described_array(actual.get("result")), se, kind, device)
+        if found:
+            return found
     if sa is not None and se is not None and abs(se) > 1e-12:
         c = sa / se
         word = next((w for k, w in WORDS.items() if abs(c - k) < 1e-9), None)
@@ -153,7 +217,7 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
     if a.shape != e.shape:
         if a.shape == e.shape[::-1] and a.ndim == 2 and within(a.T, e, kind, device):
             return Diagnosis("transposed", "your result is the transpose of the expected one")
-        return extra_rows(a, e, kind, device, hidden)
+        return _one_row(a, e, kind, device) or extra_rows(a, e, kind, device, hidden)
     if not (np.isfinite(a).all() and np.isfinite(e).all()) or e.size == 0:
         return None
     if kind in ("trajectory", "fit") and a.ndim == 2 and a.shape[0] > 1:
@@ -192,6 +256,9 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
                                  ("" if hidden else f" ({c:.6g})") + ": look for a missing or "
                                  "extra factor (or a sign)")
             return Diagnosis(f"{word} the expected value", f"every value is {word} the expected one")
+    found = None if dtypes(actual, expected) else _offset(a, e, kind, device, inputs, hidden)
+    if found:
+        return found
     found = (_component(a, e, kind, device) or _power(a, e, kind, device) or
              _row_scale(a, e) or elementwise(actual, expected, kind, device))
     if found:
