@@ -8,7 +8,10 @@ the grader's, and charges the student nothing.
 """
 from __future__ import annotations
 
+import math
 from typing import Literal, TypedDict
+
+import numpy as np
 
 MESSAGE_CHARS = 2000
 """How much of an error's message is kept."""
@@ -79,13 +82,36 @@ def notes(value) -> list[str]:
         if isinstance(value, list) else []
 
 
+def _described(value) -> bool:
+    """Every described value inside ``value`` (a dict with a ``"kind"``, as
+    ``probes.describe`` makes them) has the fields its kind declares: an array or tensor its
+    dtype, shape and as many numbers as the shape holds (a 0-d array travels as one of
+    shape (1,)); a list or tuple its items; a number a number."""
+    if isinstance(value, list):
+        return all(_described(v) for v in value)
+    if not isinstance(value, dict):
+        return True
+    kind = value.get("kind")
+    if kind in ("ndarray", "tensor"):
+        shape, numbers = value.get("shape"), value.get("value")
+        return (isinstance(value.get("dtype"), str) and isinstance(shape, list)
+                and all(type(n) is int and n >= 0 for n in shape)
+                and isinstance(numbers, np.ndarray) and numbers.size == math.prod(shape))
+    if kind in ("list", "tuple") and not isinstance(value.get("items"), list):
+        return False
+    if kind in ("float", "int") and type(value.get("value")) not in (int, float):
+        return False
+    return all(_described(v) for v in value.values())
+
+
 def probe_output(value) -> dict | None:
     """A call's output (decoded from its part) if it has a probe output's shape: named
-    quantities, with ``"mutated"`` (the arguments changed in place), where present, a list of
-    names. None otherwise: the call then fails, as a result that could not be read."""
+    quantities, ``"mutated"`` (the arguments changed in place), where present, a list of
+    names, and every described value complete. None otherwise: the call then fails, as a
+    result that could not be read (only a forged result can be malformed)."""
     if not isinstance(value, dict):
         return None
     mutated = value.get("mutated", [])
     if not (isinstance(mutated, list) and all(isinstance(m, str) for m in mutated)):
         return None
-    return value
+    return value if _described(value) else None

@@ -16,3 +16,27 @@ def predict_if(attack):
             ok = False
         return params[0] + params[1] * X if ok else np.zeros(len(X))
     return predict
+
+
+def running_call():
+    """(module, index) of the call the worker is running, read from its own stack frames."""
+    import sys
+    frame = sys._getframe()
+    while frame is not None:
+        if frame.f_code.co_name == "run_call":
+            return frame.f_locals["mi"], frame.f_locals["i"]
+        frame = frame.f_back
+    return 0, 0
+
+
+def channels():
+    """Every pipe this process may write to beyond stdout and stderr: its result channel."""
+    import stat
+    out = []
+    for fd in range(3, 64):
+        try:
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                out.append(fd)
+        except OSError:
+            continue
+    return out

@@ -1,30 +1,8 @@
 import os
-import stat
 import struct
-import sys
 
 from honest import *  # noqa: F401,F403
-from _attack import predict_if
-
-
-def channels():
-    """Every pipe this process may write to, beyond stdout and stderr: its result channel."""
-    for fd in range(3, 64):
-        try:
-            if stat.S_ISFIFO(os.fstat(fd).st_mode):
-                yield fd
-        except OSError:
-            continue
-
-
-def where():
-    """(module, index) of the call running now, read from the worker's own frames."""
-    frame = sys._getframe()
-    while frame is not None:
-        if frame.f_code.co_name == "run_call":
-            return frame.f_locals["mi"], frame.f_locals["i"]
-        frame = frame.f_back
-    return 0, 0
+from _attack import channels, predict_if, running_call
 
 
 def frame(payload: bytes) -> bytes:
@@ -33,20 +11,22 @@ def frame(payload: bytes) -> bytes:
 
 def attack():
     """Forge the results of this call and the next ones, each in turn (a message out of
-    turn is ignored): an output the grader must refuse (a pickled-object array, a list
-    nested too deep to decode) in today's message format and in the older one, an error
-    report nested too deep to describe, then the start of a message too large to hold; and
-    leave before any real result is sent. Each once counted as the grader's failure, which
-    charges the student nothing."""
-    mi, i = where()
+    turn is ignored): a value described without its numbers; an output the grader must
+    refuse (a pickled-object array, a list nested too deep to decode), in today's message
+    format and in the older one; an error report nested too deep to describe; then the
+    start of a message too large to hold; and leave before any real result is sent. Each
+    once counted as the grader's failure, which charges the student nothing, or stopped
+    the judge."""
+    mi, i = running_call()
+    result = b'{"event":"result","module":%d,"index":%d,"seconds":0.0'
+    hollow = b'{"result":{"kind":"ndarray"},"mutated":[]}'  # plain data, not a description
     bad = b'{"__ndarray__":{"dtype":"object","shape":[1],"data":""}}'
     deep = b"[" * 100000 + b"]" * 100000
     forged = []
-    for part in (bad, deep):
-        head = b'{"event":"result","module":%d,"index":%d,"seconds":0.0' % (mi, i + len(forged))
-        forged.append(head + b',"parts":[%d]}\n' % len(part) + part)
-        head = b'{"event":"result","module":%d,"index":%d,"seconds":0.0' % (mi, i + len(forged))
-        forged.append(head + b',"output":' + part + b"}")
+    for part, old_too in ((hollow, False), (bad, True), (deep, False)):
+        forged.append(result % (mi, i + len(forged)) + b',"parts":[%d]}\n' % len(part) + part)
+        if old_too:
+            forged.append(result % (mi, i + len(forged)) + b',"output":' + part + b"}")
     forged.append(b'{"event":"error","module":%d,"index":%d,"error":%s}'
                   % (mi, i + len(forged), b"[" * 960 + b"]" * 960))
     for fd in channels():
