@@ -713,4 +713,35 @@ def two_layer_net(n_in, n_hidden, n_out):
     return nn.Sequential(nn.Linear(n_in, n_hidden, dtype=torch.float64), nn.ReLU(),
                          nn.Linear(n_hidden, n_out, dtype=torch.float64))
 ''', {"two_layer_net"}, {"two_layer_net": ("sigmoid", "activation", "relu")}),
+    # a ninth batch
+    _m("backward forgets grad_output", CF, '''
+class LegendrePolynomial3(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, input):
+        ctx.save_for_backward(input)
+        return 0.5 * (5 * input ** 3 - 3 * input)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return 1.5 * (5 * x ** 2 - 1)
+''', {"LegendrePolynomial3", "fit_sine"},
+       {"LegendrePolynomial3": ("grad_output",), "fit_sine": ("LegendrePolynomial3",)}),
+    _m("accuracy counts the wrong rows", MD, '''
+def accuracy(model, X, y):
+    with torch.no_grad():
+        guess = (model(X) >= 0.5).float()
+    return float((guess != y).float().mean())
+''', {"accuracy"}, {"accuracy": ("one minus", "1 -", "complement")}),
+    _m("make_batches draws indices with replacement", GD, '''
+def make_batches(n, batch_size, rng=None):
+    idx = np.arange(n) if rng is None else rng.choice(n, size=n)
+    return [idx[k:k + batch_size] for k in range(0, n, batch_size)]
+''', {"make_batches"}, {"make_batches": ("replacement", "twice", "repeat", "permutation")}),
+    _m("closed_form from np.cov and np.var", MD, '''
+def closed_form(x, y):
+    b1 = np.cov(x, y)[0, 1] / np.var(x)
+    b0 = np.mean(y) - b1 * np.mean(x)
+    return np.array([b0, b1])
+''', {"closed_form"}, {"closed_form": ("N/(N-1)", "ddof", "N-1")}),
 )

@@ -432,3 +432,23 @@ def test_gradients_through_rows_of_a_fixed_sum_are_seen_flowing():
                               {"forward": [{"__tensor__": np.array([[0.5, -1.0], [2.0, 0.3]]),
                                             "dtype": "float32"}]}, "cpu")
     assert out["grads_flow"] == [[True, True]]
+
+
+def test_one_minus_the_expected_an_entry_off_by_a_case_factor_and_repeated_indices():
+    """A ninth held-out batch (the wrong rows counted, a slope from np.cov over np.var,
+    indices drawn with replacement): each named."""
+    arr = lambda v, dtype="float64": {"kind": "ndarray", "dtype": dtype,
+                                      "shape": list(np.shape(v)), "value": np.asarray(v)}
+    num = lambda v: {"result": {"kind": "float", "type": "float", "value": v}}
+    assert "one minus the expected one" in said(num(0.25), num(0.75), "value", "cpu", False)
+    assert not said(num(0.5), num(0.5), "value", "cpu", False)
+    x = np.linspace(1.0, 5.0, 10)
+    case = {"args": [x, 3 * x + 1]}
+    got, want = np.array([0.7, 3.0 * 10 / 9]), np.array([1.0, 3.0])
+    assert "entry [1] of your result is N/(N-1) times the expected one" in said(
+        {"result": arr(got)}, {"result": arr(want)}, "value", "cpu", False, inputs=case)
+    parts = lambda *ps: {"result": {"kind": "list",
+                                    "items": [arr(np.array(p), "int64") for p in ps]}}
+    assert "2 of your indices repeat others" in said(parts([3, 3], [0, 3]),
+                                                     parts([2, 0], [1, 3]), "exact", "cpu",
+                                                     False)

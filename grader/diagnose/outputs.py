@@ -30,6 +30,13 @@ def order(actual: dict, expected: dict, inputs) -> Diagnosis | None:
     if a is None or e is None:
         return None
     flat_a, flat_e = np.concatenate(a), np.concatenate(e)
+    if flat_a.shape == flat_e.shape and np.unique(flat_e).size == flat_e.size and \
+            np.unique(flat_a).size < flat_a.size:
+        return Diagnosis("indices repeated",
+                         f"{flat_a.size - np.unique(flat_a).size} of your indices repeat "
+                         "others, so some samples come twice and others never: draw them "
+                         "without replacement (a permutation of all n, rng.permutation(n), "
+                         "not rng.choice or rng.integers)")
     if flat_a.shape != flat_e.shape or not np.array_equal(np.sort(flat_a), np.sort(flat_e)):
         return None
     runs = lambda parts: all(p.size < 2 or np.all(np.diff(p) == 1) for p in parts)
@@ -289,12 +296,13 @@ def singleton(actual: Any, expected: Any) -> Diagnosis | None:
 
 
 def constant(actual: Any, expected: Any) -> Diagnosis | None:
-    """One value everywhere where the expected values vary: an operation that makes the
+    """One value everywhere where the expected real values vary: an operation that makes the
     output independent of the input (a normalisation over a single value, a rounding, a
     result computed once and repeated)."""
     def look(a, e):
-        av = described_array(a) if isinstance(a, dict) else None
-        ev = described_array(e) if isinstance(e, dict) else None
+        real = isinstance(e, dict) and str(e.get("dtype", "")).startswith("float")
+        av = described_array(a) if isinstance(a, dict) and real else None
+        ev = described_array(e) if real else None
         if av is None or ev is None or av.shape != ev.shape or av.size < 2 or \
                 not np.isfinite(av).all() or np.ptp(av) != 0 or \
                 np.ptp(ev) <= 1e-9 * max(1.0, float(np.abs(ev).max())):

@@ -75,6 +75,37 @@ def _component(a: np.ndarray, e: np.ndarray, kind: str, device: str) -> Diagnosi
                      " right: the mistake is in the formula of that component alone")
 
 
+def _entry_factor(a: np.ndarray, e: np.ndarray, kind: str, device: str, inputs,
+                  hidden: bool) -> Diagnosis | None:
+    """For a small vector whose entries are all wrong: one entry off by a factor that is a
+    quantity of the case (the others computed from it inherit the mistake)."""
+    if a.ndim != 1 or not 2 <= a.size <= 8:
+        return None
+    tol = tolerance_for(kind, "float64", device)
+    for i in range(a.size):
+        if abs(e[i]) <= 1e-12 or abs(a[i] - e[i]) <= tol.atol + tol.rtol * abs(e[i]):
+            continue
+        named = _factor(a[i] / e[i], inputs or {}, hidden)
+        if named:
+            return Diagnosis(f"an entry {named.name}",
+                             named.hint.replace("every value is", f"entry [{i}] of your "
+                                                "result is", 1) +
+                             "; the entries computed from it are off because of it")
+    return None
+
+
+def _complement(a: np.ndarray, e: np.ndarray, kind: str, device: str) -> Diagnosis | None:
+    """One minus the expected values, where those are fractions: the share of the other
+    outcome (the wrong ones for the right ones, a probability of the other class)."""
+    if not (np.all(e >= 0) and np.all(e <= 1)) or within(a, e, kind, device) or \
+            not within(a, 1 - e, kind, device):
+        return None
+    return Diagnosis("one minus the expected value",
+                     "your value is one minus the expected one: you count the other outcome "
+                     "(the wrong ones where the right ones are asked for, or the probability "
+                     "of the other class); flip the comparison")
+
+
 def _power(a: np.ndarray, e: np.ndarray, kind: str, device: str) -> Diagnosis | None:
     """The square root of the expected values, or their square (a root or a power too many
     or too few: an RMSE for an MSE, a norm for a squared norm)."""
@@ -205,6 +236,10 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
         found = _not_reduced(described_array(actual.get("result")), se, kind, device)
         if found:
             return found
+    if sa is not None and se is not None:
+        found = _complement(np.asarray(sa), np.asarray(se), kind, device)
+        if found:
+            return found
     if sa is not None and se is not None and abs(se) > 1e-12:
         c = sa / se
         word = next((w for k, w in WORDS.items() if abs(c - k) < 1e-9), None)
@@ -259,7 +294,8 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
     found = None if dtypes(actual, expected) else _offset(a, e, kind, device, inputs, hidden)
     if found:
         return found
-    found = (_component(a, e, kind, device) or _power(a, e, kind, device) or
+    found = (_component(a, e, kind, device) or _entry_factor(a, e, kind, device, inputs, hidden)
+             or _complement(a, e, kind, device) or _power(a, e, kind, device) or
              _row_scale(a, e) or elementwise(actual, expected, kind, device))
     if found:
         return found
