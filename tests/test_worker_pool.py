@@ -96,3 +96,22 @@ def test_a_template_killed_from_outside_is_started_again_and_no_student_pays(tmp
         assert pool._template.proc.pid != old
         assert _parent(next(z for z in pool._all if not z.dead).proc.pid) == \
             pool._template.proc.pid
+
+
+def test_fork_servers_are_watched_by_pid_where_the_kernel_has_no_pidfd(tmp_path, monkeypatch):
+    """Linux before 5.3 has no pidfd_open: the pool still grades, stops and replaces."""
+    import os
+
+    def missing(pid):
+        raise OSError(38, "Function not implemented")
+    monkeypatch.setattr(os, "pidfd_open", missing)
+    with WorkerPool(size=2) as pool:
+        pool.wait_ready()
+        servers = [z.proc.pid for z in pool._all]
+        victim = pool._all[0]
+        victim.proc.kill()
+        assert victim.proc.wait(timeout=10) == victim.proc.ENDED
+        victim.dead = True
+        assert _values(pool.run(_job(tmp_path))) == [1.0, 2.0, 3.0]
+        assert _values(pool.run(_job(tmp_path))) == [1.0, 2.0, 3.0]
+    assert not any(os.path.exists(f"/proc/{pid}") for pid in servers)

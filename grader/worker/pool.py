@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -228,40 +229,60 @@ class Template:
 
 class Forked:
     """A fork server the template forked: not this process's child (the template reaps it),
-    so it is watched through a pidfd, which cannot name a later process with the same pid.
-    Its exit status is not known here."""
+    so it is watched through a pidfd, which cannot name a later process with the same pid;
+    where the kernel has none (before Linux 5.3), through its pid. Its exit status is not
+    known here."""
 
     ENDED = -1
     """What ``poll`` says once it has ended."""
 
     def __init__(self, pid: int, stdin, stdout):
         self.pid, self.stdin, self.stdout = pid, stdin, stdout
+        self._pidfd: int | None
         try:
             self._pidfd = os.pidfd_open(pid)
         except ProcessLookupError:  # ended already
             self._pidfd = -1
+        except (AttributeError, OSError):  # no pidfd here: the pid it is
+            self._pidfd = None
 
     def poll(self) -> int | None:
+        if self._pidfd is None:
+            try:
+                os.kill(self.pid, 0)  # the template reaps at once: no zombie answers
+            except ProcessLookupError:
+                return self.ENDED
+            except PermissionError:
+                pass
+            return None
         if self._pidfd < 0 or select.select([self._pidfd], [], [], 0)[0]:
             return self.ENDED
         return None
 
     def kill(self) -> None:
-        if self._pidfd >= 0:
-            try:
+        try:
+            if self._pidfd is None:
+                os.kill(self.pid, signal.SIGKILL)
+            elif self._pidfd >= 0:
                 signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        except ProcessLookupError:
+            pass
 
     def wait(self, timeout: float = 5.0) -> int | None:
-        if self._pidfd >= 0 and not select.select([self._pidfd], [], [], timeout)[0]:
+        if self._pidfd is None:
+            deadline = time.monotonic() + timeout
+            while self.poll() is None:
+                if time.monotonic() > deadline:
+                    return None
+                time.sleep(0.005)
+        elif self._pidfd >= 0 and not select.select([self._pidfd], [], [], timeout)[0]:
             return None
         for f in (self.stdin, self.stdout):
             try:
                 f.close()
             except OSError:
                 pass
-        if self._pidfd >= 0:
+        if self._pidfd is not None and self._pidfd >= 0:
             os.close(self._pidfd)
             self._pidfd = -1
         return self.ENDED
