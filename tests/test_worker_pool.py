@@ -115,3 +115,17 @@ def test_fork_servers_are_watched_by_pid_where_the_kernel_has_no_pidfd(tmp_path,
         assert _values(pool.run(_job(tmp_path))) == [1.0, 2.0, 3.0]
         assert _values(pool.run(_job(tmp_path))) == [1.0, 2.0, 3.0]
     assert not any(os.path.exists(f"/proc/{pid}") for pid in servers)
+
+
+def test_without_unix_sockets_each_fork_server_starts_alone(tmp_path, monkeypatch):
+    """Where no socket pair can be made (a locked-down container), the pool falls back to
+    servers that each import torch themselves, and grades as before."""
+    import socket
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "socketpair refused")
+    monkeypatch.setattr(socket, "socketpair", refused)
+    with WorkerPool(size=2) as pool:
+        pool.wait_ready()
+        assert pool._template is None and len(pool._all) == 2
+        assert _values(pool.run(_job(tmp_path))) == [1.0, 2.0, 3.0]

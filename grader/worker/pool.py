@@ -490,6 +490,8 @@ class WorkerPool(Runner):
         self._stopped = False
         self._template: Template | None = None
         self._template_lock = threading.Lock()
+        self._shared = True
+        """Servers are forked from a template (False where one cannot be started)."""
         self._idle: queue.Queue[Zygote] = queue.Queue()
         self._all: list[Zygote] = []
         self._errors: list[Exception] = []
@@ -521,7 +523,7 @@ class WorkerPool(Runner):
     def _new_server(self) -> Zygote:
         """A fresh fork server: forked from the pool's template (started, or started again,
         when there is none alive), or started alone for a pool of one."""
-        if self.size < 2:
+        if self.size < 2 or not self._shared:
             return Zygote(self.warm)
         with self._template_lock:  # the first caller starts it; the others wait for it
             if self._stopped:
@@ -530,7 +532,11 @@ class WorkerPool(Runner):
                 if self._template is not None:
                     self._template.kill()
                     self._template = None
-                self._template = Template(self.warm)
+                try:
+                    self._template = Template(self.warm)
+                except OSError:  # no Unix socket to pass pipes over: each server alone
+                    self._shared = False
+                    return Zygote(self.warm)
             template = self._template
         return Zygote(self.warm, template)
 
