@@ -73,6 +73,16 @@ def walk(actual: Any, expected: Any, look) -> Any:
         found = walk(a, e, look)
         if found:
             return found
+
+
+def walk_arrays(actual: Any, expected: Any, look) -> Any:
+    """:func:`walk` over the pairs of described arrays (or tensors) only:
+    ``look(actual numbers, expected numbers, expected description)``."""
+    def pair(a, e):
+        av = described_array(a) if isinstance(a, dict) else None
+        ev = described_array(e) if isinstance(e, dict) else None
+        return None if av is None or ev is None else look(av, ev, e)
+    return walk(actual, expected, pair)
     return None
 
 
@@ -255,10 +265,8 @@ ACTIVATIONS = {
 def elementwise(actual: Any, expected: Any, kind: str, device: str) -> Diagnosis | None:
     """An activation too many at the end (the result is f of the expected one), or one
     missing (the expected result is f of the student's), anywhere inside."""
-    def look(a, e):
-        av = described_array(a) if isinstance(a, dict) else None
-        ev = described_array(e) if isinstance(e, dict) else None
-        if av is None or ev is None or av.shape != ev.shape or av.size < 2 or \
+    def look(av, ev, _):
+        if av.shape != ev.shape or av.size < 2 or \
                 not (np.isfinite(av).all() and np.isfinite(ev).all()):
             return None
         with np.errstate(all="ignore"):
@@ -274,15 +282,13 @@ def elementwise(actual: Any, expected: Any, kind: str, device: str) -> Diagnosis
                                      f"the expected result is the {name} of yours: the final "
                                      f"{name} (activation) is missing")
         return None
-    return walk(actual, expected, look)
+    return walk_arrays(actual, expected, look)
 
 
 def singleton(actual: Any, expected: Any) -> Diagnosis | None:
     """The right numbers with a dimension of size 1 missing or extra, anywhere inside."""
-    def look(a, e):
-        av = described_array(a) if isinstance(a, dict) else None
-        ev = described_array(e) if isinstance(e, dict) else None
-        if av is None or ev is None or av.shape == ev.shape or av.size != ev.size or \
+    def look(av, ev, _):
+        if av.shape == ev.shape or av.size != ev.size or \
                 [d for d in av.shape if d != 1] != [d for d in ev.shape if d != 1] or \
                 not np.allclose(av.ravel(), ev.ravel(), rtol=1e-6, atol=1e-9, equal_nan=True):
             return None
@@ -292,18 +298,16 @@ def singleton(actual: Any, expected: Any) -> Diagnosis | None:
         return Diagnosis("a dimension of size 1 missing or extra",
                          f"your numbers are right but shaped {tuple(av.shape)} where "
                          f"{tuple(ev.shape)} is expected: a dimension of size 1 is {fix}")
-    return walk(actual, expected, look)
+    return walk_arrays(actual, expected, look)
 
 
 def constant(actual: Any, expected: Any) -> Diagnosis | None:
     """One value everywhere where the expected real values vary: an operation that makes the
     output independent of the input (a normalisation over a single value, a rounding, a
     result computed once and repeated)."""
-    def look(a, e):
-        real = isinstance(e, dict) and str(e.get("dtype", "")).startswith("float")
-        av = described_array(a) if isinstance(a, dict) and real else None
-        ev = described_array(e) if real else None
-        if av is None or ev is None or av.shape != ev.shape or av.size < 2 or \
+    def look(av, ev, e):
+        if not str(e.get("dtype", "")).startswith("float") or av.shape != ev.shape or \
+                av.size < 2 or \
                 not np.isfinite(av).all() or np.ptp(av) != 0 or \
                 np.ptp(ev) <= 1e-9 * max(1.0, float(np.abs(ev).max())):
             return None
@@ -312,16 +316,14 @@ def constant(actual: Any, expected: Any) -> Diagnosis | None:
                          "the expected values vary: a step makes the output constant (a "
                          "normalisation over a single value is always 1, a rounding or a "
                          "comparison gives 0 or 1, a value computed once is repeated)")
-    return walk(actual, expected, look)
+    return walk_arrays(actual, expected, look)
 
 
 def normalised_rows(actual: Any, expected: Any) -> Diagnosis | None:
     """Rows that each sum to 1 where the expected rows do not: the entries are normalised
     across each row where each should be computed on its own."""
-    def look(a, e):
-        av = described_array(a) if isinstance(a, dict) else None
-        ev = described_array(e) if isinstance(e, dict) else None
-        if av is None or ev is None or av.shape != ev.shape or av.ndim != 2 or \
+    def look(av, ev, _):
+        if av.shape != ev.shape or av.ndim != 2 or \
                 av.shape[1] < 2 or not np.allclose(av.sum(axis=1), 1.0, atol=1e-6) or \
                 np.allclose(ev.sum(axis=1), 1.0, atol=1e-3):
             return None
@@ -330,4 +332,4 @@ def normalised_rows(actual: Any, expected: Any) -> Diagnosis | None:
                          "the entries are normalised across the row (exponentials divided by "
                          "their row's sum) where each should be computed on its own, by an "
                          "elementwise activation")
-    return walk(actual, expected, look)
+    return walk_arrays(actual, expected, look)

@@ -51,14 +51,19 @@ def _factor(c: float, inputs, hidden: bool) -> Diagnosis | None:
     return None
 
 
-def _component(a: np.ndarray, e: np.ndarray, kind: str, device: str) -> Diagnosis | None:
-    """For a small vector (a gradient, a parameter pair): which entries are wrong, and how."""
+def _component(a: np.ndarray, e: np.ndarray, kind: str, device: str, inputs,
+               hidden: bool) -> Diagnosis | None:
+    """For a small vector (a gradient, a parameter pair): which entries are wrong, and how;
+    where all are, one entry off by a factor that is a quantity of the case (the entries
+    computed from it inherit the mistake)."""
     if a.ndim != 1 or not 2 <= a.size <= 8:
         return None
     tol = tolerance_for(kind, "float64", device)
     right = np.abs(a - e) <= tol.atol + tol.rtol * np.abs(e)
-    if right.all() or not right.any():
+    if right.all():
         return None
+    if not right.any():
+        return _entry_factor(a, e, inputs, hidden)
     parts = []
     for i in np.flatnonzero(~right):
         rel = ""
@@ -75,15 +80,10 @@ def _component(a: np.ndarray, e: np.ndarray, kind: str, device: str) -> Diagnosi
                      " right: the mistake is in the formula of that component alone")
 
 
-def _entry_factor(a: np.ndarray, e: np.ndarray, kind: str, device: str, inputs,
-                  hidden: bool) -> Diagnosis | None:
-    """For a small vector whose entries are all wrong: one entry off by a factor that is a
-    quantity of the case (the others computed from it inherit the mistake)."""
-    if a.ndim != 1 or not 2 <= a.size <= 8:
-        return None
-    tol = tolerance_for(kind, "float64", device)
+def _entry_factor(a: np.ndarray, e: np.ndarray, inputs, hidden: bool) -> Diagnosis | None:
+    """The first entry (all wrong) off by a factor that is a quantity of the case."""
     for i in range(a.size):
-        if abs(e[i]) <= 1e-12 or abs(a[i] - e[i]) <= tol.atol + tol.rtol * abs(e[i]):
+        if abs(e[i]) <= 1e-12:
             continue
         named = _factor(a[i] / e[i], inputs or {}, hidden)
         if named:
@@ -294,8 +294,8 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
     found = None if dtypes(actual, expected) else _offset(a, e, kind, device, inputs, hidden)
     if found:
         return found
-    found = (_component(a, e, kind, device) or _entry_factor(a, e, kind, device, inputs, hidden)
-             or _complement(a, e, kind, device) or _power(a, e, kind, device) or
+    found = (_component(a, e, kind, device, inputs, hidden) or
+             _complement(a, e, kind, device) or _power(a, e, kind, device) or
              _row_scale(a, e) or elementwise(actual, expected, kind, device))
     if found:
         return found

@@ -19,6 +19,8 @@ CODE_CHARS = 300
 """How much of a line of code (or a file or function name) is kept."""
 FRAMES = 6
 """How many of the student's frames an error keeps (the innermost)."""
+ORIGIN_CHARS = 200
+"""How much of where an error was raised outside the student's code is kept."""
 
 ErrorKind = Literal["error", "not_implemented", "memory", "exit", "missing", "timeout",
                     "died", "too_large"]
@@ -68,7 +70,7 @@ def error_report(value) -> ErrorReport:
                       function=_text(f.get("function"), CODE_CHARS),
                       code=_text(f.get("code"), CODE_CHARS))
                 for f in frames[-FRAMES:] if isinstance(f, dict)],
-        origin=_text(value.get("origin"), CODE_CHARS))
+        origin=_text(value.get("origin"), ORIGIN_CHARS))
 
 
 def seconds(value) -> float | None:

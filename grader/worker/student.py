@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .. import wire
 from ..probes import load_probe, run_probe
-from .messages import ErrorReport
+from .messages import FRAMES, MESSAGE_CHARS, ORIGIN_CHARS, ErrorReport
 from .sandbox import Limits
 
 
@@ -51,11 +51,11 @@ def describe_error(exc: BaseException, student_dir: str) -> ErrorReport:
     elif isinstance(exc, SystemExit):
         kind = "exit"
     try:
-        message = str(exc)[:2000]
+        message = str(exc)[:MESSAGE_CHARS]
     except BaseException:  # a hostile __str__
         message = "<the exception's message could not be read>"
     return ErrorReport(kind=kind, type=type(exc).__name__, message=message,
-                       frames=frames[-6:], origin=origin[:200])
+                       frames=frames[-FRAMES:], origin=origin[:ORIGIN_CHARS])
 
 
 def _forget_student_modules(student_dir: str, before: set[str]) -> None:
@@ -71,6 +71,7 @@ def run(request: dict, channel: int) -> None:
     """Import each student module in turn, then run its calls; one message per event."""
     student_dir = os.path.abspath(request["student_dir"])
     send = lambda msg: wire.write_frame(channel, msg)
+    result_bytes = Limits(**request.get("limits", {})).result_bytes
     base_path = list(sys.path)
     before = set(sys.modules)
     for mi, spec in enumerate(request["modules"]):
@@ -92,8 +93,7 @@ def run(request: dict, channel: int) -> None:
         send({"event": "imported", "module": mi, "notes": []})
         for i, call in enumerate(spec["calls"]):
             run_call(module, call, mi, i, request["device"], spec["module_path"], student_dir,
-                     channel, request.get("course", {}).get("root", ""),
-                     Limits(**request.get("limits", {})).result_bytes)
+                     channel, request.get("course", {}).get("root", ""), result_bytes)
         if notebook:
             return  # a process serves one kernel: the modules left get a fresh fork
 
@@ -154,9 +154,9 @@ def run_call(module, call: dict, mi: int, i: int, device: str, module_path: str,
 
 def too_large(what: str, size: int, limit: int) -> ErrorReport:
     """The error of a result too large to send back: ``what`` came to ``size`` bytes."""
-    return {"kind": "too_large", "type": "ResultTooLarge", "frames": [], "origin": "",
-            "message": f"{what} {size / 2**20:.1f} MiB once encoded; at most "
-                       f"{limit / 2**20:.0f} MiB can be sent back to the grader"}
+    return ErrorReport(kind="too_large", type="ResultTooLarge", frames=[], origin="",
+                       message=f"{what} {size / 2**20:.1f} MiB once encoded; at most "
+                               f"{limit / 2**20:.0f} MiB can be sent back to the grader")
 
 
 def import_course_probes(request: dict) -> None:

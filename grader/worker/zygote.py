@@ -322,6 +322,13 @@ def run_job(request: dict, scratch_root: str,
     return outcome, spare
 
 
+def outcome_payload(outcome: dict) -> bytes:
+    """:func:`run_job`'s outcome as the message the grader reads: the head, and the outputs
+    (its ``"parts"``) as the child encoded them."""
+    parts = outcome.pop("parts")
+    return wire.join_parts(outcome, parts)
+
+
 HEAD_BYTES = 1 << 20
 """Room for a result event's head beside its output."""
 
@@ -400,8 +407,7 @@ def _apply_event(ev, parts: list[bytes], outcome: dict, modules: list, current,
         if current is not None or slot["imported"] is not None:
             return current, deadline
         return [mi, None], now + import_timeout
-    if current is None or current[0] != mi or (current[1] is None) != (kind in (
-            "imported", "import_error")) or (current[1] is not None and current[1] != i):
+    if current != [mi, None if kind in ("imported", "import_error") else i]:
         return current, deadline
     if kind == "imported":
         slot["imported"] = True
@@ -463,7 +469,7 @@ def serve(stdin, stdout, scratch_root: str, warm) -> None:
             except Exception:  # the fork reports it, in the student's terms
                 pass
             outcome, finished = run_job(inputs_for(request, spare), scratch_root, spare)
-            wire.write_payload(stdout, wire.join_parts(outcome, outcome.pop("parts")))
+            wire.write_payload(stdout, outcome_payload(outcome))
             finished.finish()  # its exit and the next fork overlap the grader's judging
             if outcome.get("retire"):
                 break  # a thread outlived a notebook: forking again could deadlock
