@@ -396,8 +396,8 @@ def cmd_batch(args) -> int:
         print(f"  grader failure on {name} (not charged; re-run to retry): {why}")
     retried = [r.student for r in outcome.graded if r.grader_errors]
     if retried:
-        print(f"  {len(retried)} student(s) with grader errors (not charged; a re-run grades "
-              f"them again): {', '.join(retried)}")
+        print(f"  {len(retried)} student(s) with cases not graded (no points for them until "
+              f"a re-run grades them): {', '.join(retried)}")
     if outcome.interrupted:
         print(f"stopped by {outcome.interrupted}: {len(outcome.graded)} student(s) graded and "
               f"saved, {len(outcome.left)} not graded. Run the same command again to grade "

@@ -100,7 +100,8 @@ def check_text(check: CheckResult) -> str:
     lines, total = [], len(check.cases)
     blocks: dict[tuple, list] = {}
     for c in check.cases:
-        mark = {"passed": "PASS", "partial": "PART", "grader_error": "GRADER ERROR"}.get(
+        mark = {"passed": "PASS", "partial": "PART", "grader_error": "NOT GRADED",
+                "course_error": "NOT GRADED"}.get(
             c.status, "FAIL")
         message = c.message if c.status != "passed" else ""
         blocks.setdefault((mark, message), []).append(c)

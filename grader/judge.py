@@ -21,6 +21,11 @@ from .reference import ReferenceError
 from .results import CaseResult
 from .spec import Assignment, Case, Check
 
+NOT_GRADED = ("not graded: {why}. Not charged to you and not credited either: the "
+              "instructor has been told, and a later run grades it")
+"""A case no verdict could be reached on. It earns nothing: a grade never rises because
+grading failed (a student able to make grading fail would otherwise earn its points)."""
+
 OWN_LOOP = ("your loop is right: judged on its own, every step follows your own `{grad}`, "
             "which is wrong (see there); the loop keeps its points")
 
@@ -51,10 +56,10 @@ class Judge:
                               blames=found.blames if found else "",
                               error_kind=str(outcome["error"].get("kind") or "error"))
         if status == "grader_error":  # the machinery failed on this student, every try
-            return CaseResult(**base, status="grader_error", fraction=1.0,
-                              message="grader error, not charged to you: the grader's worker "
-                                      f"failed on this case ({outcome.get('reason')}); "
-                                      "your instructor can re-grade it")
+            return CaseResult(**base, status="grader_error", fraction=0.0,
+                              message=NOT_GRADED.format(
+                                  why="the grader's worker failed on this case "
+                                      f"({outcome.get('reason')})"))
         if status != "ok":
             return CaseResult(**base, status="error", fraction=0.0,
                               message=describe_crash(check.name, outcome,
@@ -62,9 +67,9 @@ class Judge:
                                                      self.limit(assignment, check, case)))
         try:
             expected = self.expected.get(assignment, check, case, self.device)
-        except ReferenceError as exc:
-            return CaseResult(**base, status="grader_error", fraction=1.0,
-                              message=f"grader error, not charged to you: {exc}")
+        except ReferenceError as exc:  # the course's own code failed: never the student's
+            return CaseResult(**base, status="course_error", fraction=0.0,
+                              message=NOT_GRADED.format(why=f"course error: {exc}"))
         actual = outcome["output"]
         probe = resolve(check.probe)
         cmp = compare_outputs(actual, expected, check.kind, self.device, reveal=not case.hidden,

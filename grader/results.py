@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-STATUSES = ("passed", "partial", "wrong", "error", "grader_error")
+STATUSES = ("passed", "partial", "wrong", "error", "grader_error", "course_error")
+NOT_GRADED = frozenset({"grader_error", "course_error"})
+"""Statuses of a case that was not graded: it earns nothing, costs nothing the student did,
+is listed for the instructor, and a later run grades it again."""
 
 
 @dataclass
@@ -15,7 +18,9 @@ class CaseResult:
     seed: int
     status: str
     """passed, partial (a near miss that earns part), wrong, error (the student's code failed:
-    crash, timeout, missing name, bad type) or grader_error (never charged to the student)."""
+    crash, timeout, missing name, bad type), grader_error (the grader's machinery failed) or
+    course_error (the course's own code failed). The last two are *not graded*: 0 points,
+    never charged to the student and never credited either."""
     fraction: float
     """Share of the case's points earned, 0 to 1."""
     message: str = ""
@@ -114,5 +119,6 @@ class StudentResult:
 
     @property
     def grader_errors(self) -> int:
-        """Cases the grader failed on (not charged): a batch grades such a student again."""
-        return sum(c.status == "grader_error" for ch in self.checks() for c in ch.cases)
+        """Cases not graded (the grader's machinery or the course's code failed; they earn
+        nothing): a batch grades such a student again."""
+        return sum(c.status in NOT_GRADED for ch in self.checks() for c in ch.cases)
