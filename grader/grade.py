@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, wire
+from . import __version__, ownloop, wire
 from .cases import build_cases, secret_id
 from .course import load_course
 from .diagnose import Diagnoser
@@ -132,7 +132,7 @@ class Session:
                     result.cpu += ran.cpu
                     p.outcomes, p.result.output = ran.modules[0].results, ran.output
                     p.add_notes(ran.modules[0].notes)
-        result.assignments = [self.finish(p) for p in plans]
+        result.assignments = [self.finish(p, student_dir, result) for p in plans]
         result.seconds = time.perf_counter() - started
         return result
 
@@ -168,19 +168,46 @@ class Session:
                      encoded_inputs=self.encoded(assignment, ch, ca)) for ch, ca in pairs])
         return Plan(assignment, out, pairs, module, outcomes)
 
-    def finish(self, plan: "Plan") -> AssignmentResult:
+    def finish(self, plan: "Plan", student_dir: Path | None = None,
+               result: StudentResult | None = None) -> AssignmentResult:
         by_check: dict[str, CheckResult] = {}
         for (check, case), outcome in zip(plan.pairs, plan.outcomes):
             cr = by_check.setdefault(check.name, CheckResult(plan.assignment.folder, check.name,
                                                              check.points))
             cr.cases.append(self.judge(plan.assignment, check, case, outcome, cr.notes))
         plan.result.checks = [by_check[c.name] for c in plan.assignment.checks]
+        if student_dir is not None:
+            self.own_loops(plan, student_dir, result)
         path = Path(plan.module.module_path) if plan.module else None
         source = functools.cache(lambda: source_code(path) if path and path.is_file() else "")
         attribute(plan.result.checks,
                   lambda: contract_uses(source(), {c.name for c in plan.assignment.checks}))
         point_at_lines(plan.result.checks, source)
         return plan.result
+
+    def own_loops(self, plan: "Plan", student_dir: Path, result: StudentResult | None) -> None:
+        """The own-loop rule (``ownloop``): a failing descent loop whose gradient function
+        fails its own check is judged on its own, from calls of that gradient at the student's
+        path made now, in one more fork (confined like any call). The same step for every
+        path that grades through a session."""
+        questions = ownloop.asks(self._judge, plan.assignment, plan.result.checks, plan.pairs,
+                                 plan.outcomes) if plan.module is not None else []
+        if not questions:
+            return
+        limit = {c.name: self.timeout(plan.assignment, c) for c in plan.assignment.checks}
+        calls = [Call(resolve("call"), q.grad, inputs, q.case.seed, limit[q.grad])
+                 for q in questions for inputs in q.inputs]
+        ran = self.pool.run(self.job([ModuleCalls(plan.module.module_path,
+                                                  plan.module.module_name, calls)], student_dir))
+        if result is not None:
+            result.cpu += ran.cpu
+        answers, at = ran.modules[0].results, 0
+        for q in questions:
+            cases = plan.result.checks[q.check_index].cases
+            cases[q.case_index] = ownloop.settle(self._judge, plan.assignment, q,
+                                                 cases[q.case_index],
+                                                 answers[at:at + len(q.inputs)])
+            at += len(q.inputs)
 
     def judge(self, assignment: Assignment, check: Check, case: Case, outcome: dict,
               notes: list[str]) -> CaseResult:

@@ -14,9 +14,9 @@ from typing import Callable
 import numpy as np
 
 from .compare import compare_outputs, described_array, signature
-from .diagnose import Diagnoser, explain_error, generic, own_loop_holds
+from .diagnose import Diagnoser, explain_error, generic
 from .feedback import describe_comparison, describe_crash, describe_student_error
-from .probes import resolve
+from .probes import Unreadable, derived, resolve
 from .reference import ReferenceError
 from .results import CaseResult
 from .spec import Assignment, Case, Check
@@ -25,9 +25,6 @@ NOT_GRADED = ("not graded: {why}. Not charged to you and not credited either: th
               "instructor has been told, and a later run grades it")
 """A case no verdict could be reached on. It earns nothing: a grade never rises because
 grading failed (a student able to make grading fail would otherwise earn its points)."""
-
-OWN_LOOP = ("your loop is right: judged on its own, every step follows your own `{grad}`, "
-            "which is wrong (see there); the loop keeps its points")
 
 
 @dataclass
@@ -70,8 +67,19 @@ class Judge:
         except ReferenceError as exc:  # the course's own code failed: never the student's
             return CaseResult(**base, status="course_error", fraction=0.0,
                               message=NOT_GRADED.format(why=f"course error: {exc}"))
-        actual = outcome["output"]
         probe = resolve(check.probe)
+        try:  # what earns points is derived here, from what the probes described
+            expected = derived(probe, expected, case.inputs)
+        except Unreadable as exc:
+            return CaseResult(**base, status="course_error", fraction=0.0,
+                              message=NOT_GRADED.format(why=f"course error: the reference's "
+                                                            f"output could not be read ({exc})"))
+        try:
+            actual = derived(probe, outcome["output"], case.inputs)
+        except Unreadable as exc:
+            return CaseResult(**base, status="wrong", fraction=0.0,
+                              message=f"`{check.name}`: what came back from your code could "
+                                      f"not be read ({exc})")
         cmp = compare_outputs(actual, expected, check.kind, self.device, reveal=not case.hidden,
                               strict_dtype=check.strict_dtype, probe=probe,
                               strict_container=check.strict_container)
@@ -87,12 +95,6 @@ class Judge:
         message = describe_comparison(cmp)
         if case.hidden:
             message += "\n(hidden case: its inputs and expected values are not shown)"
-        values_only = all(p.first_step is not None for p in cmp.problems)  # not type, shape…
-        if probe.name == "descent" and not probe.module and values_only and \
-                own_loop_holds(actual, case.inputs, check.kind, self.device):
-            return CaseResult(**base, status="passed", fraction=1.0, first_step=first,
-                              hint=OWN_LOOP.format(grad=case.inputs["grad"]),
-                              diagnosis="loop right, gradient wrong")
         found = self.diagnoser.from_output(assignment, check, case, actual, self.device) \
             if self.diagnoser else None
         plain = generic(actual, expected, check.kind, self.device, case.hidden, probe,

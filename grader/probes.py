@@ -4,6 +4,11 @@ A probe runs twice on the same inputs: in a confined worker against the student'
 in the grader against the reference module (ARCHITECTURE.md, invariant 2). It never sees an
 expected value; it only describes what the module did. Every probe returns a dict of plain
 data (numbers, strings, bools, NumPy arrays, lists and dicts of those).
+
+What runs in the student's process can be replaced by the student's code, so a probe reports
+only what the code returned (values, items, batches, types), never a conclusion about it: a
+property that earns points is computed by the probe's ``derive`` step, in the grader, on the
+outputs of the student and of the reference alike (``derived``).
 """
 from __future__ import annotations
 
@@ -23,17 +28,20 @@ MODEL_BUILDERS: dict[str, Callable] = {}
 RESULT = {"result": Report("the returned value")}
 
 
-def probe(fn: Callable[..., dict] | None = None, *, reports: dict | None = None):
+def probe(fn: Callable[..., dict] | None = None, *, reports: dict | None = None,
+          derive: Callable[[dict, dict], dict] | None = None):
     """Declare a probe: ``@probe(reports={"len": Report("len(dataset)", exact=True)})``.
 
     In a course's ``<folder>/probes.py`` it makes a ``Probe`` for that course's checks; in the
-    engine it also registers the probe by name. What the probe returns is a dict of plain
-    data whose keys are declared in ``reports`` (``result`` and ``mutated`` need no
-    declaration; keys starting with ``_`` are evidence, never compared)."""
+    engine it also registers the probe by name. What is compared is a dict of plain data whose
+    keys are declared in ``reports`` (``result`` and ``mutated`` need no declaration; keys
+    starting with ``_`` are never compared). ``derive(output, inputs) -> dict`` turns what
+    the probe returned into those keys, in the grader only (see the module's docstring)."""
     def make(fn):
         module = fn.__module__
         course_module = module.split(".", 1)[1] if module.startswith("_course_") else ""
-        declared = Probe(fn.__name__, fn, {**RESULT, **(reports or {})}, course_module)
+        declared = Probe(fn.__name__, fn, {**RESULT, **(reports or {})}, course_module,
+                         derive=derive)
         if not course_module:
             PROBES[declared.name] = declared
         return declared
@@ -166,6 +174,24 @@ def _rename(mutated: list[str], names: list[str]) -> list[str]:
     return out
 
 
+def type_names(value: Any) -> list[str]:
+    """The classes of an object, most derived first, as ``module.qualname``: plain data from
+    which the grader decides what it is (``is_a``)."""
+    return [f"{c.__module__}.{c.__qualname__}" for c in type(value).__mro__]
+
+
+def is_a(names: Any, qualified: str) -> bool:
+    """Trusted: whether ``type_names`` (as a probe reported them) include ``qualified``."""
+    return isinstance(names, list) and qualified in names
+
+
+def _nonzero(desc: Any) -> bool:
+    """Trusted: whether a described gradient exists and has an entry other than zero."""
+    from .compare import described_array
+    v = described_array(desc)
+    return v is not None and bool(np.any(v != 0))
+
+
 def _inputs_only(mutated: list[str], fn: Callable, n: int) -> list[str]:
     """Mutated data arguments; the grader-built model (argument 1) is meant to change."""
     return _rename([m for m in mutated if m != "argument 1"], _arg_names(fn, n))
@@ -182,31 +208,13 @@ def call(module, name: str, inputs: dict, device: str) -> dict:
     return {"result": describe(result), "mutated": _rename(mutated, _arg_names(fn, len(args)))}
 
 
-OWN_STEPS = 50
-"""How many steps of a descent loop are re-checked against the student's own gradient."""
-
-
 @probe
 def descent(module, name: str, inputs: dict, device: str) -> dict:
-    """A gradient-descent loop, plus the student's own gradient at the start of each step.
-
-    ``_own_grads`` lets the grader judge the loop on its own (keys starting with ``_`` are
-    evidence, not compared): a trajectory that is wrong only because the student's gradient
-    function is wrong still shows a correct loop.
-    """
-    out = call.fn(module, name, inputs, device)
-    grad_fn = getattr(module, inputs["grad"], None)
-    if callable(grad_fn) and out["result"].get("kind") == "ndarray":
-        args = materialize(inputs["args"], device)
-        rows = np.asarray(out["result"]["value"], dtype=np.float64)
-        starts = [np.array(args[0], dtype=np.float64)] + list(rows[:OWN_STEPS - 1])
-        try:
-            out["_own_grads"] = np.array([np.asarray(grad_fn(p.copy(), args[1], args[2]),
-                                                     dtype=np.float64)
-                                          for p in starts[:len(rows)]])
-        except Exception:  # the gradient function fails: the loop cannot be judged alone
-            pass
-    return out
+    """A gradient-descent loop: ``call``'s output alone. Where its values are wrong, the grader
+    judges the loop on its own with calls of the student's gradient (``inputs["grad"]``) at
+    the student's path, made for that purpose (``grader.ownloop``); nothing about it is
+    computed here."""
+    return call.fn(module, name, inputs, device)
 
 
 @model_builder("linear")
@@ -242,12 +250,22 @@ def train(module, name: str, inputs: dict, device: str) -> dict:
     return {"result": describe(result), "mutated": _inputs_only(mutated, fn, len(args) + 1)}
 
 
+def _structure_facts(out: dict, inputs: dict) -> dict:
+    """Trusted: whether the object is an ``nn.Module`` and which parameters a gradient
+    reaches, from its class names and the gradients it reported."""
+    facts = {k: v for k, v in out.items() if k not in ("types", "grads")}
+    facts["is_module"] = is_a(out["types"], "torch.nn.modules.module.Module")
+    facts["grads_flow"] = [[_nonzero(g) for g in grads] for grads in out["grads"]]
+    return facts
+
+
 @probe(reports={
     "is_module": Report("is an nn.Module", hint="it must subclass nn.Module"),
     "names": Report("the parameter names"), "shapes": Report("the parameter shapes"),
     "dtypes": Report("the parameter dtypes"),
     "initial": Report("the initial parameter values"), "forward": Report("forward"),
-    "grads_flow": Report("whether a gradient reaches every parameter")})
+    "grads_flow": Report("whether a gradient reaches every parameter")},
+    derive=_structure_facts)
 def module_structure(module, name: str, inputs: dict, device: str) -> dict:
     """Build ``module.<name>(*ctor)``; report its parameters, forward outputs and gradients.
 
@@ -266,7 +284,7 @@ def module_structure(module, name: str, inputs: dict, device: str) -> dict:
                     own[key].copy_(torch.as_tensor(value, dtype=own[key].dtype))
     named = sorted(model.named_parameters())  # by name: the order of definition is free
     out: dict[str, Any] = {
-        "is_module": isinstance(model, torch.nn.Module),
+        "types": type_names(model),
         "names": [n for n, _ in named],
         "shapes": [list(p.shape) for _, p in named],
         "dtypes": [str(p.dtype).replace("torch.", "") for _, p in named],
@@ -282,21 +300,29 @@ def module_structure(module, name: str, inputs: dict, device: str) -> dict:
         # (rows normalised to 1) has a zero gradient of its sum, however the parameters flow.
         weights = torch.linspace(1.0, 2.0, y.numel(), dtype=y.dtype, device=y.device)
         (y * weights.reshape(y.shape)).sum().backward()
-        grads.append([p.grad is not None and bool(torch.any(p.grad != 0).item())
+        grads.append([None if p.grad is None else describe(p.grad)
                       for _, p in sorted(model.named_parameters())])
     out["forward"] = forwards
-    out["grads_flow"] = grads
+    out["grads"] = grads
     return out
+
+
+def _dataset_facts(out: dict, inputs: dict) -> dict:
+    """Trusted: whether the object is a ``Dataset``, from its class names."""
+    facts = {k: v for k, v in out.items() if k != "types"}
+    facts["is_dataset"] = is_a(out["types"], "torch.utils.data.dataset.Dataset")
+    return facts
 
 
 @probe(reports={
     "len": Report("len(dataset)", exact=True), "items": Report("dataset items"),
     "batches": Report("batches from a DataLoader"),
     "is_dataset": Report("is a torch.utils.data.Dataset",
-                         hint="it must subclass torch.utils.data.Dataset")})
+                         hint="it must subclass torch.utils.data.Dataset")},
+    derive=_dataset_facts)
 def dataset(module, name: str, inputs: dict, device: str) -> dict:
-    """Build a Dataset; report its length, items, and the batches a DataLoader makes of it."""
-    import torch
+    """Build a Dataset; report its length, items, its classes, and the batches a DataLoader
+    makes of it."""
     from torch.utils.data import DataLoader
     ds = getattr(module, name)(*materialize(inputs["ctor"], device))
     n = len(ds)
@@ -306,8 +332,26 @@ def dataset(module, name: str, inputs: dict, device: str) -> dict:
         items.append(describe(item))
     loader = DataLoader(ds, batch_size=inputs.get("batch_size", 4), shuffle=False)
     batches = [describe(batch) for batch in loader]
-    return {"len": n, "items": items, "batches": batches,
-            "is_dataset": isinstance(ds, torch.utils.data.Dataset)}
+    return {"len": n, "items": items, "batches": batches, "types": type_names(ds)}
+
+
+class Unreadable(ValueError):
+    """What a probe returned in the student's process is not what the probe returns."""
+
+
+def derived(probe: Probe, output: dict, inputs: dict) -> dict:
+    """What is compared: the probe's output after its ``derive`` step (trusted code, run in the
+    grader only). Raises ``Unreadable`` where the output does not have the probe's form (a
+    forged or broken one); the same step on the reference's output failing is the course's
+    error."""
+    if probe.derive is None:
+        return output
+    if not isinstance(output, dict):
+        raise Unreadable("not a probe's output")
+    try:
+        return probe.derive(output, inputs)
+    except Exception as exc:
+        raise Unreadable(f"{type(exc).__name__}: {exc}") from None
 
 
 def resolve(probe: "str | Probe") -> Probe:

@@ -44,6 +44,11 @@ class Probe:
     """key of the probe's output -> Report."""
     module: str = ""
     """Where a course probe lives, as ``<folder>.probes`` inside its course ('' = engine)."""
+    derive: Callable[[dict, dict], dict] | None = field(default=None, compare=False, repr=False)
+    """``derive(output, inputs) -> dict``: trusted, run only in the grader on what the probe
+    returned (the student's and the reference's alike) before they are compared. A probe
+    describes; every property that earns points (true/false facts, sizes, orders) is
+    computed here, never in the student's process, where it could be forged."""
 
     def label(self, key: str) -> str:
         report = self.reports.get(key)

@@ -108,10 +108,12 @@ def _decode_array(spec: Any) -> np.ndarray:
     if not isinstance(spec, dict) or set(spec) != {"dtype", "shape", "data"}:
         raise WireError("malformed array")
     dtype, shape, data = spec["dtype"], spec["shape"], spec["data"]
-    if dtype not in ALLOWED_DTYPES:
-        raise WireError(f"dtype {dtype!r} not allowed")
-    if not isinstance(shape, list) or not all(isinstance(n, int) and n >= 0 for n in shape):
+    if not isinstance(dtype, str) or dtype not in ALLOWED_DTYPES:
+        raise WireError(f"dtype {str(dtype)[:40]!r} not allowed")
+    if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape):
         raise WireError("malformed shape")
+    if not isinstance(data, str):
+        raise WireError("malformed array data")
     raw = base64.b64decode(data.encode("ascii"), validate=True)
     if math.prod(shape) * _ITEMSIZE[dtype] != len(raw):
         raise WireError("array data does not match its shape")
@@ -136,7 +138,8 @@ def dumps(value: Any) -> bytes:
 def loads(raw: bytes) -> Any:
     try:
         return from_jsonable(json.loads(raw))
-    except (ValueError, UnicodeDecodeError, TypeError, RecursionError) as exc:
+    except (ValueError, UnicodeDecodeError, TypeError, RecursionError, OverflowError,
+            MemoryError) as exc:
         raise WireError(str(exc) or type(exc).__name__) from None
 
 

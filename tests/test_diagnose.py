@@ -417,7 +417,7 @@ def test_gradients_through_rows_of_a_fixed_sum_are_seen_flowing():
 
     import torch
 
-    from grader.probes import module_structure
+    from grader.probes import derived, module_structure
 
     class RowCentred(torch.nn.Module):
         def __init__(self):
@@ -428,10 +428,10 @@ def test_gradients_through_rows_of_a_fixed_sum_are_seen_flowing():
             h = self.linear(x)
             return h - h.mean(dim=1, keepdim=True)
     module = types.SimpleNamespace(RowCentred=RowCentred)
-    out = module_structure.fn(module, "RowCentred",
-                              {"forward": [{"__tensor__": np.array([[0.5, -1.0], [2.0, 0.3]]),
-                                            "dtype": "float32"}]}, "cpu")
-    assert out["grads_flow"] == [[True, True]]
+    inputs = {"forward": [{"__tensor__": np.array([[0.5, -1.0], [2.0, 0.3]]),
+                           "dtype": "float32"}]}
+    out = module_structure.fn(module, "RowCentred", inputs, "cpu")
+    assert derived(module_structure, out, inputs)["grads_flow"] == [[True, True]]
 
 
 def test_one_minus_the_expected_an_entry_off_by_a_case_factor_and_repeated_indices():

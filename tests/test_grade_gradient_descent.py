@@ -90,8 +90,10 @@ def test_import_error_scores_zero_with_the_missing_module(grade, student):
 @pytest.mark.parametrize("name, body, words, dependent", [
     ("mse_loss", "    return 1 / 0\n", ["ZeroDivisionError", "line"], {"mse_loss"}),
     ("predict", "    while True:\n        pass\n", ["did not finish within"], {"predict"}),
-    # gradient_descent is judged on its own and keeps its points; minibatch_gd is not.
-    ("mse_grad", "    return np.array([np.nan, 0.0])\n", ["contains NaN"], GRAD_USERS),
+    # A gradient that is NaN, and the same wherever it is asked, says nothing: a loop over it
+    # is not judged on its own (issue 24). A wrong but real gradient is: see MISTAKES.
+    ("mse_grad", "    return np.array([np.nan, 0.0])\n", ["contains NaN"],
+     GRAD_USERS | {"gradient_descent"}),
     ("mse_grad", "    return np.zeros((2, 1))\n", ["shape does not match", "(2, 1)"],
      GRAD_USERS | {"gradient_descent"}),
     ("mse_loss", "    return 'small'\n", ["expected a number"], {"mse_loss"}),

@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import wire
 from ..compare import compare_outputs, described_array, tolerance_for
-from ..probes import resolve, run_probe
+from ..probes import derived, resolve, run_probe
 from ..spec import Assignment, Case, Check
 from .cause import Diagnosis
 from .variants import input_variants
@@ -153,7 +153,9 @@ class Diagnoser:
                         warnings.simplefilter("ignore")  # a wrong loop may well overflow
                         raw = run_probe(module, resolve(check.probe), check.name,
                                         inputs, device, case.seed) if module else None
-                    self._outputs[key] = wire.loads(wire.dumps(raw)) if raw else None
+                    # Derived like the student's output it is compared with (judge.py).
+                    self._outputs[key] = derived(resolve(check.probe), wire.loads(
+                        wire.dumps(raw)), inputs) if raw else None
                 except Exception:  # a mistake that crashes on this case cannot match it
                     self._outputs[key] = None
             return self._outputs[key]

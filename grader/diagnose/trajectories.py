@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import described_array, tolerance_for, within
+from ..compare import tolerance_for, within
 from .case import arguments, is_index_batches
 from .cause import Diagnosis
 
@@ -104,21 +104,50 @@ def extra_rows(a: np.ndarray, e: np.ndarray, kind: str, device: str,
     return None
 
 
-def own_loop_holds(actual: dict, inputs: dict, kind: str, device: str) -> bool:
-    """True when every re-checked step is exactly a step along the student's own gradient:
-    ``row[t] == row[t-1] - lr * own_grad(row[t-1])`` (``row[-1]`` being the start)."""
-    own = actual.get("_own_grads")
-    rows = described_array(actual.get("result"))
-    if own is None or rows is None or rows.ndim != 2 or len(own) == 0:
+OWN_STEPS = 50
+"""How many steps of a descent loop are re-checked against the student's own gradient."""
+
+
+def own_loop_points(rows: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Where the student's gradient is asked for: the start, then every row but the last of
+    the first ``OWN_STEPS`` (the point each re-checked step starts from)."""
+    m = min(len(rows), OWN_STEPS)
+    return np.vstack([start[None, :], rows[:m - 1]])
+
+
+def own_loop_holds(rows: np.ndarray, start: np.ndarray, lr: float, grads: np.ndarray,
+                   reference_grads: np.ndarray, expected: np.ndarray | None, kind: str,
+                   device: str) -> bool:
+    """Trusted: whether the first re-checked steps of a path are a right loop on the student's
+    own gradient, ``row[t] == row[t-1] - lr * grad(row[t-1])`` (``row[-1]`` being the start),
+    with ``grads`` what the student's gradient function returned at those points in calls of
+    its own (``own_loop_points``) and ``reference_grads`` the reference's at the same points.
+
+    It holds only where that gradient says something and the path goes somewhere: every value
+    finite, the gradient not all (nearly) zero, not one constant where the reference's varies
+    across the points, and the path moving at every step where the expected one moves (not
+    the start repeated). A zero gradient with a loop that returns its start is no loop."""
+    points = own_loop_points(rows, start)
+    m = len(points)
+    if grads.shape != points.shape or reference_grads.shape != points.shape or m == 0:
         return False
-    own = np.asarray(own, dtype=np.float64)
-    args = inputs["args"]
-    start, lr = np.asarray(args[0], dtype=np.float64), float(args[3])
-    if own.shape != (min(len(rows), len(own)), rows.shape[1]):
+    got = rows[:m]
+    if not (np.isfinite(got).all() and np.isfinite(grads).all() and np.isfinite(lr)):
         return False
-    prev = np.vstack([start[None, :], rows[:len(own) - 1]])
-    got, want = rows[:len(own)], prev - lr * own
-    nan = np.isnan(want)
-    if not np.array_equal(np.isnan(got), nan):  # NaN from a NaN gradient is the loop's due
+    tol = tolerance_for(kind, "float64", device)
+    if np.all(np.abs(grads) <= tol.atol):  # a gradient of (nearly) nothing
         return False
-    return within(np.where(nan, 0.0, got), np.where(nan, 0.0, want), kind, device)
+    moved = np.any(got != points, axis=1)  # each step, from the point it started at
+    should = np.ones(m, dtype=bool)
+    if expected is not None and expected.ndim == 2 and len(expected) >= m and \
+            expected.shape[1] == start.size:
+        should = np.any(expected[:m] != np.vstack([start[None, :], expected[:m - 1]]), axis=1)
+    if not moved.any() or np.any(should & ~moved):
+        return False
+    distinct = len(np.unique(points, axis=0)) > 1
+    if distinct and np.allclose(grads, grads[0], rtol=1e-9, atol=0.0) and \
+            not np.allclose(reference_grads, reference_grads[0], rtol=1e-9, atol=0.0):
+        return False  # the same "gradient" everywhere, where the true one changes
+    with np.errstate(all="ignore"):
+        want = points - lr * grads
+    return bool(np.isfinite(want).all()) and within(got, want, kind, device)

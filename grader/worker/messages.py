@@ -13,6 +13,8 @@ from typing import Literal, TypedDict
 
 import numpy as np
 
+from .. import wire
+
 MESSAGE_CHARS = 2000
 """How much of an error's message is kept."""
 CODE_CHARS = 300
@@ -23,7 +25,7 @@ ORIGIN_CHARS = 200
 """How much of where an error was raised outside the student's code is kept."""
 
 ErrorKind = Literal["error", "not_implemented", "memory", "exit", "missing", "timeout",
-                    "died", "too_large"]
+                    "died", "too_large", "course"]
 ERROR_KINDS: frozenset[str] = frozenset(ErrorKind.__args__)
 
 
@@ -47,6 +49,29 @@ class ErrorReport(TypedDict):
     """Where it was raised when not in the student's code (``module/file.py:function``)."""
 
 
+DEPTH = 64
+"""How deeply a described output may nest (``probes.describe`` stops lists at 3 levels)."""
+DESCRIBED_DTYPES = frozenset(wire.ALLOWED_DTYPES | {"bfloat16", "complex32"})
+"""The dtypes a described array or tensor may claim (torch's names without ``torch.``)."""
+
+
+def number(value, limit: float = 1e12) -> float | None:
+    """A number a fork sent (a duration, CPU seconds): a finite float within ``limit``, or
+    None for anything else (a string, a bool, an integer too large for a float, NaN)."""
+    if type(value) not in (int, float):
+        return None
+    if type(value) is int and abs(value) > limit:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) and abs(value) <= limit else None
+
+
+def index(value, size: int) -> int | None:
+    """A position a fork named (a module, a call): an ``int`` (not a bool, not a float)
+    within ``range(size)``, or None."""
+    return value if type(value) is int and 0 <= value < size else None
+
+
 def _text(value, limit: int) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
@@ -63,7 +88,7 @@ def error_report(value) -> ErrorReport:
     kind = value.get("kind")
     frames = value.get("frames") if isinstance(value.get("frames"), list) else []
     return ErrorReport(
-        kind=kind if kind in ERROR_KINDS else "error",
+        kind=kind if isinstance(kind, str) and kind in ERROR_KINDS else "error",
         type=_text(value.get("type"), CODE_CHARS) or "Error",
         message=_text(value.get("message"), MESSAGE_CHARS),
         frames=[Frame(file=_text(f.get("file"), CODE_CHARS), line=_line(f.get("line")),
@@ -75,7 +100,8 @@ def error_report(value) -> ErrorReport:
 
 def seconds(value) -> float | None:
     """A call's duration as the fork timed it: a number, or None."""
-    return float(value) if type(value) in (int, float) else None
+    found = number(value)
+    return found if found is not None and found >= 0 else None
 
 
 def notes(value) -> list[str]:
@@ -84,26 +110,34 @@ def notes(value) -> list[str]:
         if isinstance(value, list) else []
 
 
-def _described(value) -> bool:
+def _described(value, depth: int = 0) -> bool:
     """Every described value inside ``value`` (a dict with a ``"kind"``, as
     ``probes.describe`` makes them) has the fields its kind declares: an array or tensor its
     dtype, shape and as many numbers as the shape holds (a 0-d array travels as one of
     shape (1,)); a list or tuple its items; a number a number."""
+    if depth > DEPTH:
+        return False
     if isinstance(value, list):
-        return all(_described(v) for v in value)
+        return all(_described(v, depth + 1) for v in value)
     if not isinstance(value, dict):
         return True
     kind = value.get("kind")
+    if "kind" in value and not (isinstance(kind, str) and len(kind) <= CODE_CHARS):
+        return False
     if kind in ("ndarray", "tensor"):
         shape, numbers = value.get("shape"), value.get("value")
-        return (isinstance(value.get("dtype"), str) and isinstance(shape, list)
+        return (isinstance(value.get("dtype"), str) and value["dtype"] in DESCRIBED_DTYPES
+                and isinstance(shape, list) and len(shape) <= DEPTH
                 and all(type(n) is int and n >= 0 for n in shape)
-                and isinstance(numbers, np.ndarray) and numbers.size == math.prod(shape))
+                and isinstance(numbers, np.ndarray) and numbers.size == math.prod(shape)
+                and all(isinstance(value.get(k, ""), str) for k in ("device", "type")))
     if kind in ("list", "tuple") and not isinstance(value.get("items"), list):
         return False
     if kind in ("float", "int") and type(value.get("value")) not in (int, float):
         return False
-    return all(_described(v) for v in value.values())
+    if not all(isinstance(value.get(k, ""), str) for k in ("type", "device")):
+        return False
+    return all(_described(v, depth + 1) for v in value.values())
 
 
 def probe_output(value) -> dict | None:

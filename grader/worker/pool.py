@@ -296,7 +296,7 @@ class Zygote:
         self.holds: set[str] = set()
         """Keys of the inputs this server has been sent (and keeps)."""
         self.dead = False
-        """It died, retired or talked nonsense: replaced before its next request."""
+        """It died or talked nonsense: replaced before its next request."""
         self.scratch = tempfile.mkdtemp(prefix="grader-scratch-")
         """Its children's scratch folders live here; removed by the grader when it ends."""
         if template is not None:
@@ -347,6 +347,8 @@ def read_outcome(payload: bytes) -> dict:
     that call, as the student's doing; a head that cannot be read is the machinery's
     (WireError)."""
     outcome, parts = wire.split_parts(payload)
+    if isinstance(outcome, dict) and "failed" in outcome:  # no outcome: the machinery's
+        raise wire.WireError(str(outcome["failed"]))
     for module in outcome["modules"]:
         results = module["results"]
         for i, r in enumerate(results):
@@ -559,10 +561,7 @@ class WorkerPool(Runner):
         try:
             if z.dead:  # it died under an earlier request: this one gets a fresh server
                 z = self._replace(z)
-            out = z.run(request)
-            if out.get("retire"):  # it kept a thread after a notebook and has exited
-                z.dead = True
-            return out
+            return z.run(request)
         except (EOFError, OSError, wire.WireError):
             z.dead = True  # replaced when next taken, so a failed start costs no slot
             if self._stopped:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import select
 import selectors
 import shutil
 import signal
@@ -118,11 +119,13 @@ def hold_inputs(request: dict) -> None:
 
 def inputs_for(request: dict, spare: Spare) -> dict:
     """The request as the spare needs it: inputs it inherited go by key, others in full."""
+    sent = {call["key"]: call["inputs"] for call in _calls(request) if "inputs" in call}
     for call in _calls(request):
         if call["key"] in spare.holds:
             call.pop("inputs", None)
-        elif "inputs" not in call:
-            call["inputs"] = _HELD_JSON[call["key"]]
+        elif "inputs" not in call:  # sent once in this request, or held before it
+            call["inputs"] = sent[call["key"]] if call["key"] in sent else \
+                _HELD_JSON[call["key"]]
     return request
 
 
@@ -155,10 +158,9 @@ def _child(scratch: str, requests: int, channel: int, output: int) -> None:
         cuda = request["device"].startswith("cuda")
         sandbox.apply_rlimits(sandbox.Limits(**request.get("limits", {})), cap_memory=not cuda)
         if request.get("confine", True):
-            sandbox.apply_landlock(sandbox.readable_roots(request["student_dir"], cuda),
-                                   sandbox.writable_roots(scratch, cuda))
             # A notebook's kernel binds Unix sockets, then forbids every socket (kernel.py).
-            sandbox.apply_seccomp(allow_unix_sockets=cuda or "kernel" in request)
+            sandbox.confine(request["student_dir"], scratch, cuda, cuda or "kernel" in request,
+                            sandbox.Limits(**request.get("limits", {})))
         run_student(request, channel)
         sys.stdout.flush()
         sys.stderr.flush()
@@ -211,8 +213,7 @@ def run_job(request: dict, scratch_root: str,
     import_timeout = request.get("import_timeout", 120.0)
     # Only the events' heads are read here: outputs stay the text they came in (parts), and
     # only the grader decodes (and validates) them.
-    reader = wire.FrameReader(limit=limits.result_bytes + HEAD_BYTES,
-                              decode=lambda payload: wire.split_parts(payload, json.loads))
+    reader = wire.FrameReader(limit=limits.result_bytes + HEAD_BYTES, decode=_event)
     parts_bytes = 0  # what the results sent so far weigh: at most limits.results_bytes
     kept = bytearray()
 
@@ -282,8 +283,7 @@ def run_job(request: dict, scratch_root: str,
                     # "done" counts between calls only (student code could forge one).
                     if isinstance(ev, dict) and ev.get("event") == "done" and current is None:
                         done = True
-                        cpu = ev.get("cpu")
-                        outcome["cpu"] = float(cpu) if isinstance(cpu, (int, float)) else 0.0
+                        outcome["cpu"] = messages.number(ev.get("cpu")) or 0.0
                         _drain(r_out, keep)  # what it printed before saying so
                         break
                     if isinstance(ev, dict) and ev.get("event") == "kernel_ready":
@@ -291,8 +291,14 @@ def run_job(request: dict, scratch_root: str,
                                                  r_out, keep)
                         continue
                     sent = len(outcome["parts"])
-                    current, deadline = _apply_event(ev, parts, outcome, modules, current,
-                                                     deadline, import_timeout)
+                    try:
+                        current, deadline = _apply_event(ev, parts, outcome, modules,
+                                                         current, deadline, import_timeout)
+                    except Exception as exc:  # never the grader's code: a forged event
+                        os.kill(pid, signal.SIGKILL)
+                        outcome["killed"] = f"sent a message that could not be read ({exc})"
+                        open_streams = 0
+                        break
                     if len(outcome["parts"]) > sent:
                         parts_bytes += len(outcome["parts"][-1])
                         if parts_bytes > limits.results_bytes:  # stop here; the rest anew
@@ -330,7 +336,17 @@ def outcome_payload(outcome: dict) -> bytes:
 
 
 HEAD_BYTES = 1 << 20
-"""Room for a result event's head beside its output."""
+"""The most an event's head (everything but a result's output) may weigh: a head is parsed
+into Python objects, which weigh tens of times its text (the output stays undecoded)."""
+
+
+def _event(payload: bytes):
+    """One event of the child: its head parsed, its parts (a result's output) kept as sent.
+    A head larger than HEAD_BYTES is refused before it is parsed (only a forgery has one)."""
+    end = payload.find(b"\n", 0, HEAD_BYTES + 1)
+    if (end < 0 and len(payload) > HEAD_BYTES) or end > HEAD_BYTES:
+        raise wire.WireError(f"an event's head is over {HEAD_BYTES >> 20} MiB")
+    return wire.split_parts(payload, json.loads)
 
 
 def _charge(outcome: dict, at: list, error: dict) -> None:
@@ -364,7 +380,6 @@ def _run_notebook(request: dict, outcome: dict, current, pid: int, deadline: flo
         float(request.get("cell_seconds", 30.0)), max(deadline - time.monotonic(), 0.1),
         output_fd, keep, lambda text: keep(text.encode("utf-8", errors="replace")))
     slot["notes"] = run.notes[:50]
-    outcome["retire"] = not provisioner.no_stray_threads()
     if run.failure is not None:
         os.kill(pid, signal.SIGKILL)
         slot["imported"] = False
@@ -393,10 +408,13 @@ def _apply_event(ev, parts: list[bytes], outcome: dict, modules: list, current,
     """Record one event of the child (a result's output is its one part, kept as sent;
     the rest is kept in its declared shape, ``messages``); returns what runs now and until
     when it may run."""
-    if not isinstance(ev, dict):
+    if not isinstance(ev, dict) or not isinstance(ev.get("event"), str):
         return current, deadline
-    kind, mi, i = ev.get("event"), ev.get("module"), ev.get("index")
-    if not isinstance(mi, int) or not 0 <= mi < len(modules):
+    kind, mi = ev["event"], messages.index(ev.get("module"), len(modules))
+    if mi is None:
+        return current, deadline
+    i = messages.index(ev.get("index"), len(modules[mi]["calls"]))
+    if kind in ("result", "error") and i is None:
         return current, deadline
     slot = outcome["modules"][mi]
     now = time.monotonic()
@@ -436,17 +454,130 @@ def _next_call(modules: list, mi: int, i: int, now: float):
     return None, now + 10.0
 
 
+@dataclass
+class Supervisor:
+    """A process forked from the fork server ahead of need, to run one request.
+
+    It forks the student's child at once, before any request (so the child is a copy of the
+    server as it was: it holds no other student's data), then, given the request, supervises
+    the child and writes the outcome straight to the grader. Everything a student's code
+    sends (results, printed text, a notebook's messages) is read here and dies with this
+    process: the fork server itself never holds a byte a student wrote, so no later fork can
+    find one in the memory it inherits."""
+
+    pid: int
+    request_fd: int
+    said_fd: int
+    """Read end of a pipe on which it says ``w`` before writing its outcome to the grader."""
+
+    def finish(self) -> None:
+        """Stop and reap it (its child dies with it) unless it has ended already."""
+        for fd in (self.request_fd, self.said_fd):
+            if fd >= 0:
+                os.close(fd)
+        self.request_fd = self.said_fd = -1
+        if self.pid > 0:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+            self.pid = 0
+
+
+def presupervise(scratch_root: str, grader_fd: int) -> Supervisor:
+    """Fork a supervisor (which forks its student's child at once): see Supervisor."""
+    r_req, w_req = os.pipe()
+    r_said, w_said = os.pipe()
+    server = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        code = 70
+        try:
+            global PARENT_PID
+            sandbox.die_with_parent(server)
+            os.dup2(os.open(os.devnull, os.O_RDONLY), 0)  # not the server's requests
+            keep = sorted({0, 1, 2, r_req, w_said, grader_fd})  # nor its other pipes
+            for low, high in zip([-1] + keep, keep + [1 << 16]):
+                if low + 1 < high:  # closerange(n, n) closes every fd from n on (3.11)
+                    os.closerange(low + 1, high)
+            PARENT_PID = server  # run_job stops when its server is gone
+            spare = prefork(scratch_root)
+            with os.fdopen(r_req, "rb") as stream:
+                try:
+                    raw = wire.read_payload(stream)
+                except EOFError:  # the server dropped this spare unused
+                    code = 0
+                    spare.finish()
+                    raise SystemExit(0) from None
+            outcome, finished = run_job(inputs_for(json.loads(raw), spare), scratch_root,
+                                        spare)
+            outcome["supervisor_peak"] = _peak_bytes()
+            payload = outcome_payload(outcome)
+            os.write(w_said, b"w")
+            wire.write_payload(grader_fd, payload)
+            code = 0
+            finished.finish()
+        except BaseException:  # the server reports it (it knows whether we wrote)
+            pass
+        finally:
+            os._exit(code)
+    os.close(r_req)
+    os.close(w_said)
+    return Supervisor(pid, w_req, r_said)
+
+
+def _peak_bytes() -> int:
+    """This process's peak resident memory (bytes), for the grader's benchmarks and tests."""
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+class SupervisorFailed(Exception):
+    """A supervisor ended without its outcome: ``wrote`` says whether it had begun to write
+    it (then the stream to the grader may hold half a message, and the server must end)."""
+
+    def __init__(self, message: str, wrote: bool):
+        super().__init__(message)
+        self.wrote = wrote
+
+
+def _await(supervisor: Supervisor) -> None:
+    """Wait for ``supervisor`` to end, stopping it (and ourselves) if our grader is gone;
+    SupervisorFailed unless it wrote its outcome and exited cleanly."""
+    said = b""
+    while True:
+        if PARENT_PID and os.getppid() != PARENT_PID:  # the grader is gone: so are we
+            supervisor.finish()
+            raise SystemExit(1)
+        ready, _, _ = select.select([supervisor.said_fd], [], [], PARENT_POLL)
+        if ready:
+            data = os.read(supervisor.said_fd, 16)
+            if not data:
+                break  # it has exited (or is exiting): nothing else holds the pipe
+            said += data
+    _, status = os.waitpid(supervisor.pid, 0)
+    supervisor.pid = 0
+    if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and said == b"w"):
+        supervisor.finish()
+        raise SupervisorFailed(f"the worker's supervisor {_describe_exit(status)}",
+                               wrote=bool(said))
+    supervisor.finish()
+
+
 def serve(stdin, stdout, scratch_root: str, warm) -> None:
-    """The fork server's loop: say it is ready, then one request at a time, each run in a
-    child forked ahead of need, until the grader closes ``stdin``. What ``warm`` names is
-    imported already."""
+    """The fork server's loop: say it is ready, then one request at a time, each run by a
+    supervisor forked ahead of need (see Supervisor), until the grader closes ``stdin``.
+    What ``warm`` names is imported already. The server reads requests (the course's inputs)
+    and nothing else: the outcomes reach the grader from the supervisors."""
     os.chmod(scratch_root, 0o700)
     os.environ["IPYTHONDIR"] = os.path.join(scratch_root, "ipython")
     from .pool import Warm
     wire.write_frame(stdout, {"ready": True, "features": sandbox.probe_features(),
                               "pid": os.getpid()})
+    grader_fd = stdout.fileno()
     gc.freeze()  # what the imports made is never collected again: children copy less
-    spare = prefork(scratch_root)
+    spare = presupervise(scratch_root, grader_fd)
     try:
         while True:
             try:
@@ -462,18 +593,26 @@ def serve(stdin, stdout, scratch_root: str, warm) -> None:
                 warm_up(torch_too=False, notebooks=True)
                 warm = Warm(warm.torch, True)
                 spare.finish()
-                spare = prefork(scratch_root)
+                spare = presupervise(scratch_root, grader_fd)
             hold_inputs(request)
             try:  # every later fork inherits them
                 import_course_probes(request)
             except Exception:  # the fork reports it, in the student's terms
                 pass
-            outcome, finished = run_job(inputs_for(request, spare), scratch_root, spare)
-            wire.write_payload(stdout, outcome_payload(outcome))
-            finished.finish()  # its exit and the next fork overlap the grader's judging
-            if outcome.get("retire"):
-                break  # a thread outlived a notebook: forking again could deadlock
-            spare = prefork(scratch_root)
+            running = spare
+            try:
+                wire.write_payload(running.request_fd, raw)
+            except OSError:  # it died while waiting: _await says how
+                pass
+            os.close(running.request_fd)
+            running.request_fd = -1
+            spare = presupervise(scratch_root, grader_fd)  # forked while this one works
+            try:
+                _await(running)
+            except SupervisorFailed as exc:
+                if exc.wrote:  # half a message may be on its way: this stream is done
+                    raise SystemExit(1) from None
+                wire.write_frame(stdout, {"failed": str(exc)})
     finally:
         spare.finish()
         shutil.rmtree(scratch_root, ignore_errors=True)
