@@ -163,9 +163,13 @@ def open_session(args, secret: str, include_hidden: bool, one_fork: bool = False
         pool.stop()
         raise
     warnings = []
-    missing = sandbox.missing_features(sandbox.probe_features())
+    features = sandbox.probe_features()
+    missing = sandbox.missing_features(features)
     if args.no_confine:
         warnings.append("confinement is off (--no-confine): student code runs unconfined")
+    elif sandbox.refusal(features):
+        pool.stop()
+        raise UsageError(sandbox.refusal(features))
     elif missing:
         if args.strict_sandbox:
             pool.stop()

@@ -27,6 +27,7 @@ _ARCH = platform.machine()
 _SYS_LANDLOCK = {"x86_64": (444, 445, 446), "aarch64": (444, 445, 446)}
 FS_EXECUTE, FS_WRITE_FILE, FS_READ_FILE, FS_READ_DIR = 1, 2, 4, 8
 FS_READ = FS_EXECUTE | FS_READ_FILE | FS_READ_DIR
+FS_MAKE_SOCK = 1 << 9
 _FS_FILE_ONLY = FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | (1 << 14) | (1 << 15)
 _FS_ALL_BY_ABI = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 4: (1 << 15) - 1,
                   5: (1 << 16) - 1}
@@ -47,9 +48,12 @@ def landlock_abi() -> int:
     return max(abi, 0)
 
 
-def apply_landlock(read: list[str], write: list[str]) -> int:
-    """Restrict this process's filesystem access; returns the ABI used (0: not available)."""
-    abi = landlock_abi()
+def apply_landlock(read: list[str], write: list[str], sockets: list[str] = (),
+                   max_abi: int = 1 << 16) -> int:
+    """Restrict this process's filesystem access; returns the ABI used (0: not available).
+    ``sockets``: folders where the process may only read and bind Unix sockets;
+    ``max_abi``: use no more of Landlock than that version has."""
+    abi = min(landlock_abi(), max_abi)
     if abi == 0:
         return 0
     create, add_rule, restrict = _SYS_LANDLOCK[_ARCH]
@@ -64,7 +68,7 @@ def apply_landlock(read: list[str], write: list[str]) -> int:
     if ruleset < 0:
         raise OSError(ctypes.get_errno(), "landlock_create_ruleset failed")
     try:
-        for paths, access in ((read, FS_READ), (write, fs_all)):
+        for paths, access in ((read, FS_READ), (write, fs_all), (sockets, FS_READ | FS_MAKE_SOCK)):
             for path in paths:
                 _add_path_rule(add_rule, ruleset, path, access)
         if _libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
@@ -97,11 +101,42 @@ _SYSCALLS = {
     "x86_64": {"arch": 0xC000003E, "socket": 41, "seccomp": 317, "fork": 57,
                "vfork": 58, "clone": 56,
                "clone3": 435, "ptrace": 101, "process_vm_readv": 310,
-               "process_vm_writev": 311},
+               "process_vm_writev": 311, "ioctl": 16,
+               # signals: only to this process (the target is checked), never by pidfd
+               "kill": 62, "tgkill": 234, "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297,
+               "tkill": 200, "pidfd_open": 434, "pidfd_send_signal": 424, "prlimit64": 302,
+               # metadata: refused where no read-only mount namespace covers them
+               "chmod": 90, "fchmod": 91, "fchmodat": 268, "fchmodat2": 452,
+               "chown": 92, "fchown": 93, "lchown": 94, "fchownat": 260,
+               "utime": 132, "utimes": 235, "futimesat": 261, "utimensat": 280,
+               "setxattr": 188, "lsetxattr": 189, "fsetxattr": 190, "setxattrat": 463,
+               "removexattr": 197, "lremovexattr": 198, "fremovexattr": 199,
+               "removexattrat": 466, "file_setattr": 469},
     "aarch64": {"arch": 0xC00000B7, "socket": 198, "seccomp": 277,
                 "clone": 220, "clone3": 435, "ptrace": 117,
-                "process_vm_readv": 270, "process_vm_writev": 271},
+                "process_vm_readv": 270, "process_vm_writev": 271, "ioctl": 29,
+                "kill": 129, "tgkill": 131, "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240,
+                "tkill": 130, "pidfd_open": 434, "pidfd_send_signal": 424, "prlimit64": 261,
+                "fchmod": 52, "fchmodat": 53, "fchmodat2": 452,
+                "fchown": 55, "fchownat": 54, "utimensat": 88,
+                "setxattr": 5, "lsetxattr": 6, "fsetxattr": 7, "setxattrat": 463,
+                "removexattr": 14, "lremovexattr": 15, "fremovexattr": 16,
+                "removexattrat": 466, "file_setattr": 469},
 }
+MODE_AND_TIME_CALLS = ("chmod", "fchmod", "fchmodat", "fchmodat2", "utime", "utimes",
+                       "futimesat", "utimensat")
+"""Calls that change a file's mode or dates. Landlock has no right for them; without a
+read-only namespace they return 0 and change nothing (``shutil.copy`` and IPython's first
+start call chmod on files they just made: failing would break them)."""
+OWNER_AND_XATTR_CALLS = ("chown", "fchown", "lchown", "fchownat", "setxattr", "lsetxattr",
+                         "fsetxattr", "setxattrat", "removexattr", "lremovexattr",
+                         "fremovexattr", "removexattrat", "file_setattr")
+"""Calls that change a file's owner or extended attributes: without a read-only namespace
+they fail with EPERM (``shutil.copy2`` passes over EPERM on xattrs)."""
+SIGNAL_CALLS = ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
+"""Allowed only when their first argument is the process's own pid."""
+_FS_IOC_SETFLAGS = (0x40086602, 0x40046602, 0x401C5820)
+"""ioctl requests that set a file's flags (``chattr +i``) or its fsxattr."""
 _RET_ALLOW, _RET_ERRNO, _RET_KILL = 0x7FFF0000, 0x00050000, 0x80000000
 _LD_ABS, _JEQ, _JGE, _JSET, _RET = 0x20, 0x15, 0x35, 0x45, 0x06
 _CLONE_THREAD = 0x00010000
@@ -111,11 +146,32 @@ def _bpf(code: int, jt: int, jf: int, k: int) -> bytes:
     return struct.pack("<HBBI", code, jt, jf, k & 0xFFFFFFFF)
 
 
-def seccomp_program(allow_unix_sockets: bool = False) -> bytes | None:
+def _arg_low(i: int) -> int:
+    """Offset of the low 32 bits of argument ``i`` in ``struct seccomp_data``."""
+    return 16 + 8 * i
+
+
+def _only_if(nr: int, offset: int, allowed: tuple[int, ...], err: int) -> list[bytes]:
+    """System call ``nr`` passes only when the 32-bit word at ``offset`` is one of
+    ``allowed``; otherwise it fails with ``err``. Ends the program for that call."""
+    n = len(allowed)
+    prog = [_bpf(_JEQ, 0, n + 3, nr), _bpf(_LD_ABS, 0, 0, offset)]
+    for j, value in enumerate(allowed):  # a match jumps to the ALLOW after the others
+        prog.append(_bpf(_JEQ, n - j, 0, value))
+    return prog + [_bpf(_RET, 0, 0, _RET_ERRNO | err), _bpf(_RET, 0, 0, _RET_ALLOW)]
+
+
+def seccomp_program(allow_unix_sockets: bool = False, pid: int | None = None,
+                    metadata: bool = True) -> bytes | None:
     """The BPF filter as bytes, or None on an architecture we have no table for.
 
     ``allow_unix_sockets`` lets ``socket(AF_UNIX, ...)`` through (still no network): the
-    CUDA driver talks to its helpers over Unix sockets.
+    CUDA driver talks to its helpers over Unix sockets. ``pid``: the process the filter is
+    for; signals (``kill``, ``tgkill``, ``rt_sigqueueinfo``, ``rt_tgsigqueueinfo``) and
+    ``prlimit64`` may then target only that process (``prlimit64`` also 0, itself), and
+    ``tkill``, ``pidfd_open`` and ``pidfd_send_signal`` fail. ``metadata``: the chmod and
+    utime families do nothing (and say they did), the chown and xattr families and the
+    ioctls of ``chattr`` fail, on every file.
     """
     table = _SYSCALLS.get(_ARCH)
     if table is None:
@@ -131,9 +187,27 @@ def seccomp_program(allow_unix_sockets: bool = False) -> bytes | None:
     rules = [("socket", errno.EACCES), ("fork", errno.EAGAIN), ("vfork", errno.EAGAIN),
              ("clone3", errno.ENOSYS), ("ptrace", errno.EPERM), ("process_vm_readv", errno.EPERM),
              ("process_vm_writev", errno.EPERM)]
+    if pid is not None:
+        rules += [(name, errno.EPERM) for name in ("tkill", "pidfd_open", "pidfd_send_signal")]
+    if metadata:  # errno 0: the call returns 0 without running
+        rules += [(name, 0) for name in MODE_AND_TIME_CALLS]
+        rules += [(name, errno.EPERM) for name in OWNER_AND_XATTR_CALLS]
     for name, err in rules:
         if name in table:
             prog += [_bpf(_JEQ, 0, 1, table[name]), _bpf(_RET, 0, 0, deny(err))]
+    # Rules that read an argument end the program for their call: each comes last but one.
+    if pid is not None:
+        for name in SIGNAL_CALLS:
+            prog += _only_if(table[name], _arg_low(0), (pid,), errno.EPERM)
+            prog.append(_bpf(_LD_ABS, 0, 0, 0))
+        prog += _only_if(table["prlimit64"], _arg_low(0), (0, pid), errno.EPERM)
+        prog.append(_bpf(_LD_ABS, 0, 0, 0))
+    if metadata:  # ioctl(fd, FS_IOC_SETFLAGS or FS_IOC_FSSETXATTR, ...) fails; others pass
+        n = len(_FS_IOC_SETFLAGS)
+        prog += [_bpf(_JEQ, 0, n + 3, table["ioctl"]), _bpf(_LD_ABS, 0, 0, _arg_low(1))]
+        prog += [_bpf(_JEQ, n - j, 0, req) for j, req in enumerate(_FS_IOC_SETFLAGS)]
+        prog += [_bpf(_RET, 0, 0, _RET_ALLOW), _bpf(_RET, 0, 0, deny(errno.EPERM)),
+                 _bpf(_LD_ABS, 0, 0, 0)]
     # clone: threads (CLONE_THREAD) are fine, new processes are not.
     prog += [_bpf(_JEQ, 0, 4, table["clone"]), _bpf(_LD_ABS, 0, 0, 16),
              _bpf(_JSET, 0, 1, _CLONE_THREAD), _bpf(_RET, 0, 0, _RET_ALLOW),
@@ -145,8 +219,9 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-def apply_seccomp(allow_unix_sockets: bool = False) -> bool:
-    program = seccomp_program(allow_unix_sockets)
+def apply_seccomp(allow_unix_sockets: bool = False, pid: int | None = None,
+                  metadata: bool = True) -> bool:
+    program = seccomp_program(allow_unix_sockets, pid, metadata)
     if program is None:
         return False
     buf = ctypes.create_string_buffer(program, len(program))
@@ -199,6 +274,15 @@ class Limits:
     results_bytes: int = 64 << 20
     """All the results one fork may send back: past it, the fork is stopped and the calls
     left run in a fresh one (whose results start from zero)."""
+    scratch_bytes: int = 256 << 20
+    """What the files in a fork's scratch folder may weigh together (a private tmpfs)."""
+    scratch_files: int = 10_000
+    """How many files and folders a fork's scratch folder may hold."""
+    private_scratch: bool = True
+    """False: no mount namespace even where the kernel allows one (the seccomp rules for
+    metadata instead, and no total cap): what a host without one gets."""
+    landlock_abi: int = 1 << 16
+    """The highest Landlock ABI to use (a lower one grades as an older kernel would)."""
 
 
 def apply_rlimits(limits: Limits, cap_memory: bool) -> None:
@@ -212,6 +296,149 @@ def apply_rlimits(limits: Limits, cap_memory: bool) -> None:
     cap(resource.RLIMIT_FSIZE, limits.file_bytes)
     cap(resource.RLIMIT_NOFILE, limits.open_files)
     cap(resource.RLIMIT_CORE, 0)
+
+
+# --------------------------------------------------------------------------- private scratch
+_CLONE_NEWNS, _CLONE_NEWUSER = 0x00020000, 0x10000000
+_MS_NOSUID, _MS_NODEV, _MS_BIND, _MS_REC, _MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
+_AT_FDCWD, _AT_RECURSIVE, _MOUNT_ATTR_RDONLY = -100, 0x8000, 1
+_SYS_MOUNT_SETATTR = 442  # the same number on x86_64 and aarch64
+WORK = "work"
+"""The scratch folder's subfolder where student code works: a tmpfs of its own."""
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _mount(source: str | None, target: str | None, fstype: str | None, flags: int,
+           data: str | None = None) -> None:
+    enc = lambda v: None if v is None else v.encode()
+    _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags),
+                       enc(data)), f"mount {target}")
+
+
+def _set_readonly(path: str, readonly: bool, recursive: bool) -> None:
+    attr = struct.pack("<QQQQ", _MOUNT_ATTR_RDONLY if readonly else 0,
+                       0 if readonly else _MOUNT_ATTR_RDONLY, 0, 0)
+    buf = ctypes.create_string_buffer(attr, len(attr))
+    _check(_libc.syscall(_SYS_MOUNT_SETATTR, ctypes.c_int(_AT_FDCWD), path.encode(),
+                         ctypes.c_uint(_AT_RECURSIVE if recursive else 0), buf,
+                         ctypes.c_size_t(len(attr))), f"mount_setattr {path}")
+
+
+def _holds_capabilities() -> bool:
+    """Whether this process holds a capability in its user namespace (entering a new one
+    would drop it: a non-root grader that reads its Python through CAP_DAC_READ_SEARCH)."""
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("CapEff:"):
+                return int(line.split()[1], 16) != 0
+    except OSError:
+        pass
+    return False
+
+
+def _unshare_mounts() -> None:
+    """Enter a mount namespace of this process's own: as root directly, otherwise inside a
+    user namespace where this process is itself (its uid and gid mapped to themselves)."""
+    if os.geteuid() == 0:
+        _check(_libc.unshare(_CLONE_NEWNS), "unshare")
+        return
+    if _holds_capabilities():
+        raise OSError(errno.EPERM, "a user namespace would drop this process's capabilities")
+    uid, gid = os.geteuid(), os.getegid()
+    _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS), "unshare")
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
+                       ("gid_map", f"{gid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as f:
+            f.write(text)
+
+
+def private_scratch(scratch: str, limits: Limits, cuda: bool) -> str:
+    """In this (forked, single-threaded, not yet confined) process: a mount namespace of
+    its own, where every mount is read-only but two: ``scratch`` itself (where a notebook's
+    kernel binds its sockets) and ``scratch/work``, a tmpfs of at most
+    ``limits.scratch_bytes`` and ``limits.scratch_files`` where the student works (``/proc``
+    stays writable on CUDA: the driver writes the process's own entries). Nothing outside
+    the tmpfs can change — contents, mode, owner, dates, extended attributes, links — and
+    the tmpfs is gone with the process. Returns the work folder; raises ``OSError`` where
+    the kernel or the privileges do not allow it (nothing has changed then)."""
+    work = os.path.join(scratch, WORK)
+    os.makedirs(work, exist_ok=True)
+    _unshare_mounts()
+    # Until every mount is read-only, a failure leaves everything writable as it was (in a
+    # namespace of its own): the caller confines with the seccomp rules instead.
+    _mount(None, "/", None, _MS_REC | _MS_PRIVATE)  # nothing propagates back out
+    _mount(scratch, scratch, None, _MS_BIND)
+    _mount("scratch", work, "tmpfs", _MS_NOSUID | _MS_NODEV,
+           f"size={limits.scratch_bytes},nr_inodes={limits.scratch_files + 1},mode=0700")
+    _set_readonly("/", True, recursive=True)
+    try:  # past this point there is no way back: a failure ends the fork
+        _set_readonly(scratch, False, recursive=False)
+        _set_readonly(work, False, recursive=False)
+        if cuda:
+            _set_readonly("/proc", False, recursive=False)
+    except OSError as exc:
+        raise RuntimeError(f"the private scratch folder could not be made writable ({exc})")
+    return work
+
+
+def work_in(work: str, scratch: str) -> None:
+    """Make ``work`` the place every default points to (it was ``scratch``)."""
+    import tempfile
+    os.chdir(work)
+    for key, value in list(os.environ.items()):
+        if value == scratch:
+            os.environ[key] = work
+    tempfile.tempdir = work
+
+
+def private_scratch_available() -> bool:
+    """Whether a fork can have its private scratch here (tried in a throwaway child)."""
+    if _ARCH not in _SYSCALLS:
+        return False
+    import tempfile
+    outside = tempfile.mkdtemp(prefix="grader-probe-")
+    scratch = os.path.join(outside, "scratch")
+    os.mkdir(scratch)
+    try:
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                private_scratch(scratch, Limits(scratch_bytes=1 << 20, scratch_files=4), False)
+                with open(os.path.join(scratch, WORK, "x"), "w") as f:
+                    f.write("x")
+                try:
+                    open(os.path.join(outside, "y"), "w").close()
+                except OSError as exc:  # everything else is read-only
+                    code = 0 if exc.errno == errno.EROFS else 1
+            except BaseException:
+                code = 1
+            os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    finally:
+        import shutil
+        shutil.rmtree(outside, ignore_errors=True)
+
+
+_CAPPED: Limits | None = None
+"""The limits of this fork's private scratch, once it has one."""
+
+NO_SPACE = ("the scratch folder is full: a run may keep at most {mib} MiB in at most "
+            "{files} files there (the sandbox's limit)")
+
+
+def explain_no_space(exc: BaseException) -> str | None:
+    """The message for an ``OSError`` of a full private scratch (no space or no inode
+    left), or None for any other exception."""
+    if _CAPPED is not None and isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return NO_SPACE.format(mib=_CAPPED.scratch_bytes >> 20, files=_CAPPED.scratch_files)
+    return None
 
 
 # --------------------------------------------------------------------------- together
@@ -235,21 +462,64 @@ def writable_roots(scratch: str, cuda: bool) -> list[str]:
     return paths
 
 
+def seccomp_available() -> bool:
+    """Whether this kernel takes seccomp filters: ``PR_SET_SECCOMP`` with no program fails
+    with EFAULT where it would take one (and changes nothing)."""
+    if _ARCH not in _SYSCALLS:
+        return False
+    _libc.prctl(22, 2, None, 0, 0)
+    return ctypes.get_errno() == errno.EFAULT
+
+
 def probe_features() -> dict:
     """What confinement this kernel offers, for the one-line report at start-up."""
-    return {"landlock": landlock_abi(), "seccomp": seccomp_program() is not None,
-            "rlimits": True}
+    return {"landlock": landlock_abi(), "seccomp": seccomp_available(), "rlimits": True,
+            "private_scratch": private_scratch_available()}
 
 
 def missing_features(features: dict) -> list[str]:
+    """What confinement is missing, for a warning. Signals need no Landlock scoping (ABI 6):
+    the seccomp filter lets a fork signal only itself."""
     missing = []
     if not features.get("landlock"):
         missing.append("Landlock (filesystem confinement)")
-    elif features["landlock"] < 6:
-        missing.append(f"Landlock scoping (kernel has ABI {features['landlock']}, needs 6)")
-    if not features.get("seccomp"):
-        missing.append("seccomp (network and process confinement)")
+    if not features.get("private_scratch", True):
+        missing.append("a private scratch folder (a mount namespace: root or user "
+                       "namespaces), so scratch space is capped per file only")
     return missing
+
+
+def refusal(features: dict) -> str | None:
+    """Why grading must not start on this kernel (one line), or None. Without seccomp a
+    fork could open sockets, start processes and kill its fork server."""
+    if not features.get("seccomp"):
+        return ("this kernel lacks seccomp (network, process and signal confinement): "
+                "refusing to grade (--no-confine grades without any confinement)")
+    return None
+
+
+def confine(student_dir: str, scratch: str, cuda: bool, unix_sockets: bool,
+            limits: Limits) -> str:
+    """Confine this forked process before student code runs (after ``apply_rlimits``): a
+    private scratch where the kernel allows one (else the seccomp rules for metadata),
+    Landlock, then seccomp. Returns the folder the student works in."""
+    global _CAPPED
+    work = None
+    if limits.private_scratch:
+        try:
+            work = private_scratch(scratch, limits, cuda)
+            work_in(work, scratch)
+            _CAPPED = limits
+        except OSError:
+            pass
+    abi = apply_landlock(readable_roots(student_dir, cuda),
+                         writable_roots(work or scratch, cuda), [scratch] if work else [],
+                         max_abi=limits.landlock_abi)
+    # Without Landlock the fork could reach its server's (writable) mounts through
+    # /proc/<pid>/root: the seccomp rules for metadata then apply as well.
+    apply_seccomp(allow_unix_sockets=unix_sockets, pid=os.getpid(),
+                  metadata=work is None or abi == 0)
+    return work or scratch
 
 
 def die_with_parent(parent: int) -> None:

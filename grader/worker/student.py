@@ -15,7 +15,7 @@ from pathlib import Path
 from .. import wire
 from ..probes import load_probe, run_probe
 from .messages import FRAMES, MESSAGE_CHARS, ORIGIN_CHARS, ErrorReport
-from .sandbox import Limits
+from .sandbox import Limits, explain_no_space
 
 
 def load_module(path: str, name: str) -> types.ModuleType:
@@ -51,7 +51,7 @@ def describe_error(exc: BaseException, student_dir: str) -> ErrorReport:
     elif isinstance(exc, SystemExit):
         kind = "exit"
     try:
-        message = str(exc)[:MESSAGE_CHARS]
+        message = (explain_no_space(exc) or str(exc))[:MESSAGE_CHARS]
     except BaseException:  # a hostile __str__
         message = "<the exception's message could not be read>"
     return ErrorReport(kind=kind, type=type(exc).__name__, message=message,
