@@ -6,8 +6,11 @@ STAMP := $(VENV)/.installed
 STUDENT ?= demo
 DEVICE ?= auto
 ARGS ?=
+# COURSE=path/to/course: every command works on that course folder (default: reference/).
+COURSE ?=
+C := $(if $(COURSE),--course $(COURSE))
 
-.PHONY: venv grade grade-all similarity check test browser assignments release gradescope export bench clean
+.PHONY: venv grade grade-all similarity check validate test browser assignments release gradescope export bench clean
 
 venv: $(STAMP)
 
@@ -18,28 +21,32 @@ $(STAMP): requirements.lock
 	@touch $(STAMP)
 
 grade: $(STAMP)
-	$(PY) -m grader grade $(STUDENT) --device $(DEVICE) $(ARGS)
+	$(PY) -m grader grade $(STUDENT) --device $(DEVICE) $(C) $(ARGS)
 
 grade-all: $(STAMP)
-	$(PY) -m grader batch submissions --device $(DEVICE) $(if $(CLUSTER),--cluster $(CLUSTER)) $(if $(SIMILARITY),--similarity) $(ARGS)
+	$(PY) -m grader batch submissions --device $(DEVICE) $(C) $(if $(CLUSTER),--cluster $(CLUSTER)) $(if $(SIMILARITY),--similarity) $(ARGS)
 
 similarity: $(STAMP)
-	$(PY) -m grader similarity $(ARGS)
+	$(PY) -m grader similarity $(C) $(ARGS)
 
 check: $(STAMP)
-	$(PY) -m grader check $(ARGS)
+	$(PY) -m grader check $(C) $(ARGS)
+
+# The course tests itself: reference, stubs, catalogue, case makers, pictures, lessons.
+validate: $(STAMP)
+	$(PY) -m grader validate --device $(DEVICE) $(C) $(ARGS)
 
 export: $(STAMP)
-	$(PY) -m grader export $(ARGS)
+	$(PY) -m grader export $(C) $(ARGS)
 
 assignments: $(STAMP)
-	$(PY) -m grader assign
+	$(PY) -m grader assign $(C)
 
 gradescope: $(STAMP)
-	$(PY) -m grader gradescope
+	$(PY) -m grader gradescope $(C)
 
 release: $(STAMP)
-	$(PY) -m grader release dist/student
+	$(PY) -m grader release dist/student $(C)
 
 test: $(STAMP) browser
 	$(PY) -m pytest -q tests $(ARGS)

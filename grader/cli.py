@@ -117,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     gr = sub.add_parser("gradescope-run", help="(inside Gradescope) grade /autograder/submission")
     gr.add_argument("--root", default="/autograder")
     _add_common(gr)
+    _add_validate(parser, sub)
     return parser
 
 
@@ -322,6 +323,7 @@ def cmd_check(args) -> int:
 def cmd_release(args) -> int:
     from .instructor.release import build_release
     target = Path(args.out)
+    _validate_first(args, _load(args))
     zip_path = build_release(target, _load(args),
                              Path(args.assignments) if args.assignments else ROOT / "assignments")
     print(f"wrote {target} and {zip_path}")
@@ -331,6 +333,7 @@ def cmd_release(args) -> int:
 def cmd_assign(args) -> int:
     from .instructor.assign import write_assignments
     course = _load(args)
+    _validate_first(args, course)
     for path in write_assignments(course, Path(args.out)):
         print(f"wrote {path}")
     return 0
@@ -351,6 +354,8 @@ def cmd_batch(args) -> int:
         raise UsageError(f"no folder {folder}")
     students = discover(folder)
     results = Path(args.results)
+    unchecked = _validate_first(args, _load(args),
+                                "cpu" if args.cluster else resolve_device(args.device))
     try:
         lock = WriterLock(_gradebook_path(args), wait=args.wait)
     except GradebookBusy as exc:
@@ -371,6 +376,7 @@ def cmd_batch(args) -> int:
                       file=sys.stderr)
             session = open_session(args, secret, include_hidden=not args.public_only,
                                    one_fork=True, remote=bool(args.cluster), students=folder)
+            session.warnings += unchecked
             runner = None
             if args.cluster:
                 from .instructor.cluster.driver import DaskRunner, connect
@@ -398,7 +404,11 @@ def cmd_batch(args) -> int:
           f"re-grade), grader failures {len(outcome.failed)} in {outcome.seconds:.1f} s")
     for name, why in outcome.failed:
         print(f"  grader failure on {name} (not charged; re-run to retry): {why}")
-    retried = [r.student for r in outcome.graded if r.grader_errors]
+    from .instructor.validate import course_errors
+    retried = [r.student for r in outcome.graded if any(
+        c.status == "grader_error" for ch in r.checks() for c in ch.cases)]
+    for line in course_errors(outcome.graded):  # once per check: a re-run alone cannot help
+        print(f"  {line}")
     if retried:
         print(f"  {len(retried)} student(s) with cases not graded (no points for them until "
               f"a re-run grades them): {', '.join(retried)}")
@@ -538,6 +548,7 @@ def cmd_import(args) -> int:
 
 def cmd_gradescope(args) -> int:
     from .instructor.bundle import build
+    _validate_first(args, _load(args))
     print(f"wrote {build(Path(args.out), _load(args))}")
     return 0
 
@@ -565,6 +576,71 @@ COMMANDS = {"grade": cmd_grade, "check": cmd_check, "release": cmd_release,
             "assign": cmd_assign, "batch": cmd_batch, "export": cmd_export,
             "import": cmd_import, "gradescope": cmd_gradescope, "similarity": cmd_similarity,
             "gradescope-run": cmd_gradescope_run}
+
+
+VALIDATED = ("assign", "release", "gradescope", "batch")
+"""The commands that validate the course first (and refuse a course that fails)."""
+
+
+def _add_validate(parser: argparse.ArgumentParser, sub) -> None:
+    """``validate``, and ``--no-validate`` on the commands that validate first."""
+    for name in VALIDATED:
+        sub.choices[name].add_argument(
+            "--no-validate", action="store_true",
+            help="skip validating the course first (emergencies only; every report says so)")
+    v = sub.add_parser("validate", help="test the course itself: reference, stubs, catalogue, "
+                                        "case makers, pictures, lessons; every problem at once")
+    v.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
+    v.add_argument("--secret-file", help="file holding the hidden-case secret (else "
+                   "$GRADER_SECRET, else .grader-secret): hidden cases are checked with it")
+    v.add_argument("--workers", type=int, default=2)
+    _add_course(v)
+
+
+def _validate_first(args, course, device: str = "cpu") -> list[str]:
+    """Validate ``course`` before a command hands it out or grades with it (remembered once
+    passed: see ``validate_once``), hidden cases with the command's secret. Refuses a course
+    that fails, one line per problem; returns the warnings for the command's reports (with
+    ``--no-validate``)."""
+    from .instructor.validate import NO_VALIDATE, validate_once
+    if getattr(args, "no_validate", False):
+        print(f"warning: {NO_VALIDATE}", file=sys.stderr)
+        return [NO_VALIDATE]
+    try:
+        secret, _ = load_secret(getattr(args, "secret_file", None), ROOT)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read the hidden-case secret: {exc}") from None
+    checked = validate_once(course, secret, device)
+    if not checked.ok:
+        n = len(checked.problems)
+        raise UsageError(f"the course is not valid ({n} problem{'s' if n > 1 else ''}; "
+                         f"`python -m grader validate` checks it again; --no-validate skips "
+                         "this in an emergency):\n" + "\n".join(checked.problems))
+    return []
+
+
+def cmd_validate(args) -> int:
+    from .cases import secret_id
+    from .instructor.validate import validate_once
+    course = _load(args)
+    secret, real = load_secret(args.secret_file, ROOT)
+    device = resolve_device(args.device)
+    checked = validate_once(course, secret, device, again=True)
+    for line in checked.problems:
+        print(line)
+    n = checked.checked
+    what = (f"{n.get('checks', 0)} checks, {n.get('cases', 0)} cases, {n.get('mistakes', 0)} "
+            f"catalogued mistakes, on {device}, with secret {secret_id(secret)}"
+            + ("" if real else " (the development secret: no real one is set)"))
+    if checked.problems:
+        print(f"the course in {course.root} is not valid: {len(checked.problems)} problem(s) "
+              f"({what}; {checked.seconds:.1f} s)")
+        return 2
+    print(f"the course in {course.root} is valid ({what}; {checked.seconds:.1f} s)")
+    return 0
+
+
+COMMANDS["validate"] = cmd_validate
 
 
 def main(argv: list[str] | None = None) -> int:

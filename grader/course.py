@@ -27,10 +27,10 @@ import sys
 import threading
 import tomllib
 import types
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .spec import Assignment, Check, Probe
+from .spec import PUBLIC_SHARE, Assignment, Check, Probe, valid_share
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE_FILE = "course.toml"
@@ -156,6 +156,11 @@ def _load(root: Path) -> Course:
     entries = data.get("assignment")
     if not isinstance(entries, list) or not entries:
         raise CourseError(f"{path}: lists no [[assignment]]")
+    try:
+        course_share = valid_share(data.get("public_share", PUBLIC_SHARE),
+                                   f"{path}: public_share")
+    except ValueError as exc:
+        raise CourseError(str(exc)) from None
     package = ensure_package(root)
     student_copy = (root / STUDENT_COPY_MARK).is_file()
     probe_modules = []
@@ -188,6 +193,13 @@ def _load(root: Path) -> Course:
         checks = getattr(module, "CHECKS", None)
         if not isinstance(checks, tuple) or not all(isinstance(c, Check) for c in checks):
             raise CourseError(f"{checks_path}: must define CHECKS, a tuple of Check")
+        try:
+            share = valid_share(getattr(module, "PUBLIC_SHARE", course_share),
+                                f"{checks_path}: PUBLIC_SHARE")
+        except ValueError as exc:
+            raise CourseError(str(exc)) from None
+        checks = tuple(c if c.public_share is not None else replace(c, public_share=share)
+                       for c in checks)
         try:
             assignment = Assignment(folder, entry["module"], entry["title"],
                                     float(entry["points"]), checks, root)

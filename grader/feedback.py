@@ -1,6 +1,8 @@
 """Words for a student: one-line verdicts and per-case explanations of a check."""
 from __future__ import annotations
 
+import builtins
+import re
 from itertools import groupby
 
 from .compare import Comparison
@@ -12,6 +14,39 @@ ERROR_WORDS = {
     "memory": "ran out of memory",
     "exit": "called exit() instead of returning",
 }
+
+
+HIDDEN_NOTE = "(hidden case: its inputs and expected values are not shown)"
+
+SAFE_TYPES = frozenset(n for n, v in vars(builtins).items()
+                       if isinstance(v, type) and issubclass(v, BaseException)) | {
+    "LinAlgError", "AxisError", "OutOfMemoryError"}
+"""Exception types a hidden case names: Python's own and a few of NumPy's and torch's. Any
+other name came from the student's process and could be made of the case's inputs (a class
+made at run time with ``type(f"{X[0]}", (Exception,), {})``)."""
+
+
+def hidden_error(name: str, error: dict, module_file: str) -> tuple[str, int | None]:
+    """What a hidden case says of an error: its type (if a known one) and the line of the
+    graded file it was raised at, never its message or any text the student's process sent
+    (a student who ``raise ValueError(f"{X[:8]}")`` would read the hidden inputs). Returns the
+    words and that line (its code is read by the grader from the graded file, later)."""
+    kind = error.get("kind")
+    if kind in ("missing", "not_implemented", "memory", "exit"):
+        return f"`{name}` {ERROR_WORDS[kind]}", None
+    if kind == "too_large":
+        return f"`{name}` returned too much data to send back to the grader", None
+    kind_of = error.get("type")
+    what = kind_of if isinstance(kind_of, str) and kind_of in SAFE_TYPES else \
+        "an exception of its own type"
+    head = f"`{name}` raised {what} (its message is not shown on a hidden case)"
+    frames = error.get("frames")
+    last = frames[-1] if isinstance(frames, list) and frames else None
+    line = last.get("line") if isinstance(last, dict) and last.get("file") == module_file \
+        else None
+    if isinstance(line, int) and not isinstance(line, bool) and 0 < line < 10**6:
+        return head + f"\n    at {module_file}, line {line}", line
+    return head, None
 
 
 def describe_student_error(name: str, error: dict) -> str:
@@ -44,7 +79,7 @@ def _mixes_devices(message: str) -> bool:
     return ("same device" in m or "device type" in m or "cuda" in m) and "cpu" in m
 
 
-def describe_crash(name: str, result: dict, timeout: float) -> str:
+def describe_crash(name: str, result: dict, timeout: float, hidden: bool = False) -> str:
     if result["status"] == "skipped":
         return (f"not run: an earlier case of `{name}` ran past its time limit of "
                 f"{timeout:g} s")
@@ -53,6 +88,10 @@ def describe_crash(name: str, result: dict, timeout: float) -> str:
                 "much work); it was stopped")
     why = result.get("killed") or ""
     exit_text = result.get("exit", "stopped")
+    if hidden:  # its exit status and the reason were chosen by the student's process
+        return f"the worker running `{name}` stopped" + (
+            " (perhaps it used more memory than allowed)"
+            if "SIGKILL" in str(exit_text) and not why else "")
     if "SIGKILL" in exit_text and not why:
         exit_text += " (perhaps it used more memory than allowed)"
     if "SIGSYS" in exit_text or "SIGSEGV" in exit_text:
@@ -71,6 +110,43 @@ def describe_comparison(cmp: Comparison) -> str:
             + f" ({len(places)} places)")
         lines.append(f"{where}: " + text.replace("\n", "\n    "))
     return "\n".join(lines)
+
+
+HIDDEN_WORDS = (  # (how a problem's text starts, what a hidden case says of it)
+    ("modified its input", "modified an input in place; a function must leave its arguments "
+                           "unchanged"),
+    ("was not reported", "was not reported"),
+    ("could not be read", "could not be read"),
+    ("the shape does not match", "has the wrong shape"),
+    ("has the wrong number of entries", "has the wrong number of entries"),
+    ("the dtype does not match", "has the wrong dtype"),
+    ("contains NaN", "contains NaN"),
+    ("contains infinity", "contains infinity"),
+    ("does not hold", "does not hold"),
+    ("holds but should not", "holds but should not"),
+    ("leaves the reference", "leaves the reference (a trajectory: the step is not shown)"),
+)
+_HIDDEN_INDEX = re.compile(r"\[[^\]]*\]")
+
+
+def describe_hidden_comparison(cmp: Comparison) -> str:
+    """A hidden case's differences in fixed words: which quantity (the course's label, never
+    an index) and what kind of difference, never a number, shape, type name or count, which
+    could be the case's inputs or the student's output made of them."""
+    lines = []
+    for p in cmp.problems:
+        text = p.text if isinstance(p.text, str) else ""
+        said = next((words for start, words in HIDDEN_WORDS if text.startswith(start)), None)
+        if said is None and re.match(r"expected \d+ entries", text):
+            said = "has the wrong number of entries"
+        elif said is None and re.match(r"expected (a|an) ", text):
+            said = "is not of the expected type"
+        elif said is None:
+            said = "differs from the expected value"
+        line = f"{_HIDDEN_INDEX.sub('[…]', p.where)}: {said}"
+        if line not in lines:
+            lines.append(line)
+    return "\n".join(lines + [HIDDEN_NOTE])
 
 
 def verdict_line(check: CheckResult) -> str:

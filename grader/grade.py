@@ -15,7 +15,7 @@ from .course import load_course
 from .diagnose import Diagnoser
 from .diagnose.uses import contract_uses
 from .judge import Judge, attribute, point_at_lines
-from .reference import Expected, ReferenceError
+from .reference import Expected, ReferenceError, make_cases
 from .results import AssignmentResult, CaseResult, CheckResult, StudentResult
 from .probes import resolve
 from .spec import Assignment, Case, Check
@@ -70,7 +70,7 @@ class Session:
     def cases(self, assignment: Assignment, check: Check) -> list[Case]:
         key = (assignment.folder, check.name)
         if key not in self._cases:
-            self._cases[key] = build_cases(assignment, check, self.secret, self.include_hidden)
+            self._cases[key] = make_cases(assignment, check, self.secret, self.include_hidden)
         return self._cases[key]
 
     def encoded(self, assignment: Assignment, check: Check, case: Case):

@@ -43,11 +43,19 @@ class Judge:
         """The verdict on one case; notes common to the check's cases go to ``notes``."""
         base = dict(id=case.id, hidden=case.hidden, seed=case.seed)
         status = outcome["status"]
+        if status != "grader_error":
+            try:  # whatever the student's code did: a case the course cannot grade is not graded
+                expected = self.expected.get(assignment, check, case, self.device)
+            except ReferenceError as exc:  # the course's own code failed: never the student's
+                return CaseResult(**base, status="course_error", fraction=0.0,
+                                  message=NOT_GRADED.format(why=exc.headline if exc.kind
+                                                            else f"course error: {exc}"))
         if status == "error":
             found = (self.diagnoser.from_error(assignment, check, outcome["error"])
                      if self.diagnoser else None) or explain_error(outcome["error"])
             return CaseResult(**base, status="error", fraction=0.0,
-                              message=describe_student_error(check.name, outcome["error"]),
+                              message=describe_student_error(check.name, outcome["error"])
+                              + _in_course(check.name, outcome["error"]),
                               hint=found.hint if found else "",
                               diagnosis=found.name if found else "",
                               blames=found.blames if found else "",
@@ -62,11 +70,6 @@ class Judge:
                               message=describe_crash(check.name, outcome,
                                                      outcome.get("limit") or
                                                      self.limit(assignment, check, case)))
-        try:
-            expected = self.expected.get(assignment, check, case, self.device)
-        except ReferenceError as exc:  # the course's own code failed: never the student's
-            return CaseResult(**base, status="course_error", fraction=0.0,
-                              message=NOT_GRADED.format(why=f"course error: {exc}"))
         probe = resolve(check.probe)
         try:  # what earns points is derived here, from what the probes described
             expected = derived(probe, expected, case.inputs)
@@ -206,6 +209,18 @@ def point_at_lines(checks: list, source) -> None:
             found = student_line(code, check.name, case.diagnosis) if code else None
             if found:
                 case.message += f"\n    caused by your line {found[0]}: {found[1]}"
+
+
+def _in_course(name: str, error: dict) -> str:
+    """Where an error a student's code caused was raised in the course's own code (a probe,
+    a grader-built model; the fork says so, ``kind`` ``course``): the reference passes this
+    case, so the error is the student's — said so, with the place, should the instructor's
+    code be at fault all the same (a style the contract allows but the probe does not)."""
+    if error.get("kind") != "course" or not error.get("origin"):
+        return ""
+    return (f"\n    raised in the course's own code ({error['origin']}) while it used what "
+            f"`{name}` returned or did; the reference passes this case, so compare yours "
+            "with the contract (type, shape, dtype)")
 
 
 def _fails_itself(check) -> bool:

@@ -8,12 +8,50 @@ import time
 from pathlib import Path
 
 from . import wire
+from .cases import build_cases
+from .course import CourseError
 from .probes import resolve, run_probe
 from .spec import Assignment, Case, Check
 
 
 class ReferenceError(RuntimeError):
-    """The reference failed on a case: a grader bug, never charged to the student."""
+    """The course's own code (the reference, a probe) failed on a case: never charged to the
+    student, never credited (the case is not graded).
+
+    ``headline`` is what a student is shown: the course file and line, and the exception's
+    type only (its message could carry a hidden case's values); ``str()`` is the instructor's
+    whole line."""
+
+    def __init__(self, message: str, where: str = "", kind: str = ""):
+        super().__init__(message)
+        self.where = where
+        """``<folder>/<file>.py line N``: the innermost frame in the course's files ('' when
+        none is, e.g. an engine probe failing on what the reference returned)."""
+        self.kind = kind
+        """The exception's type name."""
+
+    @property
+    def headline(self) -> str:
+        """``course error in `01_layers/probes.py` line 12 (AttributeError)``."""
+        file, _, line = self.where.partition(" line ")
+        where = f" in `{file}` line {line}" if self.where else ""
+        return f"course error{where} ({self.kind or 'error'})"
+
+
+def course_frame(exc: BaseException, course_root) -> str:
+    """``<folder>/<file>.py line N`` of the innermost frame of ``exc`` inside the course
+    folder, or '' when no frame is (trusted side: reads the grader's own traceback)."""
+    import traceback
+    if course_root is None:
+        return ""
+    root = Path(course_root).resolve()
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        try:
+            rel = Path(frame.filename).resolve().relative_to(root)
+        except (ValueError, OSError):
+            continue
+        return f"{rel.as_posix()} line {frame.lineno}"
+    return ""
 
 
 class Expected:
@@ -25,6 +63,9 @@ class Expected:
         self.seconds: dict[tuple, float] = {}
         """How long the reference took per case: the base of adaptive time limits."""
         self._lock = threading.Lock()
+        self.failures: dict[tuple, ReferenceError] = {}
+        """The cases the course's code failed on, by key: raised again, not re-run, for every
+        student (the instructor's list of course errors)."""
 
     def module(self, assignment: Assignment):
         path = assignment.reference_path
@@ -65,6 +106,8 @@ class Expected:
     def get(self, assignment: Assignment, check: Check, case: Case, device: str) -> dict:
         key = self.key(assignment, check, case, device)
         with self._lock:
+            if key in self.failures:
+                raise self.failures[key]
             if key not in self._cache:
                 try:
                     module = self.module(assignment)
@@ -75,6 +118,48 @@ class Expected:
                     # The same plain-data round trip as a worker's output.
                     self._cache[key] = wire.loads(wire.dumps(raw))
                 except Exception as exc:
-                    raise ReferenceError(f"the reference failed on {check.name}/{case.id}: "
-                                         f"{type(exc).__name__}: {exc}") from exc
+                    where = course_frame(exc, assignment.course_root)
+                    at = f" ({where})" if where else ""
+                    failure = ReferenceError(
+                        f"the reference failed on {check.name}/{case.id}{at}: "
+                        f"{type(exc).__name__}: {str(exc)[:300]}", where, type(exc).__name__)
+                    self.failures[key] = failure
+                    raise failure from exc
             return self._cache[key]
+
+
+class CaseMakerError(CourseError):
+    """A case maker of the course raised, or returned what is not plain data: one line
+    naming the checks file, the check and the case (never a traceback)."""
+
+
+def make_cases(assignment: Assignment, check: Check, secret: str,
+               include_hidden: bool = True) -> list[Case]:
+    """``cases.build_cases``, one case at a time so that a failing case maker is named with
+    its case, and each case's inputs checked to be plain data (what travels to a worker)."""
+    from types import SimpleNamespace
+    cases = []
+    for spec in check.cases:
+        if spec.hidden and not include_hidden:
+            continue
+        where = (f"{assignment.folder}/checks.py: check {check.name!r}, "
+                 f"{'hidden ' if spec.hidden else ''}case {spec.id!r}")
+        try:
+            one = SimpleNamespace(name=check.name, cases=(spec,))  # build_cases reads these
+            made = build_cases(assignment, one, secret, include_hidden)
+        except Exception as exc:
+            at = course_frame(exc, assignment.course_root)
+            raise CaseMakerError(f"{where}: the case maker raised {type(exc).__name__}: "
+                                 f"{str(exc)[:200]}{f' ({at})' if at else ''}") from None
+        for case in made:
+            if not isinstance(case.inputs, dict):
+                raise CaseMakerError(f"{where}: the case maker returned a "
+                                     f"{type(case.inputs).__name__}, not a dict of inputs")
+            try:
+                wire.dumps(case.inputs)
+            except Exception as exc:
+                raise CaseMakerError(f"{where}: the inputs are not plain data: {exc} (give "
+                                     "tensors as grader.probes.tensor(...), generators as "
+                                     "rng(...))") from None
+        cases += made
+    return cases

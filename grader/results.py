@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .spec import PUBLIC_SHARE
+
 STATUSES = ("passed", "partial", "wrong", "error", "grader_error", "course_error")
 NOT_GRADED = frozenset({"grader_error", "course_error"})
 """Statuses of a case that was not graded: it earns nothing, costs nothing the student did,
@@ -35,6 +37,9 @@ class CaseResult:
     """The other contract name the hint says the mistake is in (checked before it is said)."""
     error_kind: str = ""
     """For an error: missing, not_implemented, memory, exit, timeout or error."""
+    line: int | None = field(default=None, repr=False, compare=False)
+    """A hidden case's error: the line of the graded file it was raised at (its code is read
+    by the grader from that file, never taken from the student's process)."""
     fallback: object = field(default=None, repr=False, compare=False)
     """The generic finding (a ``diagnose.Diagnosis`` or None), said instead when a catalogued
     hint is withdrawn (it blames a name that passes, or other cases contradict it)."""
@@ -54,17 +59,28 @@ class CheckResult:
     max_score: float
     cases: list[CaseResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    public_share: float = PUBLIC_SHARE
+    """The share of the points on public cases, split equally between them; the hidden cases
+    split the rest (when only one kind ran, it carries all the points)."""
 
     @property
     def test_name(self) -> str:
         return f"{self.assignment}/{self.name}"
 
+    def weight(self, case: "CaseResult") -> float:
+        """The share of the check's points a case carries."""
+        hidden = sum(c.hidden for c in self.cases)
+        public = len(self.cases) - hidden
+        if not hidden or not public:
+            return 1.0 / len(self.cases)
+        return (1.0 - self.public_share) / hidden if case.hidden else self.public_share / public
+
     @property
     def score(self) -> float:
-        """Points split equally between cases; a case earns its fraction of its share."""
+        """A case earns its fraction of its weight (``weight``)."""
         if not self.cases:
             return 0.0
-        return round(self.max_score * sum(c.fraction for c in self.cases) / len(self.cases), 4)
+        return round(self.max_score * sum(c.fraction * self.weight(c) for c in self.cases), 4)
 
     @property
     def passed(self) -> bool:

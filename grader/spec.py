@@ -15,6 +15,21 @@ InputMaker = Callable[[np.random.Generator], dict]
 
 KINDS = ("value", "gradient", "trajectory", "fit", "structure", "exact")
 
+PUBLIC_SHARE = 1 / 3
+"""The default share of a check's points its public cases carry (hidden cases: the rest).
+Public expected values ship with the students' copy (self-check needs them), so a file that
+looks them up earns at most this share. A course declares another one per check
+(``Check(public_share=...)``), per assignment (``PUBLIC_SHARE = ...`` in its ``checks.py``)
+or for the whole course (``public_share = ...`` in ``course.toml``)."""
+
+
+def valid_share(value, where: str) -> float:
+    """A public share, checked: a number from 0 to 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not 0.0 <= float(value) <= 1.0:
+        raise ValueError(f"{where} must be a number from 0 to 1, not {value!r}")
+    return float(value)
+
 
 @dataclass(frozen=True)
 class Report:
@@ -137,6 +152,9 @@ class Check:
     """Partial credit by quantity: {key of the probe's output: weight}. A case whose every
     wrong quantity has a share earns the weights of the right ones (normalised); a wrong
     quantity without a share, or a crash, earns nothing. Empty: all or nothing."""
+    public_share: float | None = None
+    """The share of the check's points on its public cases (0 to 1; the hidden cases carry
+    the rest). None: the assignment's ``PUBLIC_SHARE``, the course's, or ``PUBLIC_SHARE``."""
 
     @property
     def probe_name(self) -> str:
@@ -149,6 +167,8 @@ class Check:
             raise ValueError(f"{self.name}: a check needs points and at least one case")
         if any(not isinstance(w, (int, float)) or w <= 0 for w in self.shares.values()):
             raise ValueError(f"{self.name}: shares must be positive weights")
+        if self.public_share is not None:
+            valid_share(self.public_share, f"{self.name}: public_share")
 
 
 @dataclass(frozen=True)

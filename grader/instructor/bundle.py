@@ -33,16 +33,27 @@ EXPECTED = "expected"
 """Where the bundle keeps the expected values it was built with (``expected_store``)."""
 
 
-def _expected(course, staged: Path) -> Path:
+def bundle_secret(source: Path) -> str:
+    """The secret a bundle was built with: its own ``.grader-secret``, and nothing else (not
+    ``$GRADER_SECRET``: the expected values it carries were computed with this one). A bundle
+    without a real secret never grades: its hidden cases would follow the development secret,
+    which ships with the grader."""
+    from ..cases import MAKE_SECRET, SECRET_FILE, SecretError, load_secret
+    path = source / SECRET_FILE
+    if not path.is_file():
+        raise SecretError(f"this bundle has no hidden-case secret ({path} is missing): rebuild "
+                          f"it with `python -m grader gradescope` after `{MAKE_SECRET}`")
+    return load_secret(path)[0]
+
+
+def _expected(course, staged: Path, secret: str) -> Path:
     """Every expected value (CPU, the bundle's secret), and every output a failure would be
     compared with, computed here once, so that a run in Gradescope's container neither
     imports torch in the grader nor runs the reference; a container whose versions differ
     recomputes them (the store's key says so)."""
-    from ..cases import load_secret
     from ..expected_store import ExpectedStore
     from ..grade import Session
     from ..worker.pool import WorkerPool
-    secret, _ = load_secret(None, ROOT)
     session = Session(WorkerPool(0), course, device="cpu", secret=secret)
     session.warm_expected()
     for a in session.course:  # and what a failure would be compared with
@@ -55,9 +66,10 @@ def _expected(course, staged: Path) -> Path:
     return store.path
 
 
-def build(target: Path, course) -> Path:
+def build(target: Path, course, secret: str) -> Path:
     """Write ``autograder.zip``: the two scripts, the grader, the course (as ``reference/``,
-    where the grader finds it by default), the pinned deps, and the expected values."""
+    where the grader finds it by default), the pinned deps, the expected values and the
+    secret (``.grader-secret``) they were computed with, which the bundle grades with."""
     import tempfile
     target.mkdir(parents=True, exist_ok=True)
     zip_path = target / "autograder.zip"
@@ -65,21 +77,22 @@ def build(target: Path, course) -> Path:
         staged = Path(tmp)
         shutil.copytree(course.root, staged / "reference",
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        stored = _expected(course, staged)
-        _write_zip(zip_path, course, staged, stored)
+        stored = _expected(course, staged, secret)
+        _write_zip(zip_path, course, staged, stored, secret)
     return zip_path
 
 
-def _write_zip(zip_path: Path, course, staged: Path, stored: Path) -> None:
+def _write_zip(zip_path: Path, course, staged: Path, stored: Path, secret: str) -> None:
+    from ..cases import SECRET_FILE
     with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as z:
         for name, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)):
             info = zipfile.ZipInfo(name)
             info.external_attr = 0o755 << 16
             z.writestr(info, text)
         z.write(ROOT / "requirements.lock", "requirements.lock")
-        secret = ROOT / ".grader-secret"
-        if secret.is_file():
-            z.write(secret, ".grader-secret")
+        info = zipfile.ZipInfo(SECRET_FILE)
+        info.external_attr = 0o600 << 16
+        z.writestr(info, secret + "\n")
         for path in sorted((ROOT / "grader").rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts and path.suffix == ".py":
                 z.write(path, f"grader/{path.relative_to(ROOT / 'grader')}")

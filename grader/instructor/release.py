@@ -91,3 +91,18 @@ def build_release(target: Path, course: Course, assignments: Path) -> Path:
                                       .replace("{name}", first.checks[0].name))
     archive = shutil.make_archive(str(target), "zip", root_dir=target.parent, base_dir=target.name)
     return Path(archive)
+
+
+def find_text(target: Path, archive: Path, text: str) -> str:
+    """The first file of the release (its folder, or inside its zip) that holds ``text``
+    (what ``release`` checks the secret against), relative to the release; '' if none."""
+    import zipfile
+    needle = text.encode()
+    for path in sorted(target.rglob("*")):
+        if path.is_file() and not path.is_symlink() and needle in path.read_bytes():
+            return str(path.relative_to(target))
+    with zipfile.ZipFile(archive) as z:
+        for name in z.namelist():
+            if needle in z.read(name):
+                return name
+    return ""

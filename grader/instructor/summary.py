@@ -35,6 +35,31 @@ def common_mistakes(payloads: list[dict], top: int = 10) -> list[tuple[str, str,
     return sorted(rows, key=lambda r: (-r[2], r[0], r[1]))[:top]
 
 
+FAILED = ("wrong", "partial", "error")
+"""Verdicts that fail a case (not those no verdict was reached on: not graded)."""
+
+
+def public_only_passes(payloads: list[dict]) -> list[tuple[str, list[str]]]:
+    """(student, tests) for each student who passes every public case and fails every hidden
+    one: of every test with hidden cases, or of two tests or more. The public expected values
+    ship with the students' copy, so this is what a file that looks them up scores; an
+    honest mistake seldom misses every hidden case while passing every public one twice."""
+    flagged = []
+    for p in payloads:
+        tests, hidden_tests = [], 0
+        for t in p["tests"]:
+            cases = t.get("extra_data", {}).get("cases", [])
+            public = [c for c in cases if not c.get("hidden")]
+            hidden = [c for c in cases if c.get("hidden")]
+            hidden_tests += bool(hidden)
+            if public and hidden and all(c.get("status") == "passed" for c in public) and \
+                    all(c.get("status") in FAILED for c in hidden):
+                tests.append(t["name"])
+        if tests and (len(tests) >= 2 or len(tests) == hidden_tests):
+            flagged.append((str(p.get("extra_data", {}).get("student", "?")), tests))
+    return sorted(flagged, key=lambda f: (-len(f[1]), f[0]))
+
+
 def histogram_png(scores: list[float], max_score: float = 100.0) -> bytes:
     import matplotlib
     matplotlib.use("Agg")
@@ -64,6 +89,11 @@ def terminal(payloads: list[dict]) -> str:
     if mistakes:
         lines += ["", "most common diagnosed mistakes"]
         lines += [f"  {share:6.1%} of the class: {name} ({test})" for test, name, share in mistakes]
+    flagged = public_only_passes(payloads)
+    if flagged:
+        lines += ["", "pass every public case and fail every hidden one (the public answers "
+                  "ship with the students' copy: look at these by hand)"]
+        lines += [f"  {who}: {len(tests)} test(s): {', '.join(tests)}" for who, tests in flagged]
     return "\n".join(lines)
 
 
@@ -79,6 +109,13 @@ def html_page(payloads: list[dict], extra_sections: str = "") -> str:
         f"<li>{share:.0%} of the class: {html.escape(name)} "
         f"(<code>{html.escape(test)}</code>)</li>" for test, name, share in mistakes) + "</ul>"
         if mistakes else "<p>No catalogued mistake was diagnosed.</p>")
+    flagged = public_only_passes(payloads)
+    flagged_list = ("<h2>Every public case passed, every hidden one failed</h2><p>The public "
+                    "answers ship with the students' copy: a submission that looks them up "
+                    "scores like this. Look at these by hand.</p><ul>" + "".join(
+                        f"<li>{html.escape(who)}: {len(tests)} test(s): "
+                        f"<code>{html.escape(', '.join(tests))}</code></li>"
+                        for who, tests in flagged) + "</ul>" if flagged else "")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Class summary</title>
 <style>
@@ -101,6 +138,7 @@ median {np.median(scores) if scores else 0:g}.</p>
 </tbody></table>
 <h2>Most common mistakes</h2>
 {mistake_list}
+{flagged_list}
 {extra_sections}
 </body></html>
 """

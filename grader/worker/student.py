@@ -29,13 +29,22 @@ def load_module(path: str, name: str) -> types.ModuleType:
     return module
 
 
-def describe_error(exc: BaseException, student_dir: str) -> ErrorReport:
-    """The exception as a student should see it: type, message, and their own frames."""
+def describe_error(exc: BaseException, student_dir: str, course_root: str = "",
+                   module_path: str = "") -> ErrorReport:
+    """The exception as a student should see it: type, message, and their own frames.
+
+    Kind ``course`` where the innermost frame is in the course's own files (a course probe, a
+    grader-built model), not in the module graded (``module_path``): its ``origin`` is then
+    ``<folder>/<file>.py line N``. Only a word for the student: the grader believes it only
+    where the reference fails the same case too (``judge``)."""
     frames = []
     stack = traceback.extract_tb(exc.__traceback__)
     # Where it was raised, when not in the student's code (a library they called): plain text.
     origin = "/".join(Path(stack[-1].filename).parts[-2:]) + f":{stack[-1].name}" \
         if stack else ""
+    in_course = _course_file(stack[-1].filename, course_root, module_path) if stack else ""
+    if in_course:
+        origin = f"{in_course} line {stack[-1].lineno}"
     for fs in stack:
         if os.path.abspath(fs.filename).startswith(student_dir):
             frames.append({"file": os.path.basename(fs.filename), "line": fs.lineno,
@@ -50,12 +59,27 @@ def describe_error(exc: BaseException, student_dir: str) -> ErrorReport:
         kind = "memory"
     elif isinstance(exc, SystemExit):
         kind = "exit"
+    elif in_course:
+        kind = "course"
     try:
         message = (explain_no_space(exc) or str(exc))[:MESSAGE_CHARS]
     except BaseException:  # a hostile __str__
         message = "<the exception's message could not be read>"
     return ErrorReport(kind=kind, type=type(exc).__name__, message=message,
                        frames=frames[-FRAMES:], origin=origin[:ORIGIN_CHARS])
+
+
+def _course_file(filename: str, course_root: str, module_path: str) -> str:
+    """``filename`` relative to the course folder when it is one of the course's files other
+    than the module graded; '' otherwise."""
+    if not course_root or not filename:
+        return ""
+    path = os.path.abspath(filename)
+    root = os.path.abspath(course_root)
+    if not path.startswith(root + os.sep) or \
+            (module_path and path == os.path.abspath(module_path)):
+        return ""
+    return os.path.relpath(path, root).replace(os.sep, "/")
 
 
 def _forget_student_modules(student_dir: str, before: set[str]) -> None:
@@ -140,7 +164,7 @@ def run_call(module, call: dict, mi: int, i: int, device: str, module_path: str,
         payload = wire.dumps(output)
     except BaseException as exc:
         send({"event": "error", "module": mi, "index": i,
-              "error": describe_error(exc, student_dir)})
+              "error": describe_error(exc, student_dir, course_root, module_path)})
         return
     if len(payload) > result_bytes:
         send({"event": "error", "module": mi, "index": i, "error": too_large(
