@@ -204,8 +204,9 @@ def test_modules_and_notebooks_of_one_student_in_one_batch_fork_request(pool, ex
     assert result.score == a01.points + a02.points, broken(result)
 
 
-def test_the_fork_server_keeps_no_thread_after_a_notebook(tmp_path):
-    """Forking with a live thread can deadlock: nbclient's threads must all be gone."""
+def test_running_a_notebook_leaves_no_thread_behind(tmp_path):
+    """Forking with a live thread can deadlock: nbclient's threads must all be gone once a
+    notebook ran (a local runner forks again from the same process)."""
     import subprocess
     import sys
     write_nb(tmp_path, A01, [v4.new_code_cell("print('hi')")])
@@ -220,8 +221,8 @@ out, finished = run_job(job, tempfile.mkdtemp())
 finished.finish()
 assert out["modules"][0]["imported"], out
 assert "hi" in out["output"], out
-print(threading.active_count(), out["retire"])
+print(threading.active_count())
 """
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
-    assert done.stdout.split() == ["1", "False"], done.stdout + done.stderr
+    assert done.stdout.split() == ["1"], done.stdout + done.stderr

@@ -1,4 +1,4 @@
-"""In the fork server: run a notebook's cells with nbclient, in a kernel forked warm.
+"""In a request's supervisor: run a notebook's cells with nbclient, in a kernel forked warm.
 
 A kernel's usual start (a fresh ``python -m ipykernel``, then ``import torch``) costs
 seconds. Here the kernel is the worker itself: forked from the warm fork server, confined,
@@ -18,7 +18,6 @@ import os
 import re
 import secrets
 import signal
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -26,10 +25,16 @@ from typing import Callable
 from .notebook import SELF_CHECK_TAG, NotebookError, read
 
 PORTS = {"shell_port": 1, "iopub_port": 2, "stdin_port": 3, "control_port": 4, "hb_port": 5}
-THREAD_EXIT_SECONDS = 0.2
-"""How long a joined thread may take to leave ``/proc/self/task`` before forking again."""
 IOPUB_GRACE_SECONDS = 2.0
 """After an interrupted cell, how long its last outputs may take to arrive."""
+MESSAGE_BYTES = 16 << 20
+"""The largest message the kernel may send: a larger one is dropped by ZeroMQ before it is
+read (what the kernel sends is the student's code talking, and every byte read is held)."""
+OUTPUT_BYTES = 1 << 20
+"""How much of a notebook's outputs is kept while it runs (the report keeps far less);
+the rest is counted and dropped as it arrives."""
+ERROR_CHARS = 4000
+"""How much of an error output's value and traceback is kept."""
 
 
 def kernel_request(scratch: str, confine: bool, device: str) -> dict:
@@ -107,10 +112,10 @@ def _ready_client_class():
         subscribed, the point of that wait)."""
 
         def start_channels(self, shell=True, iopub=True, stdin=True, hb=True, control=True):
-            """Every channel but the heartbeat. Its thread was the one that outlived a
-            notebook now and then (joined, yet still in ``/proc/self/task`` when the fork
-            server counted), retiring the fork server. Liveness comes from the kernel
-            manager, which polls the process, not from heartbeats."""
+            """Every channel but the heartbeat (liveness comes from the kernel manager,
+            which polls the process), each refusing messages over MESSAGE_BYTES."""
+            import zmq
+            self.context.setsockopt(zmq.MAXMSGSIZE, MESSAGE_BYTES)  # for every socket made
             super().start_channels(shell, iopub, stdin, False, control)
 
         async def wait_for_ready(self, timeout: float | None = None) -> None:
@@ -190,7 +195,7 @@ def execute(path: str, connection_file: str, pid: int, cell_seconds: float,
     Returns once the kernel's loop has been asked to stop (its process goes on to the
     probes) or the process has been killed (``failure`` says why). ``output_fd`` is the
     worker's stdout pipe, drained meanwhile into ``on_output``; cell outputs go to
-    ``on_text``. No thread of this call outlives it: the fork server forks again afterwards.
+    ``on_text``. The supervisor that calls it ends with the request.
     """
     run = NotebookRun()
     try:
@@ -278,6 +283,23 @@ async def _drive(nb, connection_file: str, pid: int, cell_seconds: float, run: N
         """nbclient, remembering which cells it had to interrupt."""
 
         interrupted: set
+        kept: int = 0
+        dropped: int = 0
+
+        def output(self, outs, msg, display_id, cell_index):
+            """Outputs are kept up to OUTPUT_BYTES in all; errors always, cut to size."""
+            content = msg.get("content") or {}
+            if msg.get("msg_type") == "error":
+                content["evalue"] = str(content.get("evalue", ""))[:ERROR_CHARS]
+                content["traceback"] = [str(t)[:ERROR_CHARS]
+                                        for t in (content.get("traceback") or [])[-20:]]
+                return super().output(outs, msg, display_id, cell_index)
+            size = _weight(content)
+            if self.kept + size > OUTPUT_BYTES:
+                self.dropped += size
+                return None
+            self.kept += size
+            return super().output(outs, msg, display_id, cell_index)
 
         async def _async_handle_timeout(self, timeout, cell=None):
             self.interrupted.add(id(cell))
@@ -324,6 +346,10 @@ async def _drive(nb, connection_file: str, pid: int, cell_seconds: float, run: N
                 if note:
                     run.notes.append(note)
             run.running_cell = None
+            if client.dropped:
+                run.notes.append(f"the notebook's outputs came to more than "
+                                 f"{OUTPUT_BYTES >> 20} MiB: about {client.dropped:,} "
+                                 "characters of them were not kept")
             # The kernel's loop returns on this request, and the probes follow. Its reply
             # must arrive before the sockets close (closing drops unsent messages).
             if not await _answers(client.kc.control_channel, client.kc.shutdown()):
@@ -338,16 +364,8 @@ async def _drive(nb, connection_file: str, pid: int, cell_seconds: float, run: N
         await asyncio.sleep(0)
 
 
-def no_stray_threads() -> bool:
-    """After ``execute``: the fork server may fork again only with no other thread alive,
-    Python's or native (libzmq's I/O threads are native)."""
-    try:
-        deadline = time.monotonic() + THREAD_EXIT_SECONDS
-        while len(os.listdir("/proc/self/task")) > 1:
-            # A thread Python has joined may still be leaving the kernel's task list.
-            if threading.active_count() > 1 or time.monotonic() > deadline:
-                return False
-            time.sleep(0.001)
-        return True
-    except OSError:
-        return threading.active_count() == 1
+def _weight(content: dict) -> int:
+    """Roughly what an output holds, in characters (its text and its data's values)."""
+    data = content.get("data")
+    values = data.values() if isinstance(data, dict) else ()
+    return len(str(content.get("text", ""))) + sum(len(str(v)) for v in values) + 64
