@@ -8,7 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
-from .cases import load_secret
+from .cases import MAKE_SECRET, SECRET_ENV, SECRET_FILE, SecretError, load_secret
 from .course import CourseError, default_root, load_course
 from .device import DeviceError, cluster_device, resolve_device
 from .worker import sandbox
@@ -23,6 +23,20 @@ class UsageError(Exception):
 def _add_course(p: argparse.ArgumentParser) -> None:
     p.add_argument("--course", default=None,
                    help=f"the course folder (default: {default_root().relative_to(ROOT)})")
+
+
+def _add_secret(p: argparse.ArgumentParser, what: str = "") -> None:
+    p.add_argument("--secret-file", help="file holding the hidden-case secret (else "
+                   f"${SECRET_ENV}, else {SECRET_FILE}){': ' + what if what else ''}")
+
+
+def _secret(args) -> tuple[str, bool]:
+    """The secret a command was given (``--secret-file``, ``$GRADER_SECRET``,
+    ``.grader-secret``); an unusable one is a usage error, never the development secret."""
+    try:
+        return load_secret(getattr(args, "secret_file", None), ROOT)
+    except SecretError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -44,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("student", help="a name under --submissions, or a path to a folder")
     g.add_argument("--submissions", default=str(ROOT / "submissions"))
     g.add_argument("--results", default=str(ROOT / "results"))
-    g.add_argument("--secret-file", help="file holding the hidden-case secret")
+    _add_secret(g)
     g.add_argument("--public-only", action="store_true", help="skip hidden cases")
     g.add_argument("--pictures", choices=("failing", "all", "none"), default="failing",
                    help="which checks report.html draws (default: those that lost points, as a "
@@ -59,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("release", help="build the student bundle (no reference, no secret)")
     r.add_argument("out", nargs="?", default=str(ROOT / "dist" / "student"))
     r.add_argument("--assignments", help="the stubs' folder (default: assignments/)")
+    _add_secret(r, "checked absent from every file of the bundle")
     _add_course(r)
     a = sub.add_parser("assign", help="regenerate the student stubs and notebooks from the "
                                       "course's references")
@@ -68,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("folder", nargs="?", default=str(ROOT / "submissions"))
     b.add_argument("--results", default=str(ROOT / "results"))
     b.add_argument("--gradebook", help="SQLite file (default: <results>/gradebook.sqlite)")
-    b.add_argument("--secret-file")
+    _add_secret(b)
     b.add_argument("--public-only", action="store_true")
     b.add_argument("--force", action="store_true", help="re-grade unchanged submissions too")
     b.add_argument("--wait", action="store_true",
@@ -113,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_course(i)
     gs = sub.add_parser("gradescope", help="build the Gradescope autograder bundle")
     gs.add_argument("--out", default=str(ROOT / "dist" / "gradescope"))
+    _add_secret(gs, "required: the bundle grades its hidden cases with it")
+    sc = sub.add_parser("secret", help=f"write a new hidden-case secret to {SECRET_FILE}")
+    sc.add_argument("--out", default=str(ROOT / SECRET_FILE))
+    sc.add_argument("--force", action="store_true", help="replace an existing secret (the "
+                    "hidden cases change: grades made with the old one no longer reproduce)")
     _add_course(gs)
     gr = sub.add_parser("gradescope-run", help="(inside Gradescope) grade /autograder/submission")
     gr.add_argument("--root", default="/autograder")
@@ -223,7 +243,7 @@ def _preload_pictures() -> threading.Thread:
 def cmd_grade(args) -> int:
     from .report import terminal, write_atomic, write_results
     student_dir = _student_dir(args.student, args.submissions)
-    secret, real = load_secret(args.secret_file, ROOT)
+    secret, real = _secret(args)
     session = open_session(args, secret, include_hidden=not args.public_only,
                            students=student_dir)
     if not real and not args.public_only:
@@ -323,9 +343,17 @@ def cmd_check(args) -> int:
 def cmd_release(args) -> int:
     from .instructor.release import build_release
     target = Path(args.out)
+    secret, real = _secret(args)
     _validate_first(args, _load(args))
     zip_path = build_release(target, _load(args),
                              Path(args.assignments) if args.assignments else ROOT / "assignments")
+    if real:  # by construction it is not there; a secret pasted into a course file would be
+        from .instructor.release import find_text
+        leaked = find_text(target, zip_path, secret)
+        if leaked:
+            raise UsageError(f"the hidden-case secret is written in {leaked}, which the student "
+                             f"bundle ships: remove it from there (and make a new secret with "
+                             f"`{MAKE_SECRET} --force`)")
     print(f"wrote {target} and {zip_path}")
     return 0
 
@@ -370,7 +398,7 @@ def cmd_batch(args) -> int:
         cluster_errors = (ClusterError,)
     try:
         with lock:
-            secret, real = load_secret(args.secret_file, ROOT)
+            secret, real = _secret(args)
             if not real and not args.public_only:
                 print("warning: no hidden-case secret set: hidden cases use a development seed",
                       file=sys.stderr)
@@ -548,8 +576,26 @@ def cmd_import(args) -> int:
 
 def cmd_gradescope(args) -> int:
     from .instructor.bundle import build
+    secret, real = _secret(args)
+    if not real:
+        raise UsageError(f"no hidden-case secret: a Gradescope bundle must not grade with the "
+                         f"development secret, which ships with the grader; make one with "
+                         f"`{MAKE_SECRET}` (or pass --secret-file, or set ${SECRET_ENV})")
     _validate_first(args, _load(args))
-    print(f"wrote {build(Path(args.out), _load(args))}")
+    print(f"wrote {build(Path(args.out), _load(args), secret)}")
+    return 0
+
+
+def cmd_secret(args) -> int:
+    from .cases import new_secret
+    from .report import write_atomic
+    path = Path(args.out)
+    if path.exists() and not args.force:
+        raise UsageError(f"{path} exists already (a new secret changes every hidden case: "
+                         "pass --force to replace it)")
+    write_atomic(path, new_secret() + "\n")
+    path.chmod(0o600)
+    print(f"wrote a new hidden-case secret to {path} (keep it out of version control)")
     return 0
 
 
@@ -557,7 +603,11 @@ def cmd_gradescope_run(args) -> int:
     from .instructor.bundle import EXPECTED, run
     from .report import gradescope
     root = Path(args.root)
-    secret, _ = load_secret(None, ROOT)
+    from .instructor.bundle import bundle_secret
+    try:
+        secret = bundle_secret(ROOT)
+    except SecretError as exc:
+        raise UsageError(str(exc)) from None
     # One fork server: Gradescope's container has little memory (768 MB by default), and one
     # student's code runs in a second or two.
     args.workers = 1
@@ -575,7 +625,7 @@ def cmd_gradescope_run(args) -> int:
 COMMANDS = {"grade": cmd_grade, "check": cmd_check, "release": cmd_release,
             "assign": cmd_assign, "batch": cmd_batch, "export": cmd_export,
             "import": cmd_import, "gradescope": cmd_gradescope, "similarity": cmd_similarity,
-            "gradescope-run": cmd_gradescope_run}
+            "gradescope-run": cmd_gradescope_run, "secret": cmd_secret}
 
 
 VALIDATED = ("assign", "release", "gradescope", "batch")

@@ -18,7 +18,7 @@ from .judge import Judge, attribute, point_at_lines
 from .reference import Expected, ReferenceError, make_cases
 from .results import AssignmentResult, CaseResult, CheckResult, StudentResult
 from .probes import resolve
-from .spec import Assignment, Case, Check
+from .spec import PUBLIC_SHARE, Assignment, Case, Check
 from .submission import locate, source_code
 from .worker.pool import Call, Job, ModuleCalls, WorkerPool
 
@@ -172,8 +172,10 @@ class Session:
                result: StudentResult | None = None) -> AssignmentResult:
         by_check: dict[str, CheckResult] = {}
         for (check, case), outcome in zip(plan.pairs, plan.outcomes):
-            cr = by_check.setdefault(check.name, CheckResult(plan.assignment.folder, check.name,
-                                                             check.points))
+            cr = by_check.setdefault(check.name, CheckResult(
+                plan.assignment.folder, check.name, check.points,
+                public_share=check.public_share if check.public_share is not None
+                else PUBLIC_SHARE))
             cr.cases.append(self.judge(plan.assignment, check, case, outcome, cr.notes))
         plan.result.checks = [by_check[c.name] for c in plan.assignment.checks]
         if student_dir is not None:

@@ -15,7 +15,8 @@ import numpy as np
 
 from .compare import compare_outputs, described_array, signature
 from .diagnose import Diagnoser, explain_error, generic
-from .feedback import describe_comparison, describe_crash, describe_student_error
+from .feedback import (describe_comparison, describe_crash, describe_hidden_comparison,
+                       describe_student_error, hidden_error)
 from .probes import Unreadable, derived, resolve
 from .reference import ReferenceError
 from .results import CaseResult
@@ -53,9 +54,10 @@ class Judge:
         if status == "error":
             found = (self.diagnoser.from_error(assignment, check, outcome["error"])
                      if self.diagnoser else None) or explain_error(outcome["error"])
-            return CaseResult(**base, status="error", fraction=0.0,
-                              message=describe_student_error(check.name, outcome["error"])
-                              + _in_course(check.name, outcome["error"]),
+            said, line = hidden_error(check.name, outcome["error"], f"{assignment.module}.py") \
+                if case.hidden else (describe_student_error(check.name, outcome["error"])
+                                     + _in_course(check.name, outcome["error"]), None)
+            return CaseResult(**base, status="error", fraction=0.0, message=said, line=line,
                               hint=found.hint if found else "",
                               diagnosis=found.name if found else "",
                               blames=found.blames if found else "",
@@ -69,7 +71,8 @@ class Judge:
             return CaseResult(**base, status="error", fraction=0.0,
                               message=describe_crash(check.name, outcome,
                                                      outcome.get("limit") or
-                                                     self.limit(assignment, check, case)))
+                                                     self.limit(assignment, check, case),
+                                                     case.hidden))
         probe = resolve(check.probe)
         try:  # what earns points is derived here, from what the probes described
             expected = derived(probe, expected, case.inputs)
@@ -95,9 +98,7 @@ class Judge:
                                 "inputs": case.inputs, "check": check}
         if cmp.passed:
             return CaseResult(**base, status="passed", fraction=1.0)
-        message = describe_comparison(cmp)
-        if case.hidden:
-            message += "\n(hidden case: its inputs and expected values are not shown)"
+        message = describe_hidden_comparison(cmp) if case.hidden else describe_comparison(cmp)
         found = self.diagnoser.from_output(assignment, check, case, actual, self.device) \
             if self.diagnoser else None
         plain = generic(actual, expected, check.kind, self.device, case.hidden, probe,
@@ -202,6 +203,14 @@ def point_at_lines(checks: list, source) -> None:
     code = None
     for check in checks:
         for case in check.cases:
+            if case.status == "error" and case.line is not None:
+                # a hidden case's line: its code read here, never taken from the student's
+                # process (which could have put the case's inputs in it)
+                code = source() if code is None else code
+                lines = code.splitlines() if code else []
+                if case.line <= len(lines) and lines[case.line - 1].strip():
+                    case.message += f"\n        {lines[case.line - 1].strip()[:200]}"
+                continue
             if case.status != "error" or case.diagnosis not in SOURCE_LINES or \
                     "line" in case.message:
                 continue
