@@ -514,6 +514,7 @@ def presupervise(scratch_root: str, grader_fd: int) -> Supervisor:
                                         spare)
             outcome["supervisor_peak"] = _peak_bytes()
             payload = outcome_payload(outcome)
+            shutil.rmtree(finished.scratch, ignore_errors=True)  # gone before the outcome
             os.write(w_said, b"w")
             wire.write_payload(grader_fd, payload)
             code = 0
