@@ -563,12 +563,19 @@ def cmd_import(args) -> int:
     if not zip_path.is_file():
         raise UsageError(f"no such file {zip_path}")
     try:
-        report = import_zip(zip_path, Path(args.into), _load(args).assignments)
+        from .instructor.canvas import read_ids, record_ids
+        report = import_zip(zip_path, Path(args.into), _load(args).assignments,
+                            known=read_ids(Path(args.into)))
     except (ValueError, OSError) as exc:
         raise UsageError(f"cannot import {zip_path.name}: {exc}") from None
-    from .instructor.canvas import record_ids
     record_ids(Path(args.into), report.canvas_ids)
     print(f"placed {len(report.placed)} files for {len(report.students)} students in {args.into}")
+    for line in report.renamed:
+        print(f"  not merged: {line}")
+    for line in report.replaced:
+        print(f"  replaced: {line}")
+    for name in report.left_out:
+        print(f"  left out (an import is read, never followed): {name}")
     for name in report.unmatched:
         print(f"  not matched to any contract name: {name}")
     return 0
@@ -694,6 +701,14 @@ COMMANDS["validate"] = cmd_validate
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command; whatever it prints is inert (``report.InertStream``): a student's
+    name, file name, output or message cannot drive the instructor's terminal."""
+    from .report import inert_output
+    with inert_output():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None = None) -> int:
     from .signals import Interrupted
     from .worker.pool import WorkerStartError
     args = build_parser().parse_args(argv)

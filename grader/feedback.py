@@ -156,7 +156,7 @@ def verdict_line(check: CheckResult) -> str:
     if good == n:
         return f"all {n} cases pass"
     first = next(c for c in check.cases if c.status != "passed")
-    headline = first.message.splitlines()[0] if first.message else first.status
+    headline = first.message.split("\n")[0] if first.message else first.status  # a "\r" stays
     hint = f" (hint: {first.hint})" if first.hint else ""
     return (f"{good}/{n} cases pass; {'hidden case' if first.hidden else 'case'} {first.id}: "
             f"{headline}{hint}")
@@ -183,7 +183,7 @@ def check_text(check: CheckResult) -> str:
         blocks.setdefault((mark, message), []).append(c)
     for (mark, message), cases in blocks.items():
         lines.append(f"[{mark}] {_cases_label(cases, total)}")
-        lines += ["    " + ln for ln in _collapse(message.splitlines())]
+        lines += ["    " + ln for ln in _collapse(message.split("\n"))]
     hints: dict[str, list] = {}
     for c in check.cases:
         if c.hint:

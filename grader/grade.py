@@ -19,7 +19,7 @@ from .reference import Expected, ReferenceError, make_cases
 from .results import AssignmentResult, CaseResult, CheckResult, StudentResult
 from .probes import resolve
 from .spec import PUBLIC_SHARE, Assignment, Case, Check
-from .submission import locate, source_code
+from .submission import Submission, collect, source_code
 from .worker.pool import Call, Job, ModuleCalls, WorkerPool
 
 ADAPTIVE_FACTOR, ADAPTIVE_FLOOR = 100.0, 2.0
@@ -106,13 +106,25 @@ class Session:
                 self._limits[key] = limit
         return limit
 
-    def grade(self, student_dir: Path, student: str | None = None) -> StudentResult:
+    def grade(self, student_dir: Path | Submission, student: str | None = None
+              ) -> StudentResult:
+        """One student: a folder, collected here (``submission.collect``: read without
+        following a link, into a private copy, the graded files decided before any of the
+        student's code runs), or a submission collected already (a batch collects its
+        whole class before its first student runs)."""
+        if isinstance(student_dir, Submission):
+            return self._grade(student_dir, student or student_dir.name)
+        with collect(Path(student_dir), self.course, student or Path(student_dir).name) as sub:
+            return self._grade(sub, sub.name)
+
+    def _grade(self, submission: Submission, student: str) -> StudentResult:
         started = time.perf_counter()
-        student_dir = student_dir.resolve()
-        result = StudentResult(student or student_dir.name, self.device, __version__,
+        student_dir = submission.root.resolve()
+        result = StudentResult(student, self.device, __version__,
                                secret_id(self.secret), public_only=not self.include_hidden,
-                               warnings=list(self.warnings))
-        plans = [self.plan(student_dir, a) for a in self.course]
+                               warnings=list(self.warnings) + submission.other_notes(self.course),
+                               submission=submission.record())
+        plans = [self.plan(student_dir, a, submission) for a in self.course]
         runnable = [p for p in plans if p.module is not None]
         if self.one_fork_per_student:  # batch: one fork per student (a fork costs ~20 ms)
             if runnable:
@@ -150,15 +162,17 @@ class Session:
                    course_root=str(root or ""),
                    probe_modules=list(load_course(root).probe_modules) if root else [])
 
-    def plan(self, student_dir: Path, assignment: Assignment) -> "Plan":
-        located = locate(student_dir, assignment)
-        rel = str(located.path.relative_to(student_dir)) if located.path else None
+    def plan(self, student_dir: Path, assignment: Assignment,
+             submission: Submission) -> "Plan":
+        located = submission.locate(assignment)
+        rel = str(located.path.relative_to(submission.root)) if located.path else None
         out = AssignmentResult(assignment.folder, assignment.module, rel, note=located.note)
         pairs = [(check, case) for check in assignment.checks
                  for case in self.cases(assignment, check)]
         module = None
         if located.path is None:
-            outcomes = [{"status": "error", "error": {"kind": "missing", "message": located.note}}
+            outcomes = [{"status": "error", "error": {"kind": "missing",
+                                                      "message": located.note.split("\n")[0]}}
                         ] * len(pairs)
         else:
             outcomes = []

@@ -1,8 +1,11 @@
 """Reports: the terminal summary and Gradescope's ``results.json``, written atomically."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+import sys
 import tempfile
 from pathlib import Path
 
@@ -10,15 +13,60 @@ from .feedback import check_text, verdict_line
 from .results import StudentResult
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+                      "\u202a-\u202e\u2066-\u2069]")
+
+
+def inert(text: str) -> str:
+    """``text`` as a terminal shows it and never obeys it: every control character but
+    newline and tab (ESC, BEL, backspace, carriage return, C1 controls, bidirectional
+    overrides) written out visibly, ``\\x1b`` for ESC."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                        else f"\\u{ord(m.group()):04x}", text)
+
+
+class InertStream:
+    """A text stream that writes through ``inert``: what a command prints cannot drive the
+    terminal, wherever the text came from. ``raw`` is the stream itself, for the grader's own
+    control characters (a progress bar's carriage return)."""
+
+    def __init__(self, raw):
+        self.raw = raw
+
+    def write(self, text: str) -> int:
+        self.raw.write(inert(text))
+        return len(text)
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name):
+        return getattr(self.raw, name)
+
+
+@contextlib.contextmanager
+def inert_output():
+    """``sys.stdout`` and ``sys.stderr`` made inert (``InertStream``) for the duration."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = InertStream(out), InertStream(err)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
 def terminal(result: StudentResult, verbose: bool = False) -> str:
-    """Per contract name its score and a one-line verdict; failures in full below it."""
+    """Per contract name its score and a one-line verdict; failures in full below it.
+    Whatever a student controls in it (printed output, messages, file names, notes) is
+    inert: control characters are shown escaped, never sent to the terminal."""
     lines = [f"Grading {result.student} on {result.device} (grader {result.grader_version})"]
     lines += [f"warning: {w}" for w in result.warnings]
     for a in result.assignments:
         lines.append("")
         lines.append(f"{a.folder}  {a.score:g}/{a.max_score:g}"
                      + (f"   [{a.source}]" if a.source else ""))
-        for note in a.note.splitlines():
+        for note in a.note.split("\n"):
             lines.append(f"  note: {note}")
         width = max(len(c.name) for c in a.checks)
         for c in a.checks:
@@ -26,18 +74,18 @@ def terminal(result: StudentResult, verbose: bool = False) -> str:
             lines.append(f"  {mark} {c.name:<{width}}  {c.score:5.2f}/{c.max_score:g}  "
                          f"{verdict_line(c)}")
             if not c.passed or verbose:
-                lines += ["        " + ln for ln in check_text(c).splitlines()]
+                lines += ["        " + ln for ln in check_text(c).split("\n")]
         if a.output.strip() and any(c.hidden for ch in a.checks for c in ch.cases):
             # hidden cases ran in the same process: what it printed may carry their inputs
             lines.append("  printed output: not shown (hidden cases ran in the same process)")
         elif a.output.strip():
-            shown = a.output.strip().splitlines()
+            shown = a.output.strip().split("\n")
             lines.append(f"  printed {len(shown)} line(s); first: {shown[0][:100]}")
     lines.append("")
     tail = " (public cases only: hidden cases will also count)" if result.public_only else ""
     lines.append(f"Total: {result.score:g}/{result.max_score:g}{tail}   "
                  f"[{result.seconds:.2f} s]")
-    return "\n".join(lines)
+    return inert("\n".join(lines))
 
 
 def gradescope(result: StudentResult) -> dict:
@@ -51,15 +99,20 @@ def gradescope(result: StudentResult) -> dict:
                                       "status": c.status, "first_step": c.first_step,
                                       "seconds": c.seconds, "diagnosis": c.diagnosis}
                                      for c in check.cases]}})
+    # what was left out of the folder and which file was graded, for the student to read
+    notes = [f"{a.folder}: {n}" for a in result.assignments for n in a.note.split("\n") if n]
+    notes += [w for w in result.warnings if w.startswith("left out of the submission")]
     return {
         "score": result.score,
-        "output": f"{result.score:g}/{result.max_score:g} points, graded on {result.device}",
+        "output": "\n".join([f"{result.score:g}/{result.max_score:g} points, graded on "
+                             f"{result.device}", *notes]),
         "visibility": "visible", "stdout_visibility": "hidden", "tests": tests,
         "extra_data": {"student": result.student, "device": result.device,
                        "grader_version": result.grader_version, "secret_id": result.secret_id,
                        "public_only": result.public_only, "seconds": result.seconds,
                        "cpu_seconds": round(result.cpu, 4),
-                       "sources": {a.folder: a.source for a in result.assignments}},
+                       "sources": {a.folder: a.source for a in result.assignments},
+                       "submission": result.submission},
     }
 
 

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import gc
+import shutil
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..cases import secret_id
-from ..fingerprint import grader_version, tree_hash
+from ..fingerprint import grader_version
 from ..grade import Session
 from .gradebook import Gradebook
 from .progress import Progress
@@ -16,6 +18,7 @@ from ..html_report import render
 from ..report import gradescope, write_atomic, write_results
 from ..results import StudentResult
 from ..signals import Interrupted, StopSignals
+from ..submission import Submission, collect, read_folder
 
 
 @dataclass
@@ -51,8 +54,8 @@ class LocalRunner:
         self.session.warm_expected()  # once for the class; gives every case its adaptive limit
         gc.freeze()  # torch's and the expected values' objects: never traversed by GC again
 
-    def submit(self, path: Path):
-        return self.ex.submit(self.session.grade, path, path.name)
+    def submit(self, submission: Submission):
+        return self.ex.submit(self.session.grade, submission)
 
     def as_completed(self, futures):
         return as_completed(futures)
@@ -82,20 +85,35 @@ def run_batch(session: Session, students: list[Path], gradebook: Gradebook, resu
               runner=None, pictures: str = "failing") -> BatchOutcome:
     """Grade ``students`` (skipping unchanged ones), saving each result as it arrives.
 
+    Every student's folder is collected first (``submission.collect``: read without following
+    a link, into a private copy, the graded files decided), before any student's code runs:
+    nothing one student's process does can change what a classmate is graded on.
+
     ``runner`` grades (default: a ``LocalRunner`` over the session's pool; a cluster's runner
     grades elsewhere): whatever grades, this process alone writes results and the gradebook."""
     started = time.perf_counter()
     outcome = BatchOutcome()
     version, sid = grader_version(session.course[0].course_root), secret_id(session.secret)
     public_only = not session.include_hidden
-    todo = []
-    for path in students:
-        content = tree_hash(path)
-        if not force and gradebook.already_graded(path.name, content, version, sid,
-                                                  session.device, public_only):
-            outcome.skipped.append(path.name)
-        else:
-            todo.append((path, content))
+    work = Path(tempfile.mkdtemp(prefix="grader-batch-"))
+    try:
+        todo = []
+        for path in students:
+            snapshot = read_folder(path)
+            content = snapshot.digest()
+            if not force and gradebook.already_graded(path.name, content, version, sid,
+                                                      session.device, public_only):
+                outcome.skipped.append(path.name)
+            else:
+                todo.append((collect(path, session.course, path.name, work, snapshot), content))
+        return _run(session, todo, gradebook, results_root, outcome, started, progress,
+                    command, parallel, signals, runner, pictures, version, sid)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(session, todo, gradebook, results_root, outcome, started, progress, command,
+         parallel, signals, runner, pictures, version, sid) -> BatchOutcome:
     progress = progress or Progress(len(todo))
     runner = runner or LocalRunner(session, parallel)
     signals = signals or StopSignals()

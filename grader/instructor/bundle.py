@@ -5,11 +5,12 @@ import json
 import shutil
 import traceback
 import zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ..fingerprint import ROOT
 from .importer import contract_target
 from ..report import write_atomic
+from ..submission import Snapshot, left_out_note, read_folder, write_snapshot
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once when it builds the autograder image.
@@ -113,19 +114,23 @@ def run(root: Path, course, grade_folder) -> dict:
     try:
         if student.exists():
             shutil.rmtree(student)
-        unmatched = []
-        for path in sorted((root / "submission").rglob("*")):
-            if not path.is_file():
-                continue
-            rel = contract_target(path.name, course)
+        # Read, never followed (``submission.read_folder``): a Git-based submission keeps its
+        # links, and one to the reference or the secret must not be graded or shown.
+        snapshot = read_folder(root / "submission")
+        unmatched, placed = [], {}
+        for rel_in, (data, mtime) in sorted(snapshot.files.items()):
+            rel = contract_target(PurePosixPath(rel_in).name, course)
             if rel is None:
-                unmatched.append(path.name)
-                continue
-            dest = student / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(path, dest)
-        student.mkdir(parents=True, exist_ok=True)
+                unmatched.append(PurePosixPath(rel_in).name)
+            else:
+                placed[rel] = (data, mtime)
+        write_snapshot(Snapshot(placed), student)
         payload = grade_folder(student)
+        notes = [left_out_note(rel, why) for rel, why in sorted(snapshot.left_out.items())]
+        if notes:
+            payload["output"] += "\n" + "\n".join(notes)
+            payload.setdefault("extra_data", {}).setdefault("submission", {})["left_out"] = \
+                [{"path": rel, "why": why} for rel, why in sorted(snapshot.left_out.items())]
         if unmatched:
             payload["output"] += "\nFiles not used (no contract name matches them): " + \
                 ", ".join(unmatched)

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .export import spreadsheet_row
+
 ASSIGNMENT_COLUMN = re.compile(r"^(?P<title>.*?\S)\s*\((?P<id>\d+)\)$")
 IDS_FILE = ".lms_ids.json"
 """Written by ``import`` beside the student folders: LMS user ids by student folder name."""
@@ -182,6 +184,11 @@ def fill(text: str, latest: list[tuple[str, dict]], assignments,
             row[i] = f"{round(score, 2):g}"
         result.updated.append(row[name_col])
     result.no_grade = [rows[r][name_col] for r in students if r not in graded_rows]
+    # The columns that say who a student is (names, logins, sections) come before the first
+    # assignment column: text a student may have chosen, made inert for a spreadsheet.
+    who = min([i for i, h in enumerate(header) if ASSIGNMENT_COLUMN.match(h)] or [len(header)])
+    for r in students:
+        rows[r][:who] = spreadsheet_row(rows[r][:who])
     result.text = unparse(dialect, rows)
     return result
 

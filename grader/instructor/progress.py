@@ -8,7 +8,7 @@ import time
 class Progress:
     def __init__(self, total: int, stream=None, width: int = 30):
         self.total, self.done, self.width = total, 0, width
-        self.stream = stream or sys.stderr
+        self.stream = stream or getattr(sys.stderr, "raw", sys.stderr)  # its own "\r"
         self.started = time.monotonic()
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
         self._last_line_at = -1

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ...html_report import render
 from ..batch import RunnerLost
-from .payload import SubmissionTooLarge, attach, pack_course, pack_student
+from .payload import SubmissionTooLarge, attach, decisions, pack_course, pack_student
 from .worker import PLUGIN, GraderPlugin, grade_student
 
 CONNECT_TIMEOUT = 10.0
@@ -99,14 +99,16 @@ class DaskRunner:
                               self.max_timeout, expected=self.session.expected.export())
         self.client.register_plugin(plugin, name=PLUGIN)
 
-    def submit(self, path: Path):
+    def submit(self, submission):
+        """One student, as the batch collected it (its private copy and decisions)."""
         try:
-            files = pack_student(path)
+            files = pack_student(submission.root)
         except SubmissionTooLarge as exc:
             return _Failed(exc)
         # a fresh key per run: a long-lived cluster must not hand back an earlier run's result
-        return self.client.submit(grade_student, path.name, files, pure=False,
-                                  key=f"grade-{path.name}-{uuid.uuid4().hex[:12]}",
+        return self.client.submit(grade_student, submission.name, files, decisions(submission),
+                                  pure=False,
+                                  key=f"grade-{submission.name}-{uuid.uuid4().hex[:12]}",
                                   retries=RETRIES,
                                   resources=self.resources)
 

@@ -1,19 +1,21 @@
 """What crosses from the driver to a Dask worker and back, with no shared filesystem.
 
-A student's folder goes as ``{relative path: (bytes, mtime)}`` (mtimes matter: of a ``.py`` and
-an ``.ipynb`` the newer is graded), under a size cap; the course goes once per worker as a
+A student's folder goes as ``{relative path: (bytes, mtime)}``, read from the copy the batch
+collected (``submission.collect``: no link followed), under a size cap, with what the driver
+decided when it collected it (which file of each assignment is graded, what was left out): the
+worker grades exactly that and decides nothing again. The course goes once per worker as a
 gzipped tar. A result comes back as the ``StudentResult`` dataclass the worker's trusted grader
 built; the one field that points at course objects (a picture's check) travels as its name.
 """
 from __future__ import annotations
 
 import io
-import os
 import tarfile
 from pathlib import Path, PurePosixPath
 
 from ...fingerprint import IGNORED_PARTS
 from ...results import StudentResult
+from ...submission import Snapshot, Submission, read_folder, write_snapshot
 
 MAX_STUDENT_BYTES = 16 << 20
 """The most one student's folder may weigh on its way to a worker."""
@@ -27,30 +29,29 @@ Files = dict[str, tuple[bytes, float]]
 
 
 def pack_student(folder: Path, cap: int = MAX_STUDENT_BYTES) -> Files:
-    files, total = {}, 0
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
-        rel = path.relative_to(folder)
-        if IGNORED_PARTS & set(rel.parts):
-            continue
-        total += path.stat().st_size
-        if total > cap:
-            raise SubmissionTooLarge(f"{folder.name}'s folder is over {cap >> 20} MiB, the most "
-                                     "a student may send to a cluster worker; grade this "
-                                     "student without --cluster, or remove what is not code")
-        files[rel.as_posix()] = (path.read_bytes(), path.stat().st_mtime)
-    return files
+    """The folder's files, read by ``submission.read_folder`` (never following a link)."""
+    snapshot = read_folder(folder, cap)
+    if any(why.startswith("past the") for why in snapshot.left_out.values()):
+        raise SubmissionTooLarge(f"{folder.name}'s folder is over {cap >> 20} MiB, the most "
+                                 "a student may send to a cluster worker; grade this "
+                                 "student without --cluster, or remove what is not code")
+    return snapshot.files
 
 
-def unpack_student(files: Files, target: Path) -> None:
-    """Write the files under ``target``; a path that would leave it is refused."""
-    for rel, (data, mtime) in files.items():
-        parts = PurePosixPath(rel).parts
-        if not parts or PurePosixPath(rel).is_absolute() or ".." in parts:
-            raise ValueError(f"refused path {rel!r}")
-        path = target.joinpath(*parts)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        os.utime(path, (mtime, mtime))
+def decisions(submission: Submission) -> dict:
+    """What the driver decided when it collected the student (plain data, for the task)."""
+    return {"left_out": dict(submission.left_out),
+            "chosen": {f: list(c) for f, c in submission.chosen.items()}}
+
+
+def unpack_student(files: Files, target: Path, name: str = "",
+                   decided: dict | None = None) -> Submission:
+    """Write the files under ``target`` (a path that would leave it is refused): the
+    submission as the driver collected it, with the driver's decisions."""
+    write_snapshot(Snapshot(files), target)
+    decided = decided or {"left_out": {}, "chosen": {}}
+    return Submission(name or target.name, target, dict(decided["left_out"]),
+                      {f: tuple(c) for f, c in decided["chosen"].items()})
 
 
 def pack_course(root: Path) -> bytes:

@@ -3,7 +3,7 @@
 ``GraderPlugin`` is registered by the driver; on every worker it unpacks the course, starts the
 same warm fork servers as the local pool and computes the expected values, in a background
 thread so the worker keeps answering its scheduler meanwhile. ``grade_student`` is the task:
-it writes one student's files to a scratch folder, grades them through the one ``Session``
+it writes one student's files to a scratch folder, grades them, as the driver collected them, through the one ``Session``
 (so the one judge), and returns the ``StudentResult``. The Dask worker process never imports
 student code; that runs only in confined forks of the fork servers, as on one machine.
 """
@@ -85,7 +85,7 @@ class GraderPlugin(WorkerPlugin):
             self.session.pool.close()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
-    def grade(self, name: str, files: Files):
+    def grade(self, name: str, files: Files, decided: dict | None = None):
         if not self.ready.wait(WARM_TIMEOUT):
             raise RuntimeError("the grader on this worker did not finish starting")
         if self.error is not None:
@@ -93,12 +93,14 @@ class GraderPlugin(WorkerPlugin):
                                f"{type(self.error).__name__}: {self.error}")
         folder = Path(tempfile.mkdtemp(prefix="student-", dir=self.scratch)) / name
         try:
-            unpack_student(files, folder)
-            return detach(self.session.grade(folder, name))
+            submission = unpack_student(files, folder, name, decided)
+            if decided is None:  # not collected by a batch: collected here
+                return detach(self.session.grade(folder, name))
+            return detach(self.session.grade(submission))
         finally:
             shutil.rmtree(folder.parent, ignore_errors=True)
 
 
-def grade_student(name: str, files: Files):
+def grade_student(name: str, files: Files, decided: dict | None = None):
     """The task: one student, graded on whichever worker runs it."""
-    return get_worker().plugins[PLUGIN].grade(name, files)
+    return get_worker().plugins[PLUGIN].grade(name, files, decided)

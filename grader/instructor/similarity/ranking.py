@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ...submission import locate
+from ...submission import choose, read_folder, source_text
 from .behaviour import (CommonMistake, PairBehaviour, SharedOutput, common_mistakes,
                         common_threshold, shared_outputs)
-from .code import CodeIndex, FileMatch, code_similarity, given_code, source_code
+from .code import CodeIndex, FileMatch, code_similarity, given_code
 
 
 @dataclass
@@ -60,10 +60,14 @@ def rank(course, wrong_rows, students: list[str], submissions: Path,
     shared, behaviour = shared_outputs(wrong_rows, len(students), catalogued)
     index = CodeIndex(given_code(course, list(boilerplate)))
     for name in students:
+        if not (submissions / name).is_dir():
+            continue
+        snapshot = read_folder(submissions / name)  # read, never followed
         for a in course.assignments:
-            found = locate(submissions / name, a).path if (submissions / name).is_dir() else None
-            if found is not None:
-                index.add(name, a.folder, source_code(found))
+            rel = choose(snapshot, a)[0]
+            if rel is not None:
+                index.add(name, a.folder, source_text(snapshot.files[rel][0],
+                                                      rel.endswith(".ipynb")))
     index.drop_common(common_threshold(len(students)))
     keys = {k for k, v in behaviour.items() if v.shared} | index.candidates()
     pairs = []

@@ -5,6 +5,7 @@ import csv
 import io
 from pathlib import Path
 
+from ..export import spreadsheet_row
 from .code import highlighted
 from .ranking import Similarity
 
@@ -15,11 +16,12 @@ CSV_COLUMNS = ("rank", "student_a", "student_b", "score", "same_wrong_outputs",
 def csv_text(sim: Similarity) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(spreadsheet_row(CSV_COLUMNS))
     for i, p in enumerate(sim.pairs, 1):
-        writer.writerow([i, p.a, p.b, f"{p.score:.3f}", p.behaviour.rare,
-                         len(p.behaviour.shared) - p.behaviour.rare, p.behaviour.both_wrong,
-                         f"{p.code:.3f}", p.evidence()])
+        writer.writerow(spreadsheet_row([
+            i, p.a, p.b, f"{p.score:.3f}", p.behaviour.rare,
+            len(p.behaviour.shared) - p.behaviour.rare, p.behaviour.both_wrong,
+            f"{p.code:.3f}", p.evidence()]))
     return out.getvalue()
 
 
