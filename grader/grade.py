@@ -114,7 +114,8 @@ class Session:
         whole class before its first student runs)."""
         if isinstance(student_dir, Submission):
             return self._grade(student_dir, student or student_dir.name)
-        with collect(Path(student_dir), self.course, student or Path(student_dir).name) as sub:
+        folder = Path(student_dir).resolve()
+        with collect(folder, self.course, student or folder.name) as sub:
             return self._grade(sub, sub.name)
 
     def _grade(self, submission: Submission, student: str) -> StudentResult:
