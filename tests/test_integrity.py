@@ -1,0 +1,211 @@
+"""A grade is earned only by the student's own outputs (issue 24): forged messages cost the
+forger only, no fork ever holds another student's data, the fork server's memory stays
+bounded whatever a student sends, and nothing unreadable stops the grader."""
+import json
+import os
+import secrets
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, broken, messages, reference_source
+from grader import wire
+from grader.course import load_course
+from grader.grade import Session
+from grader.reference import Expected
+from grader.worker import messages as shapes
+from grader.worker.pool import Call, Job, ModuleCalls, WorkerPool, read_outcome
+
+HOSTILE = Path(__file__).resolve().parent / "hostile"
+A01 = "01_gradient_descent"
+SECRET = "integrity-test-secret"
+EXPECTED = Expected()
+assignment = load_course().assignment
+
+
+def _student(root: Path, name: str, source: str, extra: dict | None = None) -> Path:
+    folder = root / name / A01
+    folder.mkdir(parents=True)
+    (folder / "gradient_descent.py").write_text(source)
+    for file, text in (extra or {}).items():
+        (folder / file).write_text(text)
+    return root / name
+
+
+def _hostile(root: Path, name: str) -> Path:
+    return _student(root, name, (HOSTILE / f"{name}.py").read_text(), {
+        "_attack.py": (HOSTILE / "_attack.py").read_text(),
+        "honest.py": reference_source(A01), "targets.json": "{}"})
+
+
+def _session(pool) -> Session:
+    return Session(pool, (assignment(A01),), secret=SECRET, max_timeout=5.0,
+                   expected=EXPECTED)
+
+
+def test_forged_numbers_and_types_cost_the_forger_only(tmp_path):
+    """A time of 10**400, a call numbered 0.0, an error kind that is a list, CPU seconds of
+    10**400: each once killed the fork server, and its death paid full marks."""
+    with WorkerPool(size=1) as pool:
+        result = _session(pool).grade(_hostile(tmp_path, "forge_numbers"))
+        assert result.grader_errors == 0
+        assert broken(result) == {"predict"}, broken(result)
+        assert result.score == 18
+        # The same server grades the next student as usual: it never died.
+        server = pool._all[0]
+        assert server.proc.poll() is None and not server.dead
+        assert _session(pool).grade(ROOT / "reference").score == 20
+
+
+LEAKER = '''
+MARK = "LEAK" + "{hex}" + "KAEL"
+print("a classmate's work:", MARK)
+
+
+def mse_loss(params, X, y):
+    raise ValueError("the marker again: " + MARK)
+'''
+
+
+@pytest.mark.parametrize("size", [1, 2])
+def test_no_fork_inherits_an_earlier_students_output(tmp_path, size):
+    """Students graded one after the other on the same fork servers: the last one searches
+    all the memory its fork inherited for what the first two printed and raised (once found
+    there, with their results: a student replayed classmates' hidden-case results)."""
+    leak = LEAKER.format(hex=secrets.token_hex(8))
+    with WorkerPool(size=size) as pool:
+        session = _session(pool)
+        for name in ("a_leaker", "b_leaker"):
+            student = _student(tmp_path, name, reference_source(A01) + leak)
+            graded = session.grade(student)
+            assert "LEAK" in graded.assignments[0].output  # it did go through the grader
+        replay = session.grade(_hostile(tmp_path, "replay_memory"))
+    assert "predict" in broken(replay), "an earlier student's output was found in memory"
+    assert replay.grader_errors == 0
+
+
+def test_the_fork_server_holds_nothing_a_student_sends(tmp_path):
+    """An output flood, results near their limit and an oversized message head: the fork
+    server's own peak memory does not move (it never reads them); the supervisor that does
+    stays bounded."""
+    flood = '''
+import os, struct, sys
+from honest import *  # noqa: F401,F403
+from _attack import channels, running_call
+
+def mse_loss(params, X, y):
+    chunk = "x" * (1 << 20)
+    for _ in range(200):  # 200 MiB of output
+        sys.stdout.write(chunk)
+    mi, i = running_call()
+    for fd in channels():  # a head of 30 MiB, refused before it is parsed
+        head = b'{"event":"result","module":%d,"index":%d,"x":[' % (mi, i) + b"0," * (15 << 20)
+        os.write(fd, struct.pack(">I", len(head) + 2) + head + b"0]")
+    return 0.0
+'''
+    student = _student(tmp_path, "flood", flood, {
+        "_attack.py": (HOSTILE / "_attack.py").read_text(), "honest.py": reference_source(A01),
+        "targets.json": "{}"})
+    calls = [Call("call", "mse_loss", {}, seed=1, timeout=30.0, encoded_inputs=wire.Raw(
+        {"args": [np.ones(2), np.ones(3), np.ones(3)]}))]
+    job = Job([ModuleCalls(str(student / A01 / "gradient_descent.py"), "m", calls)],
+              str(student))
+    with WorkerPool(size=1) as pool:
+        pool.wait_ready()
+        pid = pool._all[0].proc.pid
+        before = _peak(pid)
+        seen = {}
+        original = read_outcome
+
+        import grader.worker.pool as pool_module
+
+        def spy(payload):
+            out = original(payload)
+            seen["peak"] = out.get("supervisor_peak")
+            return out
+        pool_module.read_outcome = spy
+        try:
+            out = pool.run(job)
+        finally:
+            pool_module.read_outcome = original
+        after = _peak(pid)
+    result = out.modules[0].results[0]
+    assert result["status"] == "died" and "message" in str(result.get("killed")), result
+    assert after - before < 16 << 20, (before, after)
+    assert seen["peak"] < before + (400 << 20), (seen["peak"], before)
+    assert len(out.output) <= 64 * 1024 and out.output_dropped >= 199 << 20
+
+
+def _peak(pid: int) -> int:
+    """A process's peak resident memory (VmHWM), in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
+
+
+@pytest.mark.parametrize("value", [
+    {"result": {"kind": "ndarray", "dtype": "weird", "shape": [1], "value": np.zeros(1)}},
+    {"result": {"kind": ["ndarray"], "shape": [1]}},
+    {"result": {"kind": "tensor", "dtype": "float64", "shape": [2], "value": np.zeros(2),
+                "device": 0}},
+    {"result": {"kind": "list", "items": 3}},
+])
+def test_a_described_output_not_in_its_declared_shape_is_refused(value):
+    assert shapes.probe_output(value) is None
+
+
+@pytest.mark.parametrize("text", [
+    b'{"__ndarray__":{"dtype":"float64","shape":[1],"data":5}}',
+    b'{"__ndarray__":{"dtype":["float64"],"shape":[1],"data":""}}',
+    b'{"__ndarray__":{"dtype":"float64","shape":[1.0],"data":""}}',
+    b"[" * 100000 + b"]" * 100000,
+])
+def test_malformed_plain_data_is_a_wire_error_never_a_crash(text):
+    with pytest.raises(wire.WireError):
+        wire.loads(text)
+
+
+def test_malformed_outputs_fail_their_calls_and_the_grader_goes_on(tmp_path):
+    """A result part whose array data is a number, a dtype nobody declares, an array nested
+    deeper than JSON allows: each once stopped the grader (a traceback, exit 1)."""
+    parts = [b'{"result":{"__ndarray__":{"dtype":"float64","shape":[1],"data":5}}}',
+             b'{"result":{"kind":"ndarray","dtype":"quux","shape":[1],"value":'
+             b'{"__ndarray__":{"dtype":"float64","shape":[1],"data":"AAAAAAAAAAA="}}}}',
+             b'{"result":' + b"[" * 100000 + b"]" * 100000 + b"}"]
+    head = {"modules": [{"imported": True, "import_error": None,
+                         "results": [{"status": "ok", "part": k, "seconds": 0.1}
+                                     for k in range(len(parts))]}],
+            "output": "", "output_dropped": 0, "exit": "finished", "killed": None,
+            "running": None}
+    out = read_outcome(wire.join_parts(head, parts))
+    for r in out["modules"][0]["results"]:
+        assert r["status"] == "error" and r["error"]["type"] == "UnreadableResult", r
+
+
+def test_a_deeply_nested_notebook_is_the_students_error_not_the_graders(tmp_path):
+    """A notebook nested 100,000 levels deep was "grader failure… re-run" on every run: that
+    student could never be graded."""
+    folder = tmp_path / "deep" / A01
+    folder.mkdir(parents=True)
+    (folder / "gradient_descent.ipynb").write_text("[" * 100000 + "]" * 100000)
+    with WorkerPool(size=1) as pool:
+        result = _session(pool).grade(tmp_path / "deep")
+    assert result.grader_errors == 0 and result.score == 0
+    assert "not a notebook" in messages(result, "predict")
+
+
+def test_grader_errors_earn_nothing(tmp_path):
+    """A case whose fork the machinery lost on every try is not graded: 0 points, and the
+    student is listed for a re-run."""
+    from grader.judge import Judge
+    session = _session(None)
+    a = assignment(A01)
+    check = a.checks[0]
+    case = session.cases(a, check)[0]
+    judge = Judge(EXPECTED, None, "cpu", lambda *args: 1.0)
+    verdict = judge.case(a, check, case, {"status": "grader_error", "reason": "lost"}, [])
+    assert verdict.status == "grader_error" and verdict.fraction == 0.0
+    assert "not graded" in verdict.message
