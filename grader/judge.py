@@ -41,7 +41,21 @@ class Judge:
 
     def case(self, assignment: Assignment, check: Check, case: Case, outcome: dict,
              notes: list[str]) -> CaseResult:
-        """The verdict on one case; notes common to the check's cases go to ``notes``."""
+        """The verdict on one case; notes common to the check's cases go to ``notes``.
+
+        Judging that fails (what a fork sent passed its declared shape, yet something in
+        it stops the comparison or a diagnosis) leaves the case not graded: 0 points, the
+        instructor told, the other cases judged as usual; never a crash of the grader."""
+        try:
+            return self._case(assignment, check, case, outcome, notes)
+        except Exception as exc:
+            return CaseResult(id=case.id, hidden=case.hidden, seed=case.seed,
+                              status="grader_error", fraction=0.0, message=NOT_GRADED.format(
+                                  why="the grader could not judge what came back "
+                                      f"({type(exc).__name__}: {str(exc)[:200]})"))
+
+    def _case(self, assignment: Assignment, check: Check, case: Case, outcome: dict,
+              notes: list[str]) -> CaseResult:
         base = dict(id=case.id, hidden=case.hidden, seed=case.seed)
         status = outcome["status"]
         if status != "grader_error":
@@ -85,7 +99,7 @@ class Judge:
         except Unreadable as exc:
             return CaseResult(**base, status="wrong", fraction=0.0,
                               message=f"`{check.name}`: what came back from your code could "
-                                      f"not be read ({exc})")
+                                      "not be read" + ("" if case.hidden else f" ({exc})"))
         cmp = compare_outputs(actual, expected, check.kind, self.device, reveal=not case.hidden,
                               strict_dtype=check.strict_dtype, probe=probe,
                               strict_container=check.strict_container)
