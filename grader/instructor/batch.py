@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import gc
-import shutil
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -18,7 +16,7 @@ from ..html_report import render
 from ..report import gradescope, write_atomic, write_results
 from ..results import StudentResult
 from ..signals import Interrupted, StopSignals
-from ..submission import Submission, collect, read_folder
+from ..submission import Copies, Submission, collect, read_folder
 
 
 @dataclass
@@ -95,7 +93,7 @@ def run_batch(session: Session, students: list[Path], gradebook: Gradebook, resu
     outcome = BatchOutcome()
     version, sid = grader_version(session.course[0].course_root), secret_id(session.secret)
     public_only = not session.include_hidden
-    work = Path(tempfile.mkdtemp(prefix="grader-batch-"))
+    copies = Copies()
     try:
         todo = []
         for path in students:
@@ -105,11 +103,13 @@ def run_batch(session: Session, students: list[Path], gradebook: Gradebook, resu
                                                       session.device, public_only):
                 outcome.skipped.append(path.name)
             else:
-                todo.append((collect(path, session.course, path.name, work, snapshot), content))
+                size = sum(len(data) for data, _ in snapshot.files.values())
+                todo.append((collect(path, session.course, path.name, copies.folder(size),
+                                     snapshot), content))
         return _run(session, todo, gradebook, results_root, outcome, started, progress,
                     command, parallel, signals, runner, pictures, version, sid)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        copies.remove()
 
 
 def _run(session, todo, gradebook, results_root, outcome, started, progress, command,
