@@ -1,10 +1,26 @@
 """Confinement applied in a forked worker right before student code runs.
 
-Three layers, each checked at start-up and reported in one line when missing:
+Four layers, each checked at start-up (``probe_features``):
+- a private scratch (mount namespace): the fork gets a mount namespace of its own where
+  every mount is read-only except its scratch folder and ``scratch/work``, a tmpfs capped at
+  ``Limits.scratch_bytes`` and ``Limits.scratch_files`` where the student works (HOME,
+  TMPDIR, the current folder). Nothing outside can change — contents, mode, owner, dates,
+  extended attributes, links, renames (EROFS) — and the tmpfs dies with the fork. As root
+  the fork unshares its mount namespace directly; as an ordinary user, inside a user
+  namespace that maps it to itself (Linux >= 5.12 for ``mount_setattr`` either way). Where
+  neither works (a container without CAP_SYS_ADMIN, user namespaces disabled, or a
+  non-root grader holding capabilities it would lose), the grader warns in one line and
+  seccomp takes over for metadata (below); scratch space is then capped per file only;
 - Landlock (filesystem): read-only Python, site-packages and the student's own folder,
-  read-write only a scratch folder; signals and abstract sockets scoped (ABI >= 6);
+  read-write only the scratch folder; abstract sockets scoped (ABI >= 6);
 - seccomp (system calls): no ``socket()`` at all (so no network, loopback included), no new
-  processes (threads are allowed), no ``ptrace`` or ``process_vm_*``;
+  processes (threads are allowed), no ``ptrace`` or ``process_vm_*``; signals (``kill``,
+  ``tgkill``, ``rt_sigqueueinfo``, ``rt_tgsigqueueinfo``) and ``prlimit64`` only to the
+  fork itself, ``tkill`` and pidfds refused — on every kernel, so Landlock's signal scoping
+  is not needed. Without the private scratch (or without Landlock), the chmod and utime
+  families return 0 and change nothing (``shutil.copy`` and IPython's first start chmod the
+  files they make), the chown and xattr families and ``chattr``'s ioctls fail with EPERM.
+  A kernel without seccomp is refused (``refusal``);
 - rlimits: address space, CPU seconds, file size, open files, core dumps.
 Works as root and as an unprivileged user: nothing here needs a privilege.
 """
