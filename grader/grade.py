@@ -180,7 +180,8 @@ class Session:
             module = ModuleCalls(str(located.path), assignment.module, [
                 Call(resolve(ch.probe), ch.name, ca.inputs, ca.seed,
                      self.timeout(assignment, ch, ca),
-                     encoded_inputs=self.encoded(assignment, ch, ca)) for ch, ca in pairs])
+                     encoded_inputs=self.encoded(assignment, ch, ca), hidden=ca.hidden)
+                for ch, ca in pairs])
         return Plan(assignment, out, pairs, module, outcomes)
 
     def finish(self, plan: "Plan", student_dir: Path | None = None,
@@ -212,8 +213,8 @@ class Session:
         if not questions:
             return
         limit = {c.name: self.timeout(plan.assignment, c) for c in plan.assignment.checks}
-        calls = [Call(resolve("call"), q.grad, inputs, q.case.seed, limit[q.grad])
-                 for q in questions for inputs in q.inputs]
+        calls = [Call(resolve("call"), q.grad, inputs, q.case.seed, limit[q.grad],
+                      hidden=q.case.hidden) for q in questions for inputs in q.inputs]
         ran = self.pool.run(self.job([ModuleCalls(plan.module.module_path,
                                                   plan.module.module_name, calls)], student_dir))
         if result is not None:

@@ -120,6 +120,9 @@ class StudentResult:
     cpu: float = 0.0
     """CPU seconds the student's forks used (benchmarks compare it with wall time)."""
     warnings: list[str] = field(default_factory=list)
+    submission: dict = field(default_factory=dict)
+    """As collected (``Submission.record``): the file graded per assignment and why, and
+    what was left out of the folder."""
 
     @property
     def score(self) -> float:

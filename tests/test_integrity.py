@@ -209,3 +209,35 @@ def test_grader_errors_earn_nothing(tmp_path):
     verdict = judge.case(a, check, case, {"status": "grader_error", "reason": "lost"}, [])
     assert verdict.status == "grader_error" and verdict.fraction == 0.0
     assert "not graded" in verdict.message
+
+
+def _arrays(value):
+    if isinstance(value, np.ndarray):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _arrays(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _arrays(v)
+
+
+def test_no_fork_that_runs_a_public_case_holds_a_hidden_cases_inputs(tmp_path):
+    """Public cases show what the student printed and raised; a fork that ran them beside
+    hidden cases, or inherited hidden inputs its server kept, let a student print them."""
+    import hashlib
+    with WorkerPool(size=1) as pool:
+        session = _session(pool)
+        session.grade(ROOT / "reference")  # the server has seen every case once
+        result = session.grade(_hostile(tmp_path, "steal_hidden"))
+    a = assignment(A01)
+    hidden = {hashlib.sha1(np.ascontiguousarray(x).tobytes()).hexdigest()
+              for check in a.checks for case in session.cases(a, check) if case.hidden
+              for x in _arrays(case.inputs) if x.size > 1}
+    public = {hashlib.sha1(np.ascontiguousarray(x).tobytes()).hexdigest()
+              for check in a.checks for case in session.cases(a, check) if not case.hidden
+              for x in _arrays(case.inputs) if x.size > 1}
+    printed = set(result.assignments[0].output.split())
+    assert hidden and not hidden & printed
+    assert public & printed  # the attack works where it may: public inputs are no secret
+    assert result.score == 20

@@ -66,6 +66,10 @@ class Call:
 
     encoded_inputs: wire.Raw | None = None
     """The inputs already encoded (shared by every student of a batch)."""
+    hidden: bool = False
+    """A hidden case's call: it runs in a fork of its own (never beside a public case, whose
+    printed output and messages the student sees), and no fork server keeps its inputs
+    (every fork inherits what its server keeps)."""
 
     def to_dict(self) -> dict:
         if self.encoded_inputs is None:
@@ -74,7 +78,7 @@ class Call:
         return {"probe": probe.name if probe else self.probe,
                 "probe_module": probe.module if probe else "", "name": self.name,
                 "inputs": self.encoded_inputs, "key": self.encoded_inputs.key,
-                "seed": self.seed, "timeout": self.timeout}
+                "seed": self.seed, "timeout": self.timeout, "hidden": self.hidden}
 
 
 @dataclass
@@ -119,6 +123,8 @@ class JobOutcome:
 
     modules: list[ModuleOutcome]
     output: str
+    """What the student's code printed in forks that ran public cases only (a hidden
+    case's fork may print its inputs: what it printed is counted, never kept)."""
     output_dropped: int
     forks: int
     cpu: float = 0.0
@@ -323,6 +329,8 @@ class Zygote:
         # Inputs this server already holds go by key only (it keeps them decoded).
         for module in request["modules"]:
             for call in module["calls"]:
+                if call.get("hidden"):  # sent in full every time: the server keeps none
+                    continue
                 if call["key"] in self.holds:
                     del call["inputs"]
                 else:
@@ -389,16 +397,24 @@ class Runner(abc.ABC):
             modules_first = [mi for mi in order
                              if not job.modules[mi].module_path.endswith(".ipynb")]
             order = modules_first or order[:1]
-            out, failure = self._attempt(job, order, pending)
+            # Public cases first, then the hidden ones, each in forks of their own.
+            hidden = all(job.modules[mi].calls[i].hidden for mi in order for i in pending[mi])
+            batch = {mi: [i for i in pending[mi] if job.modules[mi].calls[i].hidden == hidden]
+                     for mi in order}
+            order = [mi for mi in order if batch[mi]]
+            out, failure = self._attempt(job, order, batch)
             forks += 1
             if out is None:  # the machinery failed every try: not the student's doing
                 for mi in order:
-                    for i in pending[mi]:
+                    for i in batch[mi]:
                         results[mi][i] = {"status": "grader_error", "reason": failure}
-                    pending[mi] = []
+                    pending[mi] = [i for i in pending[mi] if i not in batch[mi]]
                 continue
-            output.append(out["output"])
-            dropped += out["output_dropped"]
+            if hidden:
+                dropped += len(out["output"].encode()) + out["output_dropped"]
+            else:
+                output.append(out["output"])
+                dropped += out["output_dropped"]
             cpu += float(out.get("cpu") or 0.0)
             progressed = False
             for local_m, mi in enumerate(order):
@@ -416,7 +432,7 @@ class Runner(abc.ABC):
                     progressed = True
                     continue
                 finished = []
-                for local, i in enumerate(pending[mi]):
+                for local, i in enumerate(batch[mi]):
                     r = got["results"][local]
                     if r is None and out["running"] == [local_m, local]:
                         r = {"status": "died", "exit": out["exit"], "killed": out.get("killed")}
@@ -425,15 +441,15 @@ class Runner(abc.ABC):
                         finished.append(i)
                         if r["status"] == "timeout":
                             finished += self._skip_same_name(job.modules[mi], results[mi],
-                                                             pending[mi], i)
+                                                             batch[mi], i)
                 pending[mi] = [i for i in pending[mi] if i not in finished]
                 progressed |= bool(finished)
             if not progressed:  # the child died outside any call: do not loop
-                for mi in pending:
-                    for i in pending[mi]:
+                for mi in order:
+                    for i in batch[mi]:
                         results[mi][i] = {"status": "died", "exit": out["exit"],
                                           "killed": out.get("killed")}
-                break
+                    pending[mi] = [i for i in pending[mi] if i not in batch[mi]]
         return JobOutcome([ModuleOutcome(import_errors[mi], results[mi], notes[mi])
                            for mi in range(len(job.modules))], "".join(output), dropped, forks,
                           cpu)

@@ -112,6 +112,8 @@ def hold_inputs(request: dict) -> None:
     """Keep, decoded, the inputs a request carries: every child forked from now on inherits
     them, and later requests name them by key (the same cases serve every student)."""
     for call in _calls(request):
+        if call.get("hidden"):  # every later fork would hold them: public ones too
+            continue
         if "inputs" in call and call["key"] not in HELD_INPUTS:
             _HELD_JSON[call["key"]] = call["inputs"]
             HELD_INPUTS[call["key"]] = wire.from_jsonable(call["inputs"])
