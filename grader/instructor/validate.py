@@ -462,7 +462,7 @@ def validate_once(course: Course, secret: str, device: str = "cpu", pool=None,
     (a batch, a release and a bundle each validate first; twenty seconds each time would be
     paid for nothing). ``again``: run it whatever was remembered."""
     stamp = cache_dir() / cache_key(course, secret, device)
-    if stamp.is_file() and not again:
+    if not again and _cached(stamp):
         return Validation(checked={"cached": True})
     result = validate(course, secret, device, pool)
     if result.ok:
@@ -474,6 +474,15 @@ def validate_once(course: Course, secret: str, device: str = "cpu", pool=None,
         except OSError:  # no cache: validated again next time, nothing lost
             pass
     return result
+
+
+def _cached(stamp: Path) -> bool:
+    """Whether a passed validation is remembered; a cache this user cannot read (another
+    user's home, a folder made private) is no cache: the course is validated again."""
+    try:
+        return stamp.is_file()
+    except OSError:
+        return False
 
 
 def course_errors(results) -> list[str]:
