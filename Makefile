@@ -14,10 +14,14 @@ C := $(if $(COURSE),--course $(COURSE))
 
 venv: $(STAMP)
 
-$(STAMP): requirements.lock
+# The pinned dependencies, then the grader itself, editable (no download: it builds with the
+# pinned setuptools): `.venv/bin/python -m grader`, `.venv/bin/dask worker` import it from any
+# directory, with no PYTHONPATH.
+$(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (set PYTHON=...)"; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 grade: $(STAMP)

@@ -33,3 +33,9 @@ def grader_version(course_root: Path | None = None) -> str:
         if part.is_dir():
             code.update(tree_hash(part, (".py", ".toml")).encode())
     return f"{__version__}+{code.hexdigest()[:10]}"
+
+
+def engine_version() -> str:
+    """``__version__`` plus a hash of the engine alone (read now, not remembered): what every
+    node of a cluster must run alike, whatever course it grades."""
+    return f"{__version__}+{tree_hash(ROOT / 'grader', ('.py',))[:10]}"

@@ -1,13 +1,18 @@
-"""Batch grading on a Dask cluster (issue 17): a real scheduler and two workers, each its own
-process on loopback, grade a mixed class exactly as the local pool does."""
+"""Batch grading on a Dask cluster (issues 17, 28): a real scheduler and two workers, each its
+own process on loopback, started as docs/cluster.md says (the environment's own ``dask``
+commands, from a folder outside the repository, no PYTHONPATH), grade a mixed class exactly
+as the local pool does."""
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +21,8 @@ from grader.instructor.gradebook import Gradebook
 
 A01 = "01_gradient_descent"
 SECRET = "cluster-test-secret"
+BIN = Path(sys.executable).parent
+"""The virtual environment's commands: ``dask``, ``python``."""
 
 
 def _free_port() -> int:
@@ -24,25 +31,30 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _env():
-    return {**os.environ, "PYTHONPATH": str(ROOT)}
+def _env(**extra):
+    """This environment without PYTHONPATH: the grader is found because it is installed."""
+    return {**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, **extra}
 
 
 class Cluster:
-    """``dask scheduler`` and ``dask worker`` processes (no nanny: a killed worker is gone)."""
+    """``dask scheduler`` and ``dask worker`` processes as docs/cluster.md starts them (a
+    worker killed with its process group is gone, nanny included)."""
 
-    def __init__(self, workers: int = 2):
+    def __init__(self, cwd: Path, workers: int = 2, scheduler: list[str] | None = None,
+                 worker_env: dict | None = None):
         self.port = _free_port()
         self.address = f"tcp://127.0.0.1:{self.port}"
-        common = dict(cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL,
-                      stderr=subprocess.DEVNULL, start_new_session=True)
+        common = dict(cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                      start_new_session=True)
         self.scheduler = subprocess.Popen(
-            [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port",
-             str(self.port), "--dashboard-address", ":0", "--no-show"], **common)
+            [*(scheduler or [str(BIN / "dask"), "scheduler"]), "--host", "127.0.0.1",
+             "--port", str(self.port), "--dashboard-address", ":0", "--no-show"],
+            env=_env(), **common)
         self.workers = [subprocess.Popen(
-            [sys.executable, "-m", "dask", "worker", self.address, "--nthreads", "1",
-             "--no-nanny", "--host", "127.0.0.1", "--dashboard-address", ":0",
-             "--name", f"w{i}"], **common) for i in range(workers)]
+            [str(BIN / "dask"), "worker", self.address, "--nworkers", "1", "--nthreads", "1",
+             "--memory-limit", "4GiB", "--host", "127.0.0.1", "--dashboard-address", ":0",
+             "--name", f"w{i}"], env=_env(**(worker_env or {})), **common)
+            for i in range(workers)]
         from distributed import Client
         with Client(self.address, timeout=60) as client:
             client.wait_for_workers(workers, timeout=120)
@@ -57,8 +69,8 @@ class Cluster:
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    c = Cluster()
+def cluster(tmp_path_factory):
+    c = Cluster(tmp_path_factory.mktemp("nodes"))
     yield c
     c.close()
 
@@ -99,7 +111,7 @@ def _batch(subs, results, *extra, timeout=600):
     secret.write_text(SECRET)
     cmd = [sys.executable, "-m", "grader", "batch", str(subs), "--results", str(results),
            "--assignment", A01, "--secret-file", str(secret), "--device", "cpu", *extra]
-    return subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True,
+    return subprocess.run(cmd, cwd=results.parent, env=_env(), capture_output=True, text=True,
                           timeout=timeout)
 
 
@@ -140,7 +152,7 @@ def test_a_cluster_grades_a_mixed_class_as_the_local_pool_does(cluster, tmp_path
 
 
 def test_a_worker_killed_mid_batch_loses_no_student_and_records_nobody_twice(tmp_path):
-    c = Cluster()
+    c = Cluster(tmp_path)
     try:
         subs = tmp_path / "submissions"
         slow = reference_source(A01).replace(
@@ -153,7 +165,7 @@ def test_a_worker_killed_mid_batch_loses_no_student_and_records_nobody_twice(tmp
         proc = subprocess.Popen(
             [sys.executable, "-m", "grader", "batch", str(subs), "--results", str(results),
              "--assignment", A01, "--secret-file", str(secret), "--cluster", c.address],
-            cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 180
         while time.time() < deadline and not list(results.glob("*/results.json")):
             time.sleep(0.05)
@@ -178,7 +190,7 @@ def test_the_scheduler_going_away_stops_the_batch_and_a_rerun_grades_the_rest(tm
         "import numpy as np", "import time\nimport numpy as np\ntime.sleep(1.0)", 1)
     for i in range(8):
         write_submission(subs / f"s{i:02d}", A01, slow)
-    c = Cluster()
+    c = Cluster(tmp_path)
     try:
         secret = tmp_path / "results.secret"  # the one _batch uses: the re-run matches it
         secret.write_text(SECRET)
@@ -186,7 +198,7 @@ def test_the_scheduler_going_away_stops_the_batch_and_a_rerun_grades_the_rest(tm
             [sys.executable, "-m", "grader", "batch", str(subs), "--results", str(results),
              "--assignment", A01, "--secret-file", str(secret), "--device", "cpu",
              "--cluster", c.address],
-            cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 180
         while time.time() < deadline and not list(results.glob("*/results.json")):
             time.sleep(0.05)
@@ -201,7 +213,7 @@ def test_the_scheduler_going_away_stops_the_batch_and_a_rerun_grades_the_rest(tm
     done = {name for name, _ in book.latest()}
     book.close()
     assert 1 <= len(done) < 8
-    c = Cluster(workers=1)
+    c = Cluster(tmp_path, workers=1)
     try:
         rerun = _batch(subs, results, "--cluster", c.address)
     finally:
@@ -233,8 +245,44 @@ def test_cuda_students_go_only_to_gpu_workers(cluster, tmp_path):
     cuda = subprocess.run(
         [sys.executable, "-m", "grader", "batch", str(tmp_path / "submissions"), "--results",
          str(tmp_path / "cuda"), "--assignment", A01, "--device", "cuda", "--cluster",
-         cluster.address], cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120)
+         cluster.address], cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=120)
     assert cuda.returncode == 2
     assert "no worker of the cluster offers a GPU" in cuda.stderr
     assert "--resources GPU=1" in cuda.stderr and "Traceback" not in cuda.stderr
     assert not list((tmp_path / "cuda").glob("*/results.json"))
+
+
+def test_a_node_without_this_grader_stops_the_batch_in_one_line_before_any_student(tmp_path):
+    """The scheduler's environment has Dask but not the grader (it reads every task, so every
+    student would fail to deserialise), a worker imports another release: the batch names
+    both nodes and both versions in one line, exit 2, and marks nobody."""
+    import grader
+    site = sysconfig.get_paths()["purelib"]
+    bare = [sys.executable, "-S", "-c",  # site-packages without their .pth: no grader
+            f"import sys; sys.path.append({site!r}); sys.argv[0] = 'dask-scheduler'; "
+            "from distributed.cli.dask_scheduler import main; main()"]
+    other = tmp_path / "other"
+    shutil.copytree(ROOT / "grader", other / "grader",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    init = other / "grader" / "__init__.py"
+    init.write_text(init.read_text().replace(f'"{grader.__version__}"', '"0.1.9"'))
+    write_submission(tmp_path / "submissions" / "s", A01, reference_source(A01))
+    c = Cluster(tmp_path, workers=1, scheduler=bare, worker_env={"PYTHONPATH": str(other)})
+    try:
+        run = _batch(tmp_path / "submissions", tmp_path / "results", "--cluster", c.address,
+                     timeout=180)
+    finally:
+        c.close()
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.count("\n") == 1 and run.stderr.startswith("error: "), run.stderr
+    line = run.stderr
+    assert f"this machine runs grader {grader.__version__}+" in line
+    assert f"the scheduler at {c.address} cannot import the grader" in line
+    assert "No module named 'grader'" in line
+    assert re.search(r"worker tcp://127\.0\.0\.1:\d+ runs grader 0\.1\.9\+", line), line
+    assert not list((tmp_path / "results").glob("*/results.json"))
+    book = Gradebook(tmp_path / "results" / "gradebook.sqlite")
+    try:
+        assert book.latest() == []
+    finally:
+        book.close()

@@ -84,6 +84,7 @@ class DaskRunner:
         except TimeoutError:
             raise ClusterError(f"no worker joined the scheduler at {self.address} within "
                                f"{WORKERS_TIMEOUT:.0f} s") from None
+        self.check_nodes()
         if self.resources:
             workers = self.client.scheduler_info().get("workers", {}).values()
             if not any(w.get("resources", {}).get("GPU") for w in workers):
@@ -98,6 +99,36 @@ class DaskRunner:
                               self.session.include_hidden, self.session.confine,
                               self.max_timeout, expected=self.session.expected.export())
         self.client.register_plugin(plugin, name=PLUGIN)
+
+    def check_nodes(self) -> None:
+        """Every node (the scheduler too: it reads the tasks) imports the grader this machine
+        runs, or the batch stops here, before any student is marked, naming each node."""
+        import cloudpickle
+        from ...fingerprint import engine_version
+        from . import probe
+        cloudpickle.register_pickle_by_value(probe)  # runs where the grader cannot import
+        try:
+            nodes = {f"the scheduler at {self.address}":
+                     self.client.run_on_scheduler(probe.node_grader)}
+            nodes.update({f"worker {address}": answer for address, answer in
+                          self.client.run(probe.node_grader, on_error="return").items()})
+        finally:
+            cloudpickle.unregister_pickle_by_value(probe)
+        mine = engine_version()
+        wrong = []
+        for node, answer in nodes.items():
+            if isinstance(answer, BaseException):
+                wrong.append(f"{node} did not answer ({type(answer).__name__}: {answer})")
+            elif answer[0] is None:
+                wrong.append(f"{node} cannot import the grader ({answer[1]})")
+            elif answer[0] != mine:
+                wrong.append(f"{node} runs grader {answer[0]}")
+        if wrong:
+            more = f"; and {len(wrong) - 3} other node(s)" if len(wrong) > 3 else ""
+            raise ClusterError(f"this machine runs grader {mine}, but {'; '.join(wrong[:3])}"
+                               f"{more}: install this grader in every node's environment "
+                               "(`make venv` in the same checkout, docs/cluster.md) and "
+                               "restart them; no student was graded")
 
     def submit(self, submission):
         """One student, as the batch collected it (its private copy and decisions)."""
