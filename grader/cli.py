@@ -109,8 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--column", action="append", default=[], metavar="FOLDER=COLUMN",
                    help="the Canvas column of an assignment folder (repeatable; default: "
                         "matched by the assignment's title or folder)")
-    e.add_argument("--submissions", default=str(ROOT / "submissions"),
-                   help="where `import` recorded the Canvas user ids")
+    e.add_argument("--submissions",
+                   help="where `import` recorded the Canvas user ids (default: the ids the "
+                        "batch recorded in the gradebook)")
 
     sm = sub.add_parser("similarity", help="rank pairs of students who share wrong outputs "
                                            "or code (evidence, never a verdict)")
@@ -411,6 +412,9 @@ def cmd_batch(args) -> int:
                 client = connect(args.cluster)
                 runner = DaskRunner(client, session)
             gradebook = Gradebook(_gradebook_path(args))
+            from .instructor.canvas import read_ids
+            named = {p.name for p in students}
+            gradebook.record_lms_ids({k: v for k, v in read_ids(folder).items() if k in named})
             store = _expected_store(session, args, secret, results / ".expected")
             try:
                 outcome = run_batch(session, students, gradebook, results, force=args.force,
@@ -505,17 +509,19 @@ def cmd_similarity(args) -> int:
 def cmd_export(args) -> int:
     from .instructor.export import write_exports
     gradebook = _open_gradebook(args)
-    latest = gradebook.latest()
+    latest, ids = gradebook.latest(), gradebook.lms_ids()
     gradebook.close()
     if args.canvas_gradebook:
-        return _export_canvas(args, latest)
+        return _export_canvas(args, latest, ids)
     csv_path = Path(args.csv) if args.csv else Path(args.results) / "grades.csv"
     write_exports(latest, [a.folder for a in _load(args)], Path(args.results), csv_path)
     print(f"wrote {csv_path} ({len(latest)} students) and their results.json files")
     return 0
 
 
-def _export_canvas(args, latest) -> int:
+def _export_canvas(args, latest, recorded: dict[str, str]) -> int:
+    """``recorded``: the Canvas ids the batches kept in the gradebook; ``--submissions``, when
+    given, wins over them (else the default folder's fill in for students they lack)."""
     from .instructor.canvas import CanvasError, fill, read_ids
     from .report import write_atomic
     source = Path(args.canvas_gradebook)
@@ -534,7 +540,9 @@ def _export_canvas(args, latest) -> int:
         raise UsageError(f"--column names no assignment folder of the course: {', '.join(unknown)}")
     try:
         text = source.read_text(encoding="utf-8")
-        filled = fill(text, latest, course.assignments, explicit, read_ids(Path(args.submissions)))
+        ids = ({**recorded, **read_ids(Path(args.submissions))} if args.submissions else
+               {**read_ids(ROOT / "submissions"), **recorded})
+        filled = fill(text, latest, course.assignments, explicit, ids)
     except (CanvasError, UnicodeDecodeError, csv.Error) as exc:
         raise UsageError(f"{source}: {exc}") from None
     out = Path(args.out) if args.out else Path(args.results) / "canvas_gradebook.csv"

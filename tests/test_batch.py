@@ -214,3 +214,32 @@ def test_batch_pictures_are_drawn_for_checks_that_lost_points_unless_asked_not_t
         pages[pictures + "-score"] = scores
     assert pages["failing"].count("<img") >= 1 and "<img" not in pages["none"]
     assert pages["failing-score"] == pages["none-score"] < 20
+
+
+def test_export_finds_the_canvas_ids_import_recorded_through_the_gradebook(tmp_path, capsys):
+    """import -> batch -> export with only --results: the batch kept the Canvas user ids
+    beside the grades, so the export matches every student without --submissions."""
+    from grader.cli import main
+    from grader.instructor.canvas import parse
+    source = (ROOT / "reference" / A01 / "gradient_descent.py").read_text()
+    archive, subs, results = tmp_path / "canvas.zip", tmp_path / "subs", tmp_path / "results"
+    with zipfile.ZipFile(archive, "w") as z:  # Canvas names: login_userid_submissionid_file
+        z.writestr("ngbo_5002_777_gradient_descent.py", source)
+        z.writestr("doejane_5001_778_gradient_descent.py", "def predict(params, X):\n    1/0\n")
+    assert main(["import", str(archive), "--into", str(subs)]) == 0
+    proc = subprocess.run([sys.executable, "-m", "grader", "batch", str(subs), "--results",
+                           str(results), "--assignment", A01, "--device", "cpu", "--workers",
+                           "1", "--pictures", "none"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    canvas = tmp_path / "canvas.csv"
+    canvas.write_text("Student,ID,SIS User ID,SIS Login ID,Section,Gradient Descent (101)\n"
+                      "Points Possible,,,,,20.00\n"
+                      "\"Doe, Jane\",5001,S1,jane.doe,A,\n"
+                      "\"Ng, Bo\",5002,S2,bo.ng,B,3\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["export", "--results", str(results), "--canvas-gradebook", str(canvas)]) == 0
+    out = capsys.readouterr().out
+    assert "2 students' grades" in out and "not found in the Canvas file" not in out
+    _, rows = parse((results / "canvas_gradebook.csv").read_text(encoding="utf-8"))
+    assert rows[3][5] == "20" and rows[2][5] == "0"

@@ -38,6 +38,8 @@ CREATE TABLE IF NOT EXISTS tests (
 CREATE TABLE IF NOT EXISTS wrong_outputs (
     grade_id INTEGER NOT NULL REFERENCES grades(id), test TEXT NOT NULL, case_id TEXT NOT NULL,
     hidden INTEGER NOT NULL, signature TEXT NOT NULL, diagnosis TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS lms_ids (
+    student TEXT PRIMARY KEY, canvas TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS grades_by_submission ON grades (submission_id);
 CREATE INDEX IF NOT EXISTS tests_by_grade ON tests (grade_id);
 """
@@ -114,6 +116,18 @@ class Gradebook:
                 "diagnosis) VALUES (?, ?, ?, ?, ?, ?)",
                 [(cur.lastrowid, check.test_name, c.id, int(c.hidden), c.signature, c.diagnosis)
                  for check in result.checks() for c in check.cases if c.signature])
+
+    def record_lms_ids(self, ids: dict[str, str]) -> None:
+        """The Canvas user ids ``import`` recorded beside the graded folders, by student: an
+        export finds them here, without being told the submissions folder again."""
+        if ids:
+            with self._lock, self.db:
+                self.db.executemany("INSERT OR REPLACE INTO lms_ids (student, canvas) "
+                                    "VALUES (?, ?)", sorted(ids.items()))
+
+    def lms_ids(self) -> dict[str, str]:
+        """Canvas user id by student, as the batches recorded them."""
+        return dict(self.db.execute("SELECT student, canvas FROM lms_ids"))
 
     NEWEST = ("SELECT g2.id FROM grades g2 JOIN submissions s2 ON g2.submission_id = s2.id "
               "WHERE s2.student_id = st.id ORDER BY g2.graded_at DESC, g2.id DESC LIMIT 1")
