@@ -111,6 +111,7 @@ def main_27(only: str) -> None:
     table = [m for m in TABLE_27 if only.lower() in m.id.lower()]
     tally = dict(exact=0, verified=0, proven=0, either=0, observation=0, false=0)
     started = time.process_time()
+    searches = []
     with WorkerPool(2) as pool, tempfile.TemporaryDirectory() as tmp:
         for i, m in enumerate(table):
             session = Session(pool, (COURSE.assignment(m.folder),), secret="bench",
@@ -122,6 +123,7 @@ def main_27(only: str) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(m.source(reference))
             got = classify(session.grade(root), m, reference)
+            searches.extend(session.repair_log)
             tally["exact"] += got["broken_ok"]
             tally["verified"] += got["verified"]
             tally["proven"] += got["proven"]
@@ -149,6 +151,17 @@ def main_27(only: str) -> None:
           f"{tally['either'] / n:.0%}  observation only: {tally['observation']}  "
           f"false cause: {tally['false']}")
     print(f"grader CPU in this process: {time.process_time() - started:.1f} s")
+    if searches:
+        cpu = sorted(s[2] for s in searches)
+        wall = sorted(s[3] for s in searches)
+        print(f"repair searches: {len(searches)} failing functions, "
+              f"{sum(s[4] for s in searches)} fixed; candidates run: "
+              f"{sum(s[1] for s in searches)}; candidates' CPU per function: median "
+              f"{cpu[len(cpu) // 2]:.2f} s, max {cpu[-1]:.2f} s; wall per function: median "
+              f"{wall[len(wall) // 2]:.2f} s, max {wall[-1]:.2f} s")
+        for name, tried, spent, took, found in searches:
+            print(f"    {name}: {tried} candidates, {spent:.2f} s CPU, {took:.2f} s wall, "
+                  f"{'fixed' if found else 'no fix'}")
 
 
 def main() -> None:

@@ -25,18 +25,44 @@ import hashlib
 import importlib
 import sys
 import threading
-import tomllib
 import types
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .spec import PUBLIC_SHARE, Assignment, Check, Probe, valid_share
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10 (a student's own environment): the same parser, from PyPI
+    import tomli as tomllib
+
 ROOT = Path(__file__).resolve().parents[1]
 COURSE_FILE = "course.toml"
 STUDENT_COPY_MARK = "public_expected.json"
 """A course folder holding the public cases' expected values is a student's copy."""
+STUDENT_COURSE = "_course"
+"""Where the student release puts its course: inside the ``grader`` package, so an installed
+copy (``pip install``) finds it from any folder and any notebook kernel."""
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+
+
+REPAIR_DEFAULTS = {"selfcheck": "line", "graded": "fix"}
+REPAIR_SHOWS = ("fix", "line", "nothing")
+
+
+def _repair_options(data: dict, path: Path) -> dict:
+    """``[feedback] repair_selfcheck / repair_graded`` of course.toml, checked."""
+    feedback = data.get("feedback", {})
+    if not isinstance(feedback, dict):
+        raise CourseError(f"{path}: [feedback] must be a table")
+    out = dict(REPAIR_DEFAULTS)
+    for where in REPAIR_DEFAULTS:
+        value = feedback.get(f"repair_{where}", out[where])
+        if value not in REPAIR_SHOWS:
+            raise CourseError(f"{path}: [feedback] repair_{where} must be one of "
+                              f"{', '.join(REPAIR_SHOWS)} (got {value!r})")
+        out[where] = value
+    return out
 
 
 class CourseError(ValueError):
@@ -57,6 +83,11 @@ class Course:
     probe_modules: tuple[str, ...] = field(default=(), compare=False, repr=False)
     """The course's probe modules (``<folder>.probes``), imported by a worker before it is
     confined."""
+    repair: dict = field(default_factory=lambda: dict(REPAIR_DEFAULTS), compare=False,
+                         repr=False)
+    """What a verified fix in the student's own code shows (``[feedback]`` of course.toml):
+    ``selfcheck`` and ``graded``, each ``fix`` (the line and its change), ``line`` (the line
+    only) or ``nothing``."""
 
     def __iter__(self):
         return iter(self.assignments)
@@ -105,8 +136,11 @@ _LOCK = threading.RLock()
 
 
 def default_root() -> Path:
-    """This repository's course (``reference/``), or a student copy's (``course/``)."""
-    for candidate in (ROOT / "reference", ROOT / "course"):
+    """This repository's course (``reference/``), or a student copy's: the one the student
+    release ships inside the package (``grader/_course/``, found wherever pip installed it),
+    or an older release's ``course/`` beside it."""
+    for candidate in (ROOT / "reference", Path(__file__).resolve().parent / STUDENT_COURSE,
+                      ROOT / "course"):
         if (candidate / COURSE_FILE).is_file():
             return candidate
     return ROOT / "reference"
@@ -225,7 +259,7 @@ def _load(root: Path) -> Course:
         raise CourseError(f"{path}: the assignments give {course_points:g} points, "
                           f"not the {float(total):g} the course declares")
     return Course(root, str(data.get("title", root.name)), tuple(assignments), package,
-                  mistakes, student_modules, tuple(probe_modules))
+                  mistakes, student_modules, tuple(probe_modules), _repair_options(data, path))
 
 
 def _check_probe(check: Check, where: Path) -> None:

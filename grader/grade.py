@@ -13,16 +13,25 @@ from . import __version__, ownloop, wire
 from .cases import build_cases, secret_id
 from .course import load_course
 from .diagnose import Diagnoser
+from .compare import compare_outputs
+from .diagnose.repair import Relative, body_key, candidates
 from .diagnose.uses import contract_uses
 from .judge import Judge, attribute, point_at_lines
 from .reference import Expected, ReferenceError, make_cases
 from .results import AssignmentResult, CaseResult, CheckResult, StudentResult
-from .probes import resolve
+from .probes import derived, resolve
 from .spec import PUBLIC_SHARE, Assignment, Case, Check
 from .submission import Submission, collect, source_code
 from .worker.pool import Call, Job, ModuleCalls, WorkerPool
 
 ADAPTIVE_FACTOR, ADAPTIVE_FLOOR = 100.0, 2.0
+REPAIR_CPU_SECONDS = 2.0
+"""The repair search of one failing definition stops after its candidates used this much CPU
+(it finishes the chunk under way)."""
+REPAIR_CHUNK = 40
+"""Candidates screened in one fork (fewer where the check is slow)."""
+REPAIR_TIME_FACTOR = 5.0
+"""A candidate's call may take this many times the reference's longest case (+0.5 s)."""
 
 
 @dataclass
@@ -59,6 +68,9 @@ class Session:
     _cases: dict = field(default_factory=dict)
     _encoded: dict = field(default_factory=dict)
     _limits: dict = field(default_factory=dict)
+    _repairs: dict = field(default_factory=dict)
+    repair_log: list = field(default_factory=list)
+    """(check, candidates run, their CPU seconds, wall seconds, found) per search (benchmarks)."""
 
     def __post_init__(self):
         self.course = tuple(self.course)  # a loaded Course, or some of its assignments
@@ -201,7 +213,115 @@ class Session:
         attribute(plan.result.checks,
                   lambda: contract_uses(source(), {c.name for c in plan.assignment.checks}))
         point_at_lines(plan.result.checks, source)
+        if student_dir is not None:
+            self.repairs(plan, source(), result)
         return plan.result
+
+    def repairs(self, plan: "Plan", source: str, result: StudentResult | None) -> None:
+        """A verified fix for each failing definition (``diagnose.repair``): small edits of the
+        student's own code, each run confined like any student code on every case of the
+        check, hidden ones included; the smallest that passes them all is said in the
+        check's notes (as the course's ``[feedback] repair_graded`` says: the fix, the line
+        only, or nothing). Searched once per distinct body of the definition."""
+        root = plan.assignment.course_root
+        show = load_course(root).repair.get("graded", "fix") if root else "fix"
+        if show == "nothing" or plan.module is None or not source or \
+                plan.module.module_path.endswith(".ipynb"):
+            return
+        for check, checked in zip(plan.assignment.checks, plan.result.checks):
+            failing = [c for c in checked.cases if c.status != "passed"]
+            if not failing or any(c.status in ("grader_error", "course_error") or
+                                  c.error_kind in ("missing", "not_implemented")
+                                  for c in checked.cases) or all(c.blames for c in failing):
+                continue  # nothing to fix here, or the mistake is in a name it calls
+            key = (plan.assignment.folder, check.name, body_key(source, check.name))
+            if key[2] is None:
+                continue
+            if key not in self._repairs:
+                self._repairs[key] = self._search(plan, check, source, result)
+            found = self._repairs[key]
+            if found is not None:
+                checked.notes.append(found.at(source, check.name).said(check.name, show))
+
+    def _search(self, plan: "Plan", check: Check, source: str,
+                result: StudentResult | None) -> "Relative | None":
+        """The smallest candidate that passes every case of ``check``, within
+        ``REPAIR_CPU_SECONDS`` of the candidates' CPU; None where none does."""
+        import tempfile
+        pairs = [(ch, ca) for ch, ca in plan.pairs if ch.name == check.name]
+        edits = candidates(source, check.name)
+        if not edits or not pairs:
+            return None
+        # The first failing case screens every candidate; the few that pass it run the rest.
+        verdicts = next(c for c in plan.result.checks if c.name == check.name).cases
+        first = next((i for i, v in enumerate(verdicts) if v.status != "passed" and
+                      not v.hidden), next(i for i, v in enumerate(verdicts)
+                                          if v.status != "passed"))
+        limit = min(self.timeout(plan.assignment, check),
+                    REPAIR_TIME_FACTOR * max(self.expected.time_of(
+                        plan.assignment, check, ca, self.device) for _, ca in pairs) + 0.5)
+        name = Path(plan.module.module_path).name
+        spent, tried, started = 0.0, 0, time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="repair-") as tmp:
+            # a chunk the budget can afford on slow checks (a fit), 40 on quick ones
+            each = self.expected.time_of(plan.assignment, check, pairs[first][1], self.device)
+            size = max(4, min(REPAIR_CHUNK, int(REPAIR_CPU_SECONDS / 2 / max(each, 1e-3))))
+            for at in range(0, len(edits), size):
+                chunk = edits[at:at + size]
+                paths = []
+                for k, edit in enumerate(chunk):
+                    folder = Path(tmp) / f"c{at + k}"
+                    folder.mkdir()
+                    (folder / name).write_text(edit.source)
+                    paths.append(str(folder / name))
+                screened = self._run_candidates(plan, paths, [pairs[first]], limit, tmp)
+                spent, tried = spent + screened[1], tried + len(chunk)
+                alive = [k for k, ok in enumerate(screened[0]) if ok]
+                if alive:
+                    rest = [p for i, p in enumerate(pairs) if i != first]
+                    full = self._run_candidates(plan, [paths[k] for k in alive], rest, limit,
+                                                tmp) if rest else ([True] * len(alive), 0.0)
+                    spent += full[1]
+                    for k, ok in zip(alive, full[0]):
+                        if ok:
+                            self._log(check, tried, spent, started, True, result)
+                            return Relative.of(chunk[k], source, check.name)
+                if spent > REPAIR_CPU_SECONDS:
+                    break
+        self._log(check, tried, spent, started, False, result)
+        return None
+
+    def _log(self, check, tried, spent, started, found, result) -> None:
+        self.repair_log.append((check.name, tried, spent, time.perf_counter() - started, found))
+        if result is not None:
+            result.cpu += spent
+
+    def _run_candidates(self, plan: "Plan", paths: list[str], pairs: list, limit: float,
+                        root: str) -> tuple[list[bool], float]:
+        """Whether each candidate file passes every one of ``pairs``, and the CPU it took."""
+        modules = [ModuleCalls(path, plan.assignment.module, [
+            Call(resolve(ch.probe), ch.name, ca.inputs, ca.seed, limit,
+                 encoded_inputs=self.encoded(plan.assignment, ch, ca), hidden=ca.hidden)
+            for ch, ca in pairs]) for path in paths]
+        ran = self.pool.run(self.job(modules, root))
+        return [all(self._passes(plan.assignment, ch, ca, out)
+                    for (ch, ca), out in zip(pairs, m.results))
+                for m in ran.modules], ran.cpu
+
+    def _passes(self, assignment: Assignment, check: Check, case: Case, outcome) -> bool:
+        """A candidate's outcome on one case passes, judged like any (no diagnosis)."""
+        if not isinstance(outcome, dict) or outcome.get("status") != "ok":
+            return False
+        try:
+            probe = resolve(check.probe)
+            expected = derived(probe, self.expected.get(assignment, check, case, self.device),
+                               case.inputs)
+            actual = derived(probe, outcome["output"], case.inputs)
+            return compare_outputs(actual, expected, check.kind, self.device,
+                                   strict_dtype=check.strict_dtype, probe=probe,
+                                   strict_container=check.strict_container).passed
+        except Exception:  # unreadable, or the reference failing: no fix is claimed
+            return False
 
     def own_loops(self, plan: "Plan", student_dir: Path, result: StudentResult | None) -> None:
         """The own-loop rule (``ownloop``): a failing descent loop whose gradient function
