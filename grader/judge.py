@@ -73,6 +73,7 @@ class Judge:
                                      + _in_course(check.name, outcome["error"]), None)
             return CaseResult(**base, status="error", fraction=0.0, message=said, line=line,
                               hint=found.hint if found else "",
+                              cause=bool(found and found.cause),
                               diagnosis=found.name if found else "",
                               blames=found.blames if found else "",
                               error_kind=str(outcome["error"].get("kind") or "error"))
@@ -124,6 +125,7 @@ class Judge:
         finding = found or plain
         extra = dict(first_step=first, hint=finding.hint if finding else "",
                      diagnosis=finding.name if finding else "",
+                     cause=bool(finding and finding.cause),
                      blames=found.blames if found else "", fallback=plain,
                      signature=signature(actual))
         share, said = self._shared_credit(check, cmp, expected, probe)
@@ -161,8 +163,11 @@ class Judge:
         loss_a, loss_e = check.fit.loss(a[-1], case.inputs), check.fit.loss(e[-1], case.inputs)
         if loss_a <= loss_e * (1 + check.fit.rel_margin) + 1e-12:
             numbers = "" if case.hidden else f" ({loss_a:.6g} against {loss_e:.6g})"
-            return (f"your final loss is within {check.fit.rel_margin:.0%} of the reference's"
-                    f"{numbers}: half credit for the fit")
+            gap = (loss_a - loss_e) / abs(loss_e) if loss_e else 0.0
+            said = ("equal to the reference's" if abs(gap) < 5e-4 else
+                    f"{abs(gap):.1%} {'below' if gap < 0 else 'above'} the reference's")
+            return (f"your final loss is {said}{numbers} (at most "
+                    f"{check.fit.rel_margin:.0%} above earns it): half credit for the fit")
         return ""
 
 
@@ -185,6 +190,11 @@ def attribute(checks: list, uses=None) -> None:
             if case.diagnosis and not case.blames and case.fallback is not None and any(
                     other.diagnosis != case.diagnosis for other in failing):
                 _fall_back(case)
+        for case in failing:  # a generic cause is said only where every failing case shows it
+            if case.cause and not case.blames and case.fallback is not None and \
+                    case.diagnosis == case.fallback.name and any(
+                        other.diagnosis != case.diagnosis for other in failing):
+                case.hint, case.diagnosis, case.cause = "", "", False
         for case in check.cases:
             other = by_name.get(case.blames)
             if not case.blames or other is None:
@@ -207,6 +217,7 @@ def attribute(checks: list, uses=None) -> None:
                 case.hint = (f"`{check.name}` calls your {names}, which {fails} {its} own "
                              "checks: fix that first, its mistake carries over here")
                 case.diagnosis, case.blames = "uses a failing function", broken[0]
+                case.cause = False  # where to look first, not a cause reproduced
 
 
 def point_at_lines(checks: list, source) -> None:
@@ -255,6 +266,7 @@ def _fall_back(case) -> None:
     """Say the case's generic finding instead of a withdrawn catalogue hint."""
     plain = case.fallback
     case.hint, case.diagnosis = (plain.hint, plain.name) if plain else ("", "")
+    case.cause = bool(plain and plain.cause)
     case.blames = ""
 
 

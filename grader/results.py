@@ -33,6 +33,8 @@ class CaseResult:
     """What the mistake probably is, in a TA's words (never a hidden value)."""
     diagnosis: str = ""
     """The catalogued mistake's name, when one matched (for class statistics)."""
+    cause: bool = False
+    """The hint states a cause its witness reproduced (False: an observation only, or none)."""
     blames: str = ""
     """The other contract name the hint says the mistake is in (checked before it is said)."""
     error_kind: str = ""

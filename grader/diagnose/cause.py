@@ -11,3 +11,7 @@ class Diagnosis:
     blames: str = ""
     """Another contract name the mistake is in (a loop judged wrong because of its gradient):
     the hint holds only if that name is defined and fails its own checks."""
+    cause: bool = True
+    """The hint states a cause that its witness reproduced (a catalogued mistake's output, the
+    reference on a variant, a transformation of the expected output matched on the case); False
+    where it says only what was observed, in words true by construction."""

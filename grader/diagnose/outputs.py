@@ -34,26 +34,33 @@ def order(actual: dict, expected: dict, inputs) -> Diagnosis | None:
             np.unique(flat_a).size < flat_a.size:
         return Diagnosis("indices repeated",
                          f"{flat_a.size - np.unique(flat_a).size} of your indices repeat "
-                         "others, so some samples come twice and others never: draw them "
-                         "without replacement (a permutation of all n, rng.permutation(n), "
-                         "not rng.choice or rng.integers)")
+                         "others, so some samples come twice and others never, where the "
+                         "expected ones are a permutation of all n (drawn without replacement)",
+                         cause=False)
     if flat_a.shape != flat_e.shape or not np.array_equal(np.sort(flat_a), np.sort(flat_e)):
         return None
+    if np.array_equal(flat_a, flat_e):  # the same indices in the same order, cut elsewhere
+        sizes = lambda parts: "[" + ", ".join(str(p.size) for p in parts[:12]) + \
+            (", …" if len(parts) > 12 else "") + "]"
+        return Diagnosis("right order, other cut points",
+                         "your batches hold the right indices in the right order; only the cut "
+                         f"points differ: sizes {sizes(a)}, expected {sizes(e)}", cause=False)
     runs = lambda parts: all(p.size < 2 or np.all(np.diff(p) == 1) for p in parts)
     if runs(a) and not runs(e):
         return Diagnosis("chunks shuffled instead of indices",
                          "each of your parts is a run of consecutive indices, only their order "
-                         "changes: shuffle the indices first (a permutation of all n), then cut "
-                         "them into consecutive chunks")
+                         "changes, where the expected parts are cut from a shuffled order: "
+                         "shuffle the indices first (a permutation of all n), then cut them "
+                         "into consecutive chunks", cause=False)
     source = next((where for where, v in arguments(inputs)
                    if isinstance(v, dict) and "__rng__" in v), "")
     if source:
         return Diagnosis("order not from the generator passed",
-                         "your parts hold the right indices in another random order: the order "
-                         f"must come from the random generator passed in ({source}): call its "
-                         "own methods (rng.permutation), not np.random or a new generator")
+                         "your parts hold the right indices in another order; the expected "
+                         f"order is the one the random generator passed in ({source}) gives "
+                         "through its own methods (rng.permutation)", cause=False)
     return Diagnosis("right values, wrong order",
-                     "you return the right values in the wrong order (a permutation)")
+                     "you return the right values in another order", cause=False)
 
 
 def walk(actual: Any, expected: Any, look) -> Any:
@@ -250,10 +257,10 @@ def arrangement(actual: dict, expected: dict, inputs) -> Diagnosis | None:
             not np.array_equal(np.sort(flat_a), np.sort(flat_e)):
         return None
     return Diagnosis("random arrangement not from the seed passed",
-                     "your result holds the right values arranged otherwise: the random "
-                     f"arrangement must come from the random source passed in ({source}): draw "
-                     "it from a generator seeded with it (torch.Generator().manual_seed(seed), "
-                     "np.random.default_rng(seed)), not from an unseeded or global one")
+                     "your result holds the right values arranged otherwise; the expected "
+                     f"arrangement is the one the random source passed in ({source}) gives, "
+                     "through a generator seeded with it (torch.Generator().manual_seed(seed), "
+                     "np.random.default_rng(seed))", cause=False)
 
 
 ACTIVATIONS = {
@@ -315,7 +322,7 @@ def constant(actual: Any, expected: Any) -> Diagnosis | None:
                          f"every value you return is {av.flat[0]:.6g}, whatever the input, where "
                          "the expected values vary: a step makes the output constant (a "
                          "normalisation over a single value is always 1, a rounding or a "
-                         "comparison gives 0 or 1, a value computed once is repeated)")
+                         "comparison gives 0 or 1, a value computed once is repeated)", cause=False)
     return walk_arrays(actual, expected, look)
 
 
@@ -331,5 +338,5 @@ def normalised_rows(actual: Any, expected: Any) -> Diagnosis | None:
                          "each row of your output sums to 1 where the expected rows do not: "
                          "the entries are normalised across the row (exponentials divided by "
                          "their row's sum) where each should be computed on its own, by an "
-                         "elementwise activation")
+                         "elementwise activation", cause=False)
     return walk_arrays(actual, expected, look)

@@ -77,7 +77,7 @@ def _component(a: np.ndarray, e: np.ndarray, kind: str, device: str, inputs,
     return Diagnosis("one component wrong",
                      f"only entr{'y' if one else 'ies'} {', '.join(parts)} of your result "
                      f"{'is' if one else 'are'} wrong; {ok} {'is' if right.sum() == 1 else 'are'}"
-                     " right: the mistake is in the formula of that component alone")
+                     " right", cause=False)
 
 
 def _entry_factor(a: np.ndarray, e: np.ndarray, inputs, hidden: bool) -> Diagnosis | None:
@@ -153,7 +153,7 @@ def _not_reduced(a: np.ndarray | None, se: float, kind: str,
                              f"them ({'np.mean / .mean()' if how == 'mean' else 'np.sum / .sum()'})")
     return Diagnosis("an array where one number is expected",
                      f"you return {a.size} numbers (shape {tuple(a.shape)}) where one is "
-                     "expected: reduce them to a single number (a mean, a sum)")
+                     "expected: reduce them to a single number (a mean, a sum)", cause=False)
 
 
 def _one_row(a: np.ndarray, e: np.ndarray, kind: str, device: str) -> Diagnosis | None:
@@ -210,7 +210,7 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
     reference and not for the student's code says that hint."""
     for key, report in (probe.reports.items() if probe else ()):
         if report.hint and expected.get(key) is True and actual.get(key) is False:
-            return Diagnosis(f"{report.label} fails", report.hint)
+            return Diagnosis(f"{report.label} fails", report.hint, cause=False)
     found = (registered(actual, expected) or normalised_rows(actual, expected) or
              # a path that never moves is told so by the trajectory findings below
              (kind not in ("trajectory", "fit") and constant(actual, expected)))
@@ -263,7 +263,7 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
         if within(a[:-1], e[1:], kind, device):
             return Diagnosis("one step ahead",
                              "your trajectory is one step ahead of the expected one")
-        found = motion(a, e)
+        found = motion(a, e, kind, device)
         if found:
             return found
     if expected["result"].get("dtype") == "float64" and within(a, e, kind, device, "float32"):

@@ -10,7 +10,8 @@ from .case import arguments, is_index_batches
 from .cause import Diagnosis
 
 
-def motion(a: np.ndarray, e: np.ndarray) -> Diagnosis | None:
+def motion(a: np.ndarray, e: np.ndarray, kind: str = "trajectory",
+           device: str = "cpu") -> Diagnosis | None:
     """How a trajectory moves where the expected one moves at every step."""
     if a.ndim != 2 or a.shape[0] < 3:
         return None
@@ -18,11 +19,18 @@ def motion(a: np.ndarray, e: np.ndarray) -> Diagnosis | None:
     expected_moves = np.any(e[1:] != e[:-1], axis=1)
     if not expected_moves.all():
         return None
+    if not moved.any() and a.shape == e.shape and within(a, np.repeat(e[-1:], len(e), axis=0),
+                                                         kind, device):
+        # the witness: every expected row replaced by the last one is what was returned
+        return Diagnosis("every row the final state",
+                         "every row you return equals the expected last row: each row you "
+                         "record is the same array (or tensor), changed in place by the later "
+                         "updates; record a copy of it (.copy(), .clone()) at every step")
     if not moved.any():
         return Diagnosis("parameters never move",
-                         "your parameters never change from one row to the next: the update "
-                         "does not reach them (optimizer.step() missing, the update applied "
-                         "to a copy, inside a condition that never holds, or a zero step)")
+                         "your parameters never change from one row to the next (the expected "
+                         "ones change at every step): no update reaches the rows you record",
+                         cause=False)
     steps_a, steps_e = np.diff(a, axis=0), np.diff(e, axis=0)
     if moved.all() and np.allclose(steps_a, steps_a[0], rtol=1e-9, atol=1e-12) and \
             not np.allclose(steps_e, steps_e[0], rtol=1e-6, atol=1e-12):
@@ -30,19 +38,19 @@ def motion(a: np.ndarray, e: np.ndarray) -> Diagnosis | None:
                          "your parameters move by exactly the same step every time (a "
                          "straight line): the gradient is computed once, from the starting "
                          "point, instead of being recomputed at every step from the current "
-                         "parameters")
+                         "parameters", cause=False)
     steps = np.flatnonzero(moved) + 1  # rows where a change shows
     if moved[: steps[-1]].all() and steps[-1] < a.shape[0] - 1:
         return Diagnosis("updates stop early",
                          f"your trajectory stops changing after row {steps[-1]}: the updates "
-                         "stop before the last step (a loop that ends early or a break)")
+                         "stop before the last step (a loop that ends early or a break)", cause=False)
     gaps = np.diff(np.concatenate([[0], steps]))
     if len(steps) >= 2 and len(set(gaps[1:].tolist())) == 1 and gaps[1] > 1:
         k = int(gaps[1])
         return Diagnosis("update inside a condition",
                          f"your parameters change only every {k} steps: the update sits "
                          f"inside a condition (such as `if t % {k} == {k - 1}:`) that should "
-                         "only guard printing or recording")
+                         "only guard printing or recording", cause=False)
     return None
 
 
@@ -67,11 +75,12 @@ def drift(a: np.ndarray, e: np.ndarray, kind: str, device: str,
         return Diagnosis("right first epoch, then a drift",
                          head + "the batches given are to be used as they are, in the same "
                          "order every epoch (no reshuffling between epochs, none skipped or "
-                         "repeated), and nothing may carry over from one epoch to the next")
+                         "repeated), and nothing may carry over from one epoch to the next", cause=False)
     return Diagnosis("right first step, then a drift",
-                     head + "something carries over from one step to the next, most often "
-                     "gradients that are not cleared and accumulate (zero every parameter's "
-                     "gradient after each update), or a value kept from the previous step")
+                     head + "the first update is computed as expected and a later one is not, "
+                     "so look at what one step leaves to the next (gradients that are not "
+                     "cleared accumulate; a buffer or value kept, or reset, between steps)",
+                     cause=False)
 
 
 def extra_rows(a: np.ndarray, e: np.ndarray, kind: str, device: str,

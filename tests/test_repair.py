@@ -1,0 +1,150 @@
+"""Issue 27: a verified fix in the student's own code, no cause without a witness, exact
+fit-credit words. The table (``mistakes_heldout_27``) was written before the search existed."""
+import numpy as np
+import pytest
+
+from conftest import ROOT, reference_source, write_submission
+from grader import wire
+from grader.diagnose import generic
+from grader.probes import describe
+from grader.diagnose.repair import body_key, candidates
+from mistakes_heldout_27 import TABLE_27
+
+import sys
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_diagnosis import REPAIR, classify  # noqa: E402
+
+
+def _desc(value):
+    return wire.loads(wire.dumps({"result": describe(value)}))
+
+
+# ------------------------------------------------------------------ the repair search
+@pytest.mark.parametrize("mistake", [m for m in TABLE_27 if m.id in (
+    "minibatch_gd divides by len(X)", "gradient_descent updates in place and records the same array",
+    "make_loader drops shuffle", "train_net squeezes the predictions",
+    "sgd_step updates the weights only")], ids=lambda m: m.id)
+def test_the_repair_search_finds_the_fix_on_the_expected_line(grade, tmp_path, mistake):
+    reference = reference_source(mistake.folder)
+    result = grade(write_submission(tmp_path / "s", mistake.folder, mistake.source(reference)),
+                   mistake.folder)
+    got = classify(result, mistake, reference)
+    assert got["broken"] == set(mistake.broken)  # verdicts unchanged
+    assert got["verified"], got["fixes"]
+    assert not got["false"], got["false"]
+
+
+def test_a_correct_submission_gets_no_repair_and_no_cause(grade, tmp_path):
+    folder = "01_gradient_descent"
+    result = grade(write_submission(tmp_path / "s", folder, reference_source(folder)), folder)
+    for check in result.checks():
+        assert check.passed
+        assert not any(REPAIR.search(n) for n in check.notes)
+        assert not any(c.hint or c.cause for c in check.cases)
+
+
+def test_a_fix_is_said_with_the_students_line_and_the_changed_line(grade, tmp_path):
+    m = next(m for m in TABLE_27 if m.id == "minibatch_gd divides by len(X)")
+    source = m.source(reference_source(m.folder))
+    result = grade(write_submission(tmp_path / "s", m.folder, source), m.folder)
+    check = next(c for c in result.checks() if c.name == "minibatch_gd")
+    said = [n for n in check.notes if REPAIR.search(n)]
+    line = next(i + 1 for i, ln in enumerate(source.splitlines()) if "m = len(X)" in ln)
+    assert said and said[0].startswith(f"line {line}: `m = len(X)` → `m = len(")
+    assert "`minibatch_gd` passes every case" in said[0]
+
+
+def test_candidates_keep_the_rest_of_the_file_and_compile():
+    source = ("import numpy as np\n\n\ndef f(X, idx):\n    # a comment kept\n"
+              "    m = len(X)\n    return np.sum(X[idx]) / m\n")
+    edits = candidates(source, "f")
+    assert any(e.after == "m = len(idx)" and e.line == 6 for e in edits)
+    for e in edits:
+        compile(e.source, "c", "exec")
+        assert "# a comment kept" in e.source and e.source.startswith("import numpy as np")
+    assert candidates(source, "g") == [] and candidates("def (", "f") == []
+
+
+def test_the_same_body_is_searched_once_wherever_it_sits():
+    a = "import numpy as np\n\n\ndef f(x):\n    return x + 1\n"
+    b = "import numpy as np\n\nZ = 3\n\n\ndef f(x):\n    return x + 1\n"
+    assert body_key(a, "f") == body_key(b, "f") != body_key(a.replace("+ 1", "+ 2"), "f")
+
+
+# ------------------------------------------------------------------ no cause without a witness
+def test_batches_cut_elsewhere_are_not_told_they_are_permuted():
+    """np.array_split: the right indices in the right order, other cut points."""
+    order = np.random.default_rng(0).permutation(10)
+    expected = _desc([order[i:i + 4] for i in range(0, 10, 4)])
+    actual = _desc(list(np.array_split(order, 3)))
+    found = generic(actual, expected, "exact", "cpu", False, None,
+                    {"args": [10, 4, {"__rng__": "generator", "seed": 1}]})
+    assert found is not None and not found.cause
+    assert "only the cut points differ: sizes [4, 3, 3], expected [4, 4, 2]" in found.hint
+    assert "permutation" not in found.hint and "generator" not in found.hint
+
+
+def test_rows_that_alias_the_final_state_are_not_told_they_never_move():
+    e = np.cumsum(np.ones((6, 2)), axis=0)
+    a = np.repeat(e[-1:], 6, axis=0)
+    found = generic(_desc(a), _desc(e), "trajectory", "cpu", False, None, {"args": []})
+    assert found.cause and "equals the expected last row" in found.hint
+    assert "optimizer.step" not in found.hint
+
+
+def test_a_path_that_never_moves_from_elsewhere_states_no_cause():
+    """Rows all equal to the start (not to the last expected row): observed only."""
+    e = np.cumsum(np.ones((6, 2)), axis=0)
+    found = generic(_desc(np.zeros((6, 2))), _desc(e), "trajectory", "cpu", False, None,
+                    {"args": []})
+    assert found is not None and not found.cause and "never change" in found.hint
+
+
+def test_entries_wrong_in_a_loss_curve_state_no_formula_cause():
+    """A network whose biases are not updated: later losses differ, the first is right."""
+    e = np.array([1.0, 0.8, 0.7, 0.65])
+    a = np.array([1.0, 0.9, 0.85, 0.83])
+    found = generic(_desc(a), _desc(e), "trajectory", "cpu", False, None, {"args": []})
+    assert found is not None and not found.cause and "formula" not in found.hint
+
+
+def test_a_drift_from_another_cause_states_no_cause():
+    """A momentum buffer reset every step drifts after a right first step, with gradients
+    cleared: no claim that they are not."""
+    e = np.array([[1.0, 1.0], [0.9, 0.8], [0.75, 0.6], [0.6, 0.45]])
+    a = e.copy()
+    a[1:] += [[0.01, 0.02], [0.03, 0.02], [0.05, 0.04]]
+    found = generic(_desc(a), _desc(e), "trajectory", "cpu", False, None, {"args": []})
+    assert found is not None and not found.cause
+    assert "most often" not in found.hint
+
+
+def test_a_witnessed_factor_keeps_its_cause():
+    found = generic(_desc(12.0), _desc(1.2), "value", "cpu", False, None,
+                    {"args": [np.zeros(2), np.arange(10.0), np.arange(10.0)]})
+    assert found.cause and "sum where a mean" in found.hint
+
+
+def test_fit_credit_says_how_far_the_final_loss_is():
+    from grader.judge import Judge
+    from types import SimpleNamespace
+    from grader.spec import Case, FitGoal
+    check = SimpleNamespace(fit=FitGoal(lambda row, inputs: float(row[0])))
+    case = Case("c", False, 0, {"args": []})
+    said = Judge._fit_credit(check, case, _desc(np.array([[2.0], [56.126]])),
+                             _desc(np.array([[2.0], [61.3011]])))
+    assert "8.4% below the reference's" in said and "within" not in said
+    above = Judge._fit_credit(check, case, _desc(np.array([[1.0], [1.005]])),
+                              _desc(np.array([[1.0], [1.0]])))
+    assert "0.5% above" in above
+
+
+def test_course_toml_chooses_what_a_fix_shows():
+    from pathlib import Path
+    from grader.course import CourseError, _repair_options
+    where = Path("course.toml")
+    assert _repair_options({}, where) == {"selfcheck": "line", "graded": "fix"}
+    assert _repair_options({"feedback": {"repair_graded": "nothing"}}, where)["graded"] == \
+        "nothing"
+    with pytest.raises(CourseError, match="repair_selfcheck must be one of fix, line, nothing"):
+        _repair_options({"feedback": {"repair_selfcheck": "all"}}, where)
