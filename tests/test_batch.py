@@ -142,8 +142,10 @@ def test_import_canvas_and_gradescope_exports(tmp_path):
 
 
 def test_gradescope_bundle_runs_against_a_simulated_autograder_tree(tmp_path):
+    (tmp_path / "secret").write_text("a-real-secret-for-this-bundle-0123456789")
     built = subprocess.run([sys.executable, "-m", "grader", "gradescope", "--out",
-                            str(tmp_path / "dist")], cwd=ROOT, capture_output=True, text=True)
+                            str(tmp_path / "dist"), "--secret-file", str(tmp_path / "secret")],
+                           cwd=ROOT, capture_output=True, text=True)
     assert built.returncode == 0, built.stderr
     root = tmp_path / "autograder"
     with zipfile.ZipFile(tmp_path / "dist" / "autograder.zip") as z:

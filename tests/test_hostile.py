@@ -140,9 +140,11 @@ def test_forged_results_earn_nothing_and_are_never_the_graders_failure(hostile_p
     tmp, subs, targets, _ = world
     result = grade_hostile(hostile_pool, subs, targets, "forge_results")
     assert result.grader_errors == 0
-    # The call after the last forged one is charged with the exit that followed it (the
-    # forgery said the call before had ended); everything later grades as usual.
-    assert {"predict"} <= broken(result) <= {"predict", "mse_loss"} and result.score < 18
+    # The forged calls (five, from predict's first public case on: public cases run first,
+    # in a fork of their own) and the one after, charged with the exit that followed; the
+    # names past them grade as usual.
+    assert {"predict"} <= broken(result) <= {"predict", "mse_loss", "mse_grad"}
+    assert result.score < 18
     assert "not plain data" in messages(result, "predict")
 
 

@@ -69,14 +69,17 @@ def mse_loss(params, X, y):
 '''
 
 
-@pytest.mark.parametrize("size", [1, 2])
-def test_no_fork_inherits_an_earlier_students_output(tmp_path, size):
+@pytest.mark.parametrize("size,batch", [(1, False), (2, True)])
+def test_no_fork_inherits_an_earlier_students_output(tmp_path, size, batch):
     """Students graded one after the other on the same fork servers: the last one searches
     all the memory its fork inherited for what the first two printed and raised (once found
-    there, with their results: a student replayed classmates' hidden-case results)."""
+    there, with their results: a student replayed classmates' hidden-case results). With
+    ``batch``, as a local batch and a Dask worker grade (one fork per student, a pool of two
+    forked from a template)."""
     leak = LEAKER.format(hex=secrets.token_hex(8))
     with WorkerPool(size=size) as pool:
         session = _session(pool)
+        session.one_fork_per_student = batch
         for name in ("a_leaker", "b_leaker"):
             student = _student(tmp_path, name, reference_source(A01) + leak)
             graded = session.grade(student)

@@ -69,18 +69,27 @@ class Spare:
 
     def finish(self) -> None:
         """Stop and reap the child (unless already reaped), remove its scratch folder."""
-        for fd in (self.request_fd, self.channel_fd, self.output_fd):
-            if fd >= 0:
-                os.close(fd)
+        _close(self.request_fd, self.channel_fd, self.output_fd)
         self.request_fd = self.channel_fd = self.output_fd = -1
-        if self.pid > 0:
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-                os.waitpid(self.pid, 0)
-            except (ProcessLookupError, ChildProcessError):
-                pass
-            self.pid = 0
+        _stop(self.pid)
+        self.pid = 0
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _close(*fds: int) -> None:
+    for fd in fds:
+        if fd >= 0:
+            os.close(fd)
+
+
+def _stop(pid: int) -> None:
+    """SIGKILL and reap a child of ours (nothing for 0: reaped already)."""
+    if pid > 0:
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
 
 
 def prefork(scratch_root: str) -> Spare:
@@ -474,17 +483,10 @@ class Supervisor:
 
     def finish(self) -> None:
         """Stop and reap it (its child dies with it) unless it has ended already."""
-        for fd in (self.request_fd, self.said_fd):
-            if fd >= 0:
-                os.close(fd)
+        _close(self.request_fd, self.said_fd)
         self.request_fd = self.said_fd = -1
-        if self.pid > 0:
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-                os.waitpid(self.pid, 0)
-            except (ProcessLookupError, ChildProcessError):
-                pass
-            self.pid = 0
+        _stop(self.pid)
+        self.pid = 0
 
 
 def presupervise(scratch_root: str, grader_fd: int) -> Supervisor:
