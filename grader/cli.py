@@ -410,7 +410,7 @@ def cmd_batch(args) -> int:
             if args.cluster:
                 from .instructor.cluster.driver import DaskRunner, connect
                 client = connect(args.cluster)
-                runner = DaskRunner(client, session)
+                runner = DaskRunner(client, session, pictures=args.pictures)
             gradebook = Gradebook(_gradebook_path(args))
             from .instructor.canvas import read_ids
             named = {p.name for p in students}

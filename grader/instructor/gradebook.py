@@ -1,8 +1,9 @@
 """The gradebook: an SQLite file with students, submissions, runs and per-test scores.
 
 History is kept: every grading of a submission adds a ``grades`` row; the latest one per
-student is what exports use. Each student's grade is one transaction, so a crash or a kill
-in the middle of a batch leaves every earlier student's grade intact.
+student is what exports use. Each student's grade is stored whole in one transaction (a batch
+stores the students that finished together in one), so a crash or a kill in the middle of a
+batch leaves every earlier student's grade intact.
 """
 from __future__ import annotations
 
@@ -86,36 +87,46 @@ class Gradebook:
         return row is not None
 
     def record(self, run_id: int, result: StudentResult, content_hash: str,
-               payload: dict | None = None) -> None:
+               payload: dict | None = None, text: str | None = None) -> None:
         """One transaction per student: all of it is stored, or none of it. ``payload``: its
-        results.json, when already made."""
-        payload = payload or gradescope(result)
+        results.json, when already made (``text``: the same as JSON)."""
+        self.record_many(run_id, [(result, content_hash, payload, text)])
+
+    def record_many(self, run_id: int, graded: list[tuple]) -> None:
+        """``(result, content hash, payload or None, its JSON text or None)`` of several
+        students in one transaction: all of them are stored, or none."""
         with self._lock, self.db:
-            self.db.execute("INSERT OR IGNORE INTO students (name) VALUES (?)", (result.student,))
-            (student_id,) = self.db.execute("SELECT id FROM students WHERE name = ?",
-                                            (result.student,)).fetchone()
-            self.db.execute("INSERT OR IGNORE INTO submissions (student_id, content_hash, "
-                            "first_seen) VALUES (?, ?, ?)", (student_id, content_hash, time.time()))
-            (submission_id,) = self.db.execute(
-                "SELECT id FROM submissions WHERE student_id = ? AND content_hash = ?",
-                (student_id, content_hash)).fetchone()
-            cur = self.db.execute(
-                "INSERT INTO grades (run_id, submission_id, graded_at, score, max_score, "
-                "public_only, seconds, results_json, grader_errors) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (run_id, submission_id, time.time(), result.score, result.max_score,
-                 int(result.public_only), result.seconds, json.dumps(payload),
-                 result.grader_errors))
-            self.db.executemany(
-                "INSERT INTO tests (grade_id, name, assignment, score, max_score, output) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [(cur.lastrowid, t["name"], t["name"].split("/")[0], t["score"], t["max_score"],
-                  t["output"]) for t in payload["tests"]])
-            self.db.executemany(
-                "INSERT INTO wrong_outputs (grade_id, test, case_id, hidden, signature, "
-                "diagnosis) VALUES (?, ?, ?, ?, ?, ?)",
-                [(cur.lastrowid, check.test_name, c.id, int(c.hidden), c.signature, c.diagnosis)
-                 for check in result.checks() for c in check.cases if c.signature])
+            for result, content_hash, payload, text in graded:
+                payload = payload or gradescope(result)
+                self._insert(run_id, result, content_hash, payload,
+                             text if text is not None else json.dumps(payload))
+
+    def _insert(self, run_id: int, result: StudentResult, content_hash: str, payload: dict,
+                text: str) -> None:
+        self.db.execute("INSERT OR IGNORE INTO students (name) VALUES (?)", (result.student,))
+        (student_id,) = self.db.execute("SELECT id FROM students WHERE name = ?",
+                                        (result.student,)).fetchone()
+        self.db.execute("INSERT OR IGNORE INTO submissions (student_id, content_hash, "
+                        "first_seen) VALUES (?, ?, ?)", (student_id, content_hash, time.time()))
+        (submission_id,) = self.db.execute(
+            "SELECT id FROM submissions WHERE student_id = ? AND content_hash = ?",
+            (student_id, content_hash)).fetchone()
+        cur = self.db.execute(
+            "INSERT INTO grades (run_id, submission_id, graded_at, score, max_score, "
+            "public_only, seconds, results_json, grader_errors) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, submission_id, time.time(), result.score, result.max_score,
+             int(result.public_only), result.seconds, text, result.grader_errors))
+        self.db.executemany(
+            "INSERT INTO tests (grade_id, name, assignment, score, max_score, output) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(cur.lastrowid, t["name"], t["name"].split("/")[0], t["score"], t["max_score"],
+              t["output"]) for t in payload["tests"]])
+        self.db.executemany(
+            "INSERT INTO wrong_outputs (grade_id, test, case_id, hidden, signature, "
+            "diagnosis) VALUES (?, ?, ?, ?, ?, ?)",
+            [(cur.lastrowid, check.test_name, c.id, int(c.hidden), c.signature, c.diagnosis)
+             for check in result.checks() for c in check.cases if c.signature])
 
     def record_lms_ids(self, ids: dict[str, str]) -> None:
         """The Canvas user ids ``import`` recorded beside the graded folders, by student: an

@@ -3,8 +3,9 @@
 ``GraderPlugin`` is registered by the driver; on every worker it unpacks the course, starts the
 same warm fork servers as the local pool and computes the expected values, in a background
 thread so the worker keeps answering its scheduler meanwhile. ``grade_student`` is the task:
-it writes one student's files to a scratch folder, grades them, as the driver collected them, through the one ``Session``
-(so the one judge), and returns the ``StudentResult``. The Dask worker process never imports
+it writes one student's files to a scratch folder, grades them, as the driver collected them,
+through the one ``Session`` (so the one judge), and returns the ``StudentResult`` with its
+results.json and report.html made (``batch.finish``): the driver only writes them. The Dask worker process never imports
 student code; that runs only in confined forks of the fork servers, as on one machine.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from distributed import WorkerPlugin, get_worker
 
+from ..batch import finish
 from .payload import Files, detach, unpack_course, unpack_student
 
 PLUGIN = "grader"
@@ -31,8 +33,12 @@ class GraderPlugin(WorkerPlugin):
 
     def __init__(self, course: bytes, folders: list[str], secret: str, device: str,
                  include_hidden: bool, confine: bool, max_timeout: float | None = None,
-                 forks: int = 1, expected: list[tuple] = ()):
+                 forks: int = 1, expected: list[tuple] = (), version: str = "",
+                 pictures: str = "failing"):
         self.course, self.folders, self.secret = course, folders, secret
+        self.version, self.pictures = version, pictures
+        """What the driver records (its grader version) and which pictures its pages get:
+        each student's results.json and report.html are made here, not by the driver."""
         self.expected = list(expected)
         """The driver's expected values (``Expected.export``): computed once for the class,
         not once per worker; whatever is missing the worker computes itself."""
@@ -96,9 +102,17 @@ class GraderPlugin(WorkerPlugin):
             submission = unpack_student(files, folder, name, decided)
             if decided is None:  # not collected by a batch: collected here
                 return detach(self.session.grade(folder, name))
-            return detach(self.session.grade(submission))
+            return finish_here(self.session.grade(submission), self.version, self.pictures)
         finally:
             shutil.rmtree(folder.parent, ignore_errors=True)
+
+
+def finish_here(result, version: str, pictures: str):
+    """``batch.finish`` on the worker: results.json and the page (its pictures drawn from
+    the checks), then the result detached from the course for its way back."""
+    made = finish(result, version, pictures)
+    detach(made.result)
+    return made
 
 
 def grade_student(name: str, files: Files, decided: dict | None = None):
