@@ -23,7 +23,7 @@ def run(klass: Path, results: Path, extra: list[str]) -> tuple[float, float, int
     rows = per_student(results)
     if "graded" not in out or not rows:
         raise SystemExit(f"the batch failed:\n{out}")
-    return wall, sum(inside for _, inside in rows), peak
+    return wall, sum(row[1] for row in rows), peak
 
 
 def main() -> None:

@@ -245,3 +245,82 @@ def test_export_finds_the_canvas_ids_import_recorded_through_the_gradebook(tmp_p
     assert "2 students' grades" in out and "not found in the Canvas file" not in out
     _, rows = parse((results / "canvas_gradebook.csv").read_text(encoding="utf-8"))
     assert rows[3][5] == "20" and rows[2][5] == "0"
+
+
+class _AllAtOnce:
+    """Grading machinery whose students all finish at the same moment (a cluster's burst):
+    the batch gets them as one list, as it gets whatever finished meanwhile."""
+
+    def __init__(self, points: dict[str, float]):
+        from concurrent.futures import Future
+        from grader.results import AssignmentResult, CaseResult, CheckResult, StudentResult
+        self.made = {}
+        for name, score in points.items():
+            case = CaseResult(id="c", hidden=False, seed=0,
+                              status="passed" if score else "wrong", fraction=score / 20)
+            check = CheckResult(A01, "predict", 20.0, [case])
+            self.made[name] = StudentResult(name, "cpu", "v", "s", [
+                AssignmentResult(A01, "gradient_descent", None, [check])])
+        self.Future = Future
+
+    def prepare(self):
+        pass
+
+    def submit(self, submission):
+        fut = self.Future()
+        fut.set_result(self.made[submission.name])
+        return fut
+
+    def as_completed(self, futures):
+        yield list(futures)
+
+    def result(self, fut):
+        return fut.result()
+
+    def stop(self, futures):
+        pass
+
+    def close(self):
+        pass
+
+
+def test_students_finished_together_are_saved_together_and_a_failed_write_keeps_the_rest(
+        tmp_path, monkeypatch):
+    """Five students finish at once: one group (one sync, one transaction). When the fourth
+    one's page cannot be written, the three before it are still on disk and in the
+    gradebook, the batch stops in one line naming the fourth, and nobody is lost."""
+    import errno
+    from grader.instructor import batch as batch_module
+    subs, results = tmp_path / "submissions", tmp_path / "results"
+    for i in range(5):
+        shutil.copytree(ROOT / "reference" / A01, subs / f"s{i}" / A01)
+    real, calls = batch_module.write_atomic, []
+
+    def full_at_the_eighth(path, text):
+        calls.append(path)
+        if len(calls) == 8:  # s3's report.html
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(path, text)
+    monkeypatch.setattr(batch_module, "write_atomic", full_at_the_eighth)
+    syncs = []
+    monkeypatch.setattr(batch_module, "sync", lambda folder: syncs.append(folder))
+    session = Session(None, (assignment(A01),), secret="t")
+    book = Gradebook(results / "gradebook.sqlite")
+    outcome = run_batch(session, discover(subs), book, results,
+                        runner=_AllAtOnce({f"s{i}": 20.0 - i for i in range(5)}),
+                        progress=Progress(5, io.StringIO()), pictures="none")
+    recorded = dict(book.latest())
+    book.close()
+    assert sorted(recorded) == ["s0", "s1", "s2"] and syncs == [results]
+    assert [recorded[f"s{i}"]["score"] for i in range(3)] == [20, 19, 18]
+    assert outcome.save_error == "could not save the results of s3: [Errno 28] No space left " \
+                                 "on device"
+    assert outcome.left == ["s3", "s4"]
+    for i in range(3):
+        assert json.loads((results / f"s{i}" / "results.json").read_text())["score"] == 20 - i
+    book = Gradebook(results / "gradebook.sqlite")
+    again = run_batch(session, discover(subs), book, results,
+                      runner=_AllAtOnce({f"s{i}": 20.0 - i for i in range(5)}),
+                      progress=Progress(5, io.StringIO()), pictures="none")
+    book.close()
+    assert sorted(r.student for r in again.graded) == ["s3", "s4"]
