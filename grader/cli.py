@@ -66,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(g)
     c = sub.add_parser("check", help="check your own work on the public cases")
     c.add_argument("targets", nargs="*", help="assignment folders or exercise names (default: all)")
-    c.add_argument("--dir", default=str(ROOT / "assignments"), help="where your files are")
+    c.add_argument("--dir", help="where your files are: the folder of the assignment folders "
+                   "(default: ./assignments, else this copy's assignments/, else the folder "
+                   "you are in, or above it when you are in one assignment's folder)")
     c.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
     c.add_argument("-v", "--verbose", action="store_true", help="show passing cases too")
     _add_course(c)
@@ -309,30 +311,51 @@ def _needs_torch(course) -> bool:
     return False
 
 
+def _work_folder(given: str | None, course) -> Path:
+    """Where a self-check finds the student's files: ``--dir``, else ``./assignments``,
+    else this copy's ``assignments/`` (the checkout or the unzipped release), else the
+    folder the student is in (or its parent, when it is one assignment's folder)."""
+    if given:
+        return Path(given)
+    here = Path.cwd()
+    folders = {a.folder for a in course}
+    for candidate in (here / "assignments", ROOT / "assignments"):
+        if candidate.is_dir():
+            return candidate
+    return here.parent if here.name in folders else here
+
+
 def cmd_check(args) -> int:
     from .diagnose import Diagnoser
     from .grade import Session
     from .public import PUBLIC_FILE, PublicExpected
     from .report import terminal
-    from .worker.pool import LocalRunner, WorkerPool
-    folder = Path(args.dir)
+    loaded = _load(args)
+    folder = _work_folder(args.dir, loaded)
     if not folder.is_dir():
         raise UsageError(f"no folder {folder}")
-    loaded = _load(args)
     course = _selected(loaded, args.targets)
     torch_too = _needs_torch(course)
-    device = resolve_device(args.device) if torch_too else "cpu"
     public = loaded.root / PUBLIC_FILE
-    if public.is_file():  # a student's copy: expected values from the shipped table
-        runner, expected = LocalRunner(torch_too), PublicExpected(public)
+    if public.is_file():
+        from .selfrun import too_old
+        old = too_old(torch_too)  # one line, before anything needs the version it names
+        if old:
+            raise UsageError(old)
+    device = resolve_device(args.device) if torch_too else "cpu"
+    if public.is_file():  # a student's copy: their own code, here, on any OS (``selfrun``)
+        from .selfrun import InProcessRunner, student_submission
+        runner, expected = InProcessRunner(), PublicExpected(public)
+        work = student_submission(folder, course)
     else:  # the instructor's checkout: the reference, computed beside a fork server
         from .reference import Expected
-        runner, expected = WorkerPool(1), Expected()
+        from .worker.pool import WorkerPool
+        runner, expected, work = WorkerPool(1), Expected(), folder
     session = Session(runner, course, device=device, secret="", include_hidden=False,
                       expected=expected, one_fork_per_student=True,
                       diagnoser=None if public.is_file() else Diagnoser())
     try:
-        result = session.grade(folder, "your work")
+        result = session.grade(work, "your work")
     finally:
         runner.close()
     print(terminal(result, verbose=args.verbose))

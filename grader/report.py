@@ -66,7 +66,7 @@ def terminal(result: StudentResult, verbose: bool = False) -> str:
         lines.append("")
         lines.append(f"{a.folder}  {a.score:g}/{a.max_score:g}"
                      + (f"   [{a.source}]" if a.source else ""))
-        for note in a.note.split("\n"):
+        for note in filter(None, a.note.split("\n")):
             lines.append(f"  note: {note}")
         width = max(len(c.name) for c in a.checks)
         for c in a.checks:

@@ -72,9 +72,20 @@ class CheckReport:
 def _module_for(assignment, namespace: dict):
     if namespace:
         return types.SimpleNamespace(**namespace)
-    root = Path(__file__).resolve().parents[1] / "assignments" / assignment.folder
     from .worker.student import load_module
-    return load_module(str(root / f"{assignment.module}.py"), assignment.module)
+    return load_module(str(student_file(assignment)), assignment.module)
+
+
+def student_file(assignment) -> Path:
+    """The student's ``.py`` of ``assignment``: beside the notebook (the folder the kernel
+    runs in), in ``<here>/<folder>/`` or ``<here>/assignments/<folder>/``, else in this
+    copy's ``assignments/`` (an unzipped release used in place)."""
+    here, name = Path.cwd(), f"{assignment.module}.py"
+    for folder in (here, here / assignment.folder, here / "assignments" / assignment.folder,
+                   Path(__file__).resolve().parents[1] / "assignments" / assignment.folder):
+        if (folder / name).is_file():
+            return folder / name
+    return here / "assignments" / assignment.folder / name
 
 
 def _judge(course, device: str) -> Judge:
@@ -95,6 +106,13 @@ def check(name: str, namespace: dict | None = None, device: str = "cpu",
     else the one in ``assignments/<folder>/<module>.py``. Verdicts, hints and credit come from
     the same judge as grading."""
     course = course or load_course()
+    if (course.root / PUBLIC_FILE).is_file():  # a student's copy, in their own environment
+        import sys
+
+        from .selfrun import too_old
+        old = too_old(torch_too="torch" in sys.modules)
+        if old:
+            raise RuntimeError(old)
     assignment, spec = course.find(name)
     if not namespace or name not in namespace:
         namespace = {}

@@ -38,8 +38,11 @@ WORKED_IN = 60.0
 (a fresh checkout or unzip writes both within a second or two)."""
 NEVER_FOLLOWED = "a submission is read, never followed"
 
-_READ = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0)
-_DIR = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_DIRECTORY
+# POSIX flags (Windows has none of them: a student's self-check there never reads by these).
+_CLOEXEC, _NOFOLLOW = getattr(os, "O_CLOEXEC", 0), getattr(os, "O_NOFOLLOW", 0)
+_READ = os.O_RDONLY | _CLOEXEC | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | \
+    getattr(os, "O_NOCTTY", 0)
+_DIR = os.O_RDONLY | _CLOEXEC | _NOFOLLOW | getattr(os, "O_DIRECTORY", 0)
 
 
 @dataclass(frozen=True)

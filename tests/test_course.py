@@ -182,10 +182,11 @@ def test_a_new_course_is_assigned_graded_checked_and_released_with_no_engine_cha
     assert release.returncode == 0, release.stderr
     shipped = {p.relative_to(tmp_path / "dist").as_posix() for p in (tmp_path / "dist").rglob("*")
                if p.is_file()}
-    assert {"course/course.toml", "course/01_vectors/checks.py", "course/01_vectors/probes.py",
-            "course/public_expected.json"} <= shipped
+    shipped_course = "grader/_course/"
+    assert {shipped_course + n for n in ("course.toml", "01_vectors/checks.py",
+                                         "01_vectors/probes.py", "public_expected.json")} <= shipped
     assert not any(n.endswith(("vectors.py", "mistakes.py", "lesson.md")) and
-                   n.startswith("course/") for n in shipped)
+                   n.startswith(shipped_course) for n in shipped)
     assert not any(n.startswith("grader/instructor") for n in shipped)
     (tmp_path / "dist" / "assignments" / "01_vectors" / "vectors.py").write_text(STUDENT_RIGHT)
     in_bundle = cli("check", "--device", "cpu", cwd=tmp_path / "dist")

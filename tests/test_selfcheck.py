@@ -1,6 +1,5 @@
-"""Student self-check and the student release (issue 8)."""
+"""Student self-check and the student release (issue 8; installed and portable: test_student_bundle.py)."""
 import os
-import shutil
 import subprocess
 import sys
 
@@ -50,7 +49,7 @@ def test_bundle_holds_no_reference_no_mistakes_and_no_secret(bundle):
     names = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*")}
     assert not any(n.startswith("reference") or "mistake" in n for n in names)
     assert not any(".grader-secret" in n for n in names)
-    assert {"Makefile", "README.md", "requirements.lock", "course/public_expected.json",
+    assert {"Makefile", "README.md", "pyproject.toml", "grader/_course/public_expected.json",
             "assignments/01_gradient_descent/gradient_descent.py"} <= names
     solutions = solution_lines()
     assert len(solutions) > 50
@@ -66,7 +65,7 @@ def test_bundle_holds_no_reference_no_mistakes_and_no_secret(bundle):
                 shipped = {ln.strip() for cell in json.loads(text)["cells"]
                            for ln in "".join(cell["source"]).splitlines()}
             assert not (shipped & solutions), (path, sorted(shipped & solutions)[:5])
-    public = (bundle / "course" / "public_expected.json").read_text()
+    public = (bundle / "grader" / "_course" / "public_expected.json").read_text()
     assert '"hidden-' not in public
 
 
@@ -108,41 +107,6 @@ def test_check_function_in_a_namespace_shows_text_and_html(bundle):
     assert proc.stdout.startswith("True False")
     assert "3/3 public cases pass" in proc.stdout and "✗" in proc.stdout
     assert "hidden cases with other data will also count" in proc.stdout
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(shutil.which("python3.11") is None, reason="the bundle's Makefile needs "
-                    "python3.11 to build its virtual environment")
-def test_make_check_in_a_fresh_bundle_venv(bundle):
-    """The bundle's own instructions: make check builds .venv, then grades the stubs."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONPATH"))}
-    env["PYTHON"] = "python3.11"
-    first = subprocess.run(["make", "check", "ARGS=--device cpu"], cwd=bundle, env=env,
-                           capture_output=True, text=True, timeout=900)
-    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    assert "Total: 0/100" in first.stdout and "not implemented" in first.stdout
-    for a in COURSE:
-        (bundle / "assignments" / a.folder / f"{a.module}.py").write_text(
-            reference_source(a.folder))
-    second = subprocess.run(["make", "check", "ARGS=--device cpu"], cwd=bundle, env=env,
-                            capture_output=True, text=True, timeout=900)
-    assert "Total: 100/100" in second.stdout, second.stdout[-3000:]
-    nbformat = pytest.importorskip("nbformat")
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "import numpy as np\n"
-        "def mse_loss(params, X, y):\n    return float(np.mean((y - params[0] - params[1]*X)**2))\n"
-        "from grader import check\nreport = check('mse_loss')\nreport")])
-    path = bundle / "assignments" / "01_gradient_descent" / "try.ipynb"
-    nbformat.write(nb, path)
-    run = subprocess.run([str(bundle / ".venv" / "bin" / "python"), "-c",
-                          "import nbformat, nbclient, sys; nb = nbformat.read(sys.argv[1], 4); "
-                          "nbclient.NotebookClient(nb, timeout=120, resources={'metadata': "
-                          "{'path': sys.argv[2]}}).execute(); "
-                          "print(nb.cells[0].outputs[-1]['data']['text/html'])",
-                          str(path), str(path.parent)], cwd=bundle, env=env,
-                         capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert "3/3 public cases pass" in run.stdout
 
 
 def test_a_numpy_only_check_does_not_need_torch():

@@ -151,29 +151,36 @@ def inputs_of(call: dict) -> dict:
 def run_call(module, call: dict, mi: int, i: int, device: str, module_path: str,
              student_dir: str, channel: int, course_root: str = "",
              result_bytes: int = Limits.result_bytes) -> None:
-    send = lambda msg: wire.write_frame(channel, msg)
+    head, payload = call_event(module, call, mi, i, device, module_path, student_dir,
+                               course_root, result_bytes)
+    if payload is None:
+        wire.write_frame(channel, head)
+    else:  # the output travels as a part of its own: the fork server relays it undecoded
+        wire.write_payload(channel, wire.join_parts(head, [payload]))
+
+
+def call_event(module, call: dict, mi: int, i: int, device: str, module_path: str,
+               student_dir: str, course_root: str = "",
+               result_bytes: int = Limits.result_bytes) -> tuple[dict, bytes | None]:
+    """Make one call: its event, and its output encoded (None for an error). What a fork
+    sends, and what a student's self-check reads in its own process (``selfrun``)."""
     if call["name"] not in vars(module):
-        send({"event": "error", "module": mi, "index": i, "error": {
+        return {"event": "error", "module": mi, "index": i, "error": {
             "kind": "missing", "type": "NameError", "frames": [],
-            "message": f"`{call['name']}` is not defined in {Path(module_path).name}"}})
-        return
+            "message": f"`{call['name']}` is not defined in {Path(module_path).name}"}}, None
     started = time.perf_counter()
     try:
         probe = load_probe(call["probe"], call.get("probe_module", ""), course_root)
         output = run_probe(module, probe, call["name"], inputs_of(call), device, call["seed"])
         payload = wire.dumps(output)
     except BaseException as exc:
-        send({"event": "error", "module": mi, "index": i,
-              "error": describe_error(exc, student_dir, course_root, module_path)})
-        return
+        return {"event": "error", "module": mi, "index": i,
+                "error": describe_error(exc, student_dir, course_root, module_path)}, None
     if len(payload) > result_bytes:
-        send({"event": "error", "module": mi, "index": i, "error": too_large(
-            "the result is", len(payload), result_bytes)})
-        return
-    # The output travels as a part of its own: the fork server relays it undecoded.
-    wire.write_payload(channel, wire.join_parts(
-        {"event": "result", "module": mi, "index": i,
-         "seconds": time.perf_counter() - started}, [payload]))
+        return {"event": "error", "module": mi, "index": i, "error": too_large(
+            "the result is", len(payload), result_bytes)}, None
+    return {"event": "result", "module": mi, "index": i,
+            "seconds": time.perf_counter() - started}, payload
 
 
 def too_large(what: str, size: int, limit: int) -> ErrorReport:
