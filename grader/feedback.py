@@ -40,13 +40,31 @@ def hidden_error(name: str, error: dict, module_file: str) -> tuple[str, int | N
     what = kind_of if isinstance(kind_of, str) and kind_of in SAFE_TYPES else \
         "an exception of its own type"
     head = f"`{name}` raised {what} (its message is not shown on a hidden case)"
+    line = error_line(error, module_file)
+    if line is not None:
+        return head + f"\n    at {module_file}, line {line}", line
+    return head, None
+
+
+def error_line(error: dict, module_file: str) -> int | None:
+    """The line of the graded file an error was raised at (its innermost frame there)."""
     frames = error.get("frames")
     last = frames[-1] if isinstance(frames, list) and frames else None
     line = last.get("line") if isinstance(last, dict) and last.get("file") == module_file \
         else None
-    if isinstance(line, int) and not isinstance(line, bool) and 0 < line < 10**6:
-        return head + f"\n    at {module_file}, line {line}", line
-    return head, None
+    return line if isinstance(line, int) and not isinstance(line, bool) and \
+        0 < line < 10**6 else None
+
+
+def unreached_line(message: str, module_file: str, line: int, name: str) -> str:
+    """A hidden case's message without its line's number, where no public case of the check
+    raised at that line: a line number is a number the student's code chooses (code
+    compiled with ``"\\n" * X[0]`` before a ``raise`` puts it anywhere), so only a line a
+    public case shows anyway may be named."""
+    return message.replace(
+        f"\n    at {module_file}, line {line}",
+        f"\n    at a line of {module_file} that no public case of `{name}` reached (a hidden "
+        "case names only lines its public cases show)")
 
 
 def describe_student_error(name: str, error: dict) -> str:

@@ -28,6 +28,10 @@ ADAPTIVE_FACTOR, ADAPTIVE_FLOOR = 100.0, 2.0
 REPAIR_CPU_SECONDS = 2.0
 """The repair search of one failing definition stops after its candidates used this much CPU
 (it finishes the chunk under way)."""
+REPAIR_WALL_SECONDS = 6.0
+"""...and after this long on the clock: a candidate that sleeps costs no CPU, yet each may
+wait out its whole time limit (a student's code can tell it is being repaired). A chunk is
+small enough that its candidates, all at their limit, stay within it."""
 REPAIR_CHUNK = 40
 """Candidates screened in one fork (fewer where the check is slow)."""
 REPAIR_TIME_FACTOR = 5.0
@@ -212,7 +216,7 @@ class Session:
         source = functools.cache(lambda: source_code(path) if path and path.is_file() else "")
         attribute(plan.result.checks,
                   lambda: contract_uses(source(), {c.name for c in plan.assignment.checks}))
-        point_at_lines(plan.result.checks, source)
+        point_at_lines(plan.result.checks, source, f"{plan.assignment.module}.py")
         if student_dir is not None:
             self.repairs(plan, source(), result)
         return plan.result
@@ -265,7 +269,8 @@ class Session:
         with tempfile.TemporaryDirectory(prefix="repair-") as tmp:
             # a chunk the budget can afford on slow checks (a fit), 40 on quick ones
             each = self.expected.time_of(plan.assignment, check, pairs[first][1], self.device)
-            size = max(4, min(REPAIR_CHUNK, int(REPAIR_CPU_SECONDS / 2 / max(each, 1e-3))))
+            size = max(1, min(REPAIR_CHUNK, int(REPAIR_CPU_SECONDS / 2 / max(each, 1e-3)),
+                              int(REPAIR_WALL_SECONDS / 2 / limit)))
             for at in range(0, len(edits), size):
                 chunk = edits[at:at + size]
                 paths = []
@@ -286,7 +291,8 @@ class Session:
                         if ok:
                             self._log(check, tried, spent, started, True, result)
                             return Relative.of(chunk[k], source, check.name)
-                if spent > REPAIR_CPU_SECONDS:
+                if spent > REPAIR_CPU_SECONDS or \
+                        time.perf_counter() - started > REPAIR_WALL_SECONDS:
                     break
         self._log(check, tried, spent, started, False, result)
         return None

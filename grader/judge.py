@@ -16,7 +16,7 @@ import numpy as np
 from .compare import compare_outputs, described_array, signature
 from .diagnose import Diagnoser, explain_error, generic
 from .feedback import (describe_comparison, describe_crash, describe_hidden_comparison,
-                       describe_student_error, hidden_error)
+                       describe_student_error, error_line, hidden_error, unreached_line)
 from .probes import Unreadable, derived, resolve
 from .reference import ReferenceError
 from .results import CaseResult
@@ -68,9 +68,11 @@ class Judge:
         if status == "error":
             found = (self.diagnoser.from_error(assignment, check, outcome["error"])
                      if self.diagnoser else None) or explain_error(outcome["error"])
-            said, line = hidden_error(check.name, outcome["error"], f"{assignment.module}.py") \
+            module_file = f"{assignment.module}.py"
+            said, line = hidden_error(check.name, outcome["error"], module_file) \
                 if case.hidden else (describe_student_error(check.name, outcome["error"])
-                                     + _in_course(check.name, outcome["error"]), None)
+                                     + _in_course(check.name, outcome["error"]),
+                                     error_line(outcome["error"], module_file))
             return CaseResult(**base, status="error", fraction=0.0, message=said, line=line,
                               hint=found.hint if found else "",
                               cause=bool(found and found.cause),
@@ -220,17 +222,23 @@ def attribute(checks: list, uses=None) -> None:
                 case.cause = False  # where to look first, not a cause reproduced
 
 
-def point_at_lines(checks: list, source) -> None:
+def point_at_lines(checks: list, source, module_file: str = "") -> None:
     """An error explained by a known cause but raised outside the student's code (no line of
     theirs in the traceback) is shown the line of theirs that causes it. ``source()``: the
     submission's code, read only when some case needs it."""
     from .diagnose.errors import SOURCE_LINES, student_line
     code = None
     for check in checks:
+        shown = {c.line for c in check.cases if not c.hidden and c.status == "error"}
         for case in check.cases:
-            if case.status == "error" and case.line is not None:
-                # a hidden case's line: its code read here, never taken from the student's
-                # process (which could have put the case's inputs in it)
+            if case.status == "error" and case.hidden and case.line is not None:
+                # a hidden case's line: named only where a public case shows it anyway, its
+                # code read here, never taken from the student's process (which could have
+                # put the case's inputs in it)
+                if case.line not in shown:
+                    case.message = unreached_line(case.message, module_file, case.line,
+                                                  check.name)
+                    continue
                 code = source() if code is None else code
                 lines = code.splitlines() if code else []
                 if case.line <= len(lines) and lines[case.line - 1].strip():

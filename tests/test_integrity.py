@@ -244,3 +244,59 @@ def test_no_fork_that_runs_a_public_case_holds_a_hidden_cases_inputs(tmp_path):
     assert hidden and not hidden & printed
     assert public & printed  # the attack works where it may: public inputs are no secret
     assert result.score == 20
+
+
+def test_a_hidden_case_names_no_line_its_public_cases_do_not_show(tmp_path):
+    """A line number is a number the student's code chooses: raised from code compiled with
+    ``"\\n" * X[0]`` first, it once read a hidden input back to five digits."""
+    with WorkerPool(size=1) as pool:
+        result = _session(pool).grade(_hostile(tmp_path, "line_leak"))
+    check = next(c for c in result.checks() if c.name == "mse_loss")
+    hidden = [c for c in check.cases if c.hidden]
+    public = [c for c in check.cases if not c.hidden]
+    assert hidden and all(c.status == "error" for c in check.cases)
+    assert all(", line " in c.message for c in public)  # public cases keep their lines
+    for case in hidden:
+        assert ", line " not in case.message and "no public case" in case.message, case.message
+
+
+def test_a_source_nested_too_deep_to_parse_stops_nothing(tmp_path):
+    """``return ------…1`` (7000 signs) cannot be compiled nor parsed: the grader's own
+    parsing of the source (attribution, repair) once crashed `grade`, and a batch never
+    graded that student."""
+    with WorkerPool(size=1) as pool:
+        result = _session(pool).grade(_hostile(tmp_path, "deep_source"))
+    assert result.grader_errors == 0
+    assert result.score == 0  # the file cannot be imported: every name is charged, once
+
+
+def test_a_cuda_fork_reads_no_other_device_than_the_gpus():
+    """On CUDA the fork once read all of /dev, /dev/shm included, where a batch keeps every
+    student's collected copy: a student copied a classmate's work (20/20)."""
+    from grader.worker.sandbox import readable_roots
+    roots = [Path(r) for r in readable_roots("/tmp/student", cuda=True)]
+    for private in (Path("/dev/shm/grader-copies-x/s/bob"), Path("/dev/mqueue/x")):
+        assert not any(private == r or r in private.parents for r in roots), roots
+
+
+def test_a_classmates_collected_copy_is_out_of_reach_on_cuda_too(tmp_path):
+    """A batch collects the whole class into RAM before anyone runs; on CUDA the fork could
+    read all of /dev, and with it a classmate's copy in /dev/shm (the sandbox takes its CUDA
+    path whatever the machine: NumPy's assignment 01 grades on "cuda" without a GPU)."""
+    from grader.submission import Copies, collect
+    a = assignment(A01)
+    _student(tmp_path, "bob", reference_source(A01).replace('"""', '"""BOB-SECRET-WORK ', 1))
+    _student(tmp_path, "eve", (HOSTILE / "shm_classmate.py").read_text())
+    copies = Copies()
+    try:
+        subs = [collect(tmp_path / n, (a,), n, copies.folder(10000)) for n in ("bob", "eve")]
+        if not str(subs[0].root).startswith("/dev/"):
+            pytest.skip("the copies are not kept under /dev on this machine")
+        with WorkerPool(size=1) as pool:
+            session = Session(pool, (a,), device="cuda", secret=SECRET, max_timeout=5.0,
+                              expected=EXPECTED, one_fork_per_student=True)
+            result = session.grade(subs[1], "eve")
+    finally:
+        copies.remove()
+    assert "FOUND" not in result.assignments[0].output
+    assert result.score == 0

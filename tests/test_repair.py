@@ -71,6 +71,15 @@ def test_the_same_body_is_searched_once_wherever_it_sits():
     assert body_key(a, "f") == body_key(b, "f") != body_key(a.replace("+ 1", "+ 2"), "f")
 
 
+def test_what_else_at_the_top_changes_the_body_is_part_of_its_key():
+    """A constant the definition reads, or a monkeypatch: a classmate's search result never
+    stands for a file whose definition behaves otherwise."""
+    a = "import numpy as np\n\nK = 1\n\n\ndef f(x):\n    return np.mean(x) + K\n"
+    assert body_key(a, "f") != body_key(a.replace("K = 1", "K = 2"), "f")
+    patched = a + "\nnp.mean = np.sum\n"
+    assert body_key(a, "f") != body_key(patched, "f")
+
+
 # ------------------------------------------------------------------ no cause without a witness
 def test_batches_cut_elsewhere_are_not_told_they_are_permuted():
     """np.array_split: the right indices in the right order, other cut points."""

@@ -86,12 +86,11 @@ def student_line(source: str, name: str, cause: str) -> tuple[int, str] | None:
     if not pattern:
         return None
     lines = source.splitlines()
-    spans = []
-    try:
-        spans = [(node.lineno, node.end_lineno) for node in ast.parse(source).body
-                 if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name]
-    except (SyntaxError, ValueError):
-        pass
+    from .uses import parse
+    tree = parse(source)
+    spans = [(node.lineno, node.end_lineno) for node in tree.body
+             if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name] \
+        if tree is not None else []
     for start, end in [*spans, (1, len(lines))]:
         for number in range(start, end + 1):
             if re.search(pattern, lines[number - 1]):

@@ -19,6 +19,7 @@ import ast
 import copy
 import hashlib
 from dataclasses import dataclass
+from .uses import UNPARSABLE, parse
 
 MAX_CANDIDATES = 600
 """At most this many one-edit candidates per failing definition (the cheapest rules first)."""
@@ -73,11 +74,11 @@ class Edit:
 
 
 def body_key(source: str, name: str) -> str | None:
-    """A digest of ``name``'s definition and of the top-level definitions it mentions (a batch
-    searches each distinct body once); None where ``name`` is not defined at the top."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    """A digest of ``name``'s definition, of the top-level definitions it mentions and of every
+    top-level statement that is not a definition (a batch searches each distinct body once);
+    None where ``name`` is not defined at the top."""
+    tree = parse(source)
+    if tree is None:
         return None
     defs = {n.name: n for n in tree.body
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
@@ -87,8 +88,21 @@ def body_key(source: str, name: str) -> str | None:
         {s.attr for s in ast.walk(defs[name]) if isinstance(s, ast.Attribute)}
     parts = [ast.dump(defs[name])] + [ast.dump(defs[n]) for n in sorted(mentioned)
                                       if n in defs and n != name]
-    imports = [ast.dump(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
-    return hashlib.sha256("\n".join(imports + parts).encode()).hexdigest()
+    # What else at the top can change what the definition does (imports, a constant it
+    # reads, a monkeypatch, any statement that runs): two files share a search only where
+    # that is the same. A constant it never names cannot.
+    rest = [ast.dump(n) for n in tree.body if not isinstance(
+        n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not _unused_constant(
+            n, mentioned)]
+    return hashlib.sha256("\n".join(rest + parts).encode()).hexdigest()
+
+
+def _unused_constant(node: ast.stmt, mentioned: set[str]) -> bool:
+    """An assignment to plain names none of which ``mentioned`` holds."""
+    targets = node.targets if isinstance(node, ast.Assign) else \
+        [node.target] if isinstance(node, ast.AnnAssign) else None
+    return bool(targets) and all(isinstance(t, ast.Name) and t.id not in mentioned
+                                 for t in targets)
 
 
 class _Text:
@@ -296,9 +310,8 @@ def _op(op: ast.operator) -> str:
 def candidates(source: str, name: str, limit: int = MAX_CANDIDATES) -> list[Edit]:
     """One-edit changes of ``name``'s top-level definition in ``source`` that still compile,
     each once (the same new file from two rules counts once), the smallest first."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    tree = parse(source)
+    if tree is None:
         return []
     fn = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef,
                                                       ast.ClassDef)) and n.name == name), None)
@@ -313,7 +326,7 @@ def candidates(source: str, name: str, limit: int = MAX_CANDIDATES) -> list[Edit
         seen.add(new)
         try:
             compile(new, "<candidate>", "exec", dont_inherit=True)
-        except (SyntaxError, ValueError):
+        except UNPARSABLE:
             return
         out.append(Edit(line, text.line(line), after, new, size, rank))
 

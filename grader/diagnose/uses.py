@@ -10,6 +10,20 @@ from __future__ import annotations
 import ast
 
 
+UNPARSABLE = (SyntaxError, ValueError, MemoryError, RecursionError)
+"""What parsing a student's source may raise: beside syntax errors, an expression nested a
+few thousand levels deep exhausts the parser's memory or Python's recursion (a student can
+write one on purpose: it once stopped the grader)."""
+
+
+def parse(source: str) -> ast.Module | None:
+    """A student's source as a tree, or None where it cannot be parsed (whatever the cause)."""
+    try:
+        return ast.parse(source)
+    except UNPARSABLE:
+        return None
+
+
 def _referenced(node: ast.AST) -> set[str]:
     """Names a definition mentions: ``f(...)``, ``F.apply``, ``self.g`` all count."""
     found = set()
@@ -24,9 +38,8 @@ def _referenced(node: ast.AST) -> set[str]:
 def contract_uses(source: str, names: set[str]) -> dict[str, set[str]]:
     """{contract name defined in ``source``: the other contract names it calls}; {} when the
     source is empty or does not parse."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    tree = parse(source)
+    if tree is None:
         return {}
     direct: dict[str, set[str]] = {}
     for node in tree.body:
