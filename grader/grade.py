@@ -29,9 +29,9 @@ REPAIR_CPU_SECONDS = 2.0
 """The repair search of one failing definition stops after its candidates used this much CPU
 (it finishes the chunk under way)."""
 REPAIR_WALL_SECONDS = 6.0
-"""...and after this long on the clock: a candidate that sleeps costs no CPU, yet each may
-wait out its whole time limit (a student's code can tell it is being repaired). A chunk is
-small enough that its candidates, all at their limit, stay within it."""
+"""...and after this long on the clock, or at the first candidate that runs past its time
+limit (the rest of its chunk is skipped): a candidate that sleeps costs no CPU, yet each
+may wait out its whole limit (a student's code can tell it is being repaired)."""
 REPAIR_CHUNK = 40
 """Candidates screened in one fork (fewer where the check is slow)."""
 REPAIR_TIME_FACTOR = 5.0
@@ -269,8 +269,7 @@ class Session:
         with tempfile.TemporaryDirectory(prefix="repair-") as tmp:
             # a chunk the budget can afford on slow checks (a fit), 40 on quick ones
             each = self.expected.time_of(plan.assignment, check, pairs[first][1], self.device)
-            size = max(1, min(REPAIR_CHUNK, int(REPAIR_CPU_SECONDS / 2 / max(each, 1e-3)),
-                              int(REPAIR_WALL_SECONDS / 2 / limit)))
+            size = max(4, min(REPAIR_CHUNK, int(REPAIR_CPU_SECONDS / 2 / max(each, 1e-3))))
             for at in range(0, len(edits), size):
                 chunk = edits[at:at + size]
                 paths = []
@@ -281,17 +280,19 @@ class Session:
                     paths.append(str(folder / name))
                 screened = self._run_candidates(plan, paths, [pairs[first]], limit, tmp)
                 spent, tried = spent + screened[1], tried + len(chunk)
+                stalled = screened[2]
                 alive = [k for k, ok in enumerate(screened[0]) if ok]
                 if alive:
                     rest = [p for i, p in enumerate(pairs) if i != first]
                     full = self._run_candidates(plan, [paths[k] for k in alive], rest, limit,
-                                                tmp) if rest else ([True] * len(alive), 0.0)
-                    spent += full[1]
+                                                tmp) if rest else ([True] * len(alive), 0.0,
+                                                                   False)
+                    spent, stalled = spent + full[1], stalled or full[2]
                     for k, ok in zip(alive, full[0]):
                         if ok:
                             self._log(check, tried, spent, started, True, result)
                             return Relative.of(chunk[k], source, check.name)
-                if spent > REPAIR_CPU_SECONDS or \
+                if stalled or spent > REPAIR_CPU_SECONDS or \
                         time.perf_counter() - started > REPAIR_WALL_SECONDS:
                     break
         self._log(check, tried, spent, started, False, result)
@@ -303,16 +304,21 @@ class Session:
             result.cpu += spent
 
     def _run_candidates(self, plan: "Plan", paths: list[str], pairs: list, limit: float,
-                        root: str) -> tuple[list[bool], float]:
-        """Whether each candidate file passes every one of ``pairs``, and the CPU it took."""
+                        root: str) -> tuple[list[bool], float, bool]:
+        """Whether each candidate file passes every one of ``pairs``, the CPU it took, and
+        whether one ran past its limit (the rest were then skipped)."""
         modules = [ModuleCalls(path, plan.assignment.module, [
             Call(resolve(ch.probe), ch.name, ca.inputs, ca.seed, limit,
                  encoded_inputs=self.encoded(plan.assignment, ch, ca), hidden=ca.hidden)
             for ch, ca in pairs]) for path in paths]
-        ran = self.pool.run(self.job(modules, root))
+        job = self.job(modules, root)
+        job.stop_on_timeout = True
+        ran = self.pool.run(job)
         return [all(self._passes(plan.assignment, ch, ca, out)
                     for (ch, ca), out in zip(pairs, m.results))
-                for m in ran.modules], ran.cpu
+                for m in ran.modules], ran.cpu, any(
+                    r.get("status") in ("timeout", "skipped") for m in ran.modules
+                    for r in m.results if isinstance(r, dict))
 
     def _passes(self, assignment: Assignment, check: Check, case: Case, outcome) -> bool:
         """A candidate's outcome on one case passes, judged like any (no diagnosis)."""

@@ -107,6 +107,10 @@ class Job:
     """The course whose probes the calls use ('' for the engine's probes only)."""
     probe_modules: list[str] = field(default_factory=list)
     """The course's probe modules, imported in the worker before it is confined."""
+    stop_on_timeout: bool = False
+    """After the first call that runs past its limit, every call left is skipped (a repair
+    search's candidates: a student's code can tell it is being repaired and wait out each
+    candidate's limit, which costs no CPU and would cost the batch minutes)."""
 
 
 @dataclass
@@ -390,6 +394,7 @@ class Runner(abc.ABC):
         notes: list[list[str]] = [[] for _ in job.modules]
         output, dropped, forks, cpu = [], 0, 0, 0.0
         pending = {mi: list(range(len(m.calls))) for mi, m in enumerate(job.modules)}
+        stop = False
         while any(pending.values()):
             # A notebook's kernel needs Unix sockets until it has bound its own: it gets a
             # fork to itself, after the modules.
@@ -442,8 +447,16 @@ class Runner(abc.ABC):
                         if r["status"] == "timeout":
                             finished += self._skip_same_name(job.modules[mi], results[mi],
                                                              batch[mi], i)
+                            stop |= job.stop_on_timeout
                 pending[mi] = [i for i in pending[mi] if i not in finished]
                 progressed |= bool(finished)
+            if stop:
+                for mi in pending:
+                    for i in pending[mi]:
+                        results[mi][i] = {"status": "skipped", "reason": "timeout",
+                                          "limit": job.modules[mi].calls[i].timeout}
+                    pending[mi] = []
+                break
             if not progressed:  # the child died outside any call: do not loop
                 for mi in order:
                     for i in batch[mi]:
