@@ -635,26 +635,3 @@ class WorkerPool(Runner):
 
     def __exit__(self, *exc):
         self.close()
-
-
-class LocalRunner(Runner):
-    """Forks straight from this process: for a student checking their own work, where no
-    fork server is worth its start-up. This process must have run no multi-threaded torch
-    operation (it only imports torch and compares)."""
-
-    def __init__(self, torch_too: bool = True):
-        import tempfile
-
-        from .zygote import warm_up
-        warm_up(torch_too, notebooks=False)  # a notebook loads nbformat in its own fork
-        self._scratch = tempfile.mkdtemp(prefix="grader-check-")
-
-    def _request(self, request: dict) -> dict:
-        from .zygote import outcome_payload, run_job
-        outcome, finished = run_job(wire.loads(wire.dumps(request)), self._scratch)
-        finished.finish()
-        return read_outcome(outcome_payload(outcome))
-
-    def close(self) -> None:
-        import shutil
-        shutil.rmtree(self._scratch, ignore_errors=True)
