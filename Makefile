@@ -10,7 +10,7 @@ ARGS ?=
 COURSE ?=
 C := $(if $(COURSE),--course $(COURSE))
 
-.PHONY: venv grade grade-all similarity check validate test browser assignments release gradescope export bench clean
+.PHONY: venv grade grade-all similarity check validate test test-slow browser assignments release gradescope export bench clean
 
 venv: $(STAMP)
 
@@ -53,7 +53,12 @@ release: $(STAMP)
 	$(PY) -m grader release dist/student $(C)
 
 test: $(STAMP) browser
-	$(PY) -m pytest -q tests $(ARGS)
+	$(PY) -m pytest -q -m "not slow" tests $(ARGS)
+
+# What `make test` leaves out: tests marked slow (a student bundle installed into fresh
+# environments, minutes each).
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -m slow tests $(ARGS)
 
 # The report test opens pages in a real headless Chromium (Debian's package). Installed when
 # missing and possible (root with apt); otherwise that one test says why it skipped.
