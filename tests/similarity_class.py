@@ -200,3 +200,55 @@ def write_class(root: Path, folder: str, module: str, stub: str, seed: int = 3
         path.write_text(src)
     return sources
 
+
+
+# A section of any size (issue 29): students in their own styles, two who copied a wrong
+# solution (the catalogue's "sum instead of mean") and renamed and reformatted it, and three who
+# independently made the same mistake the catalogue does not know (n - 1 instead of n).
+COPIED = ANA.replace("residual * X) / (len(X) - 1)", "residual * X)").replace(
+    "np.mean(residual)", "np.sum(residual)").replace("lr / (1 + 0.01 * t)", "lr")
+"""Ana's file with the gradient a sum (no divisor at all), the catalogue's "sum instead of
+mean", and no other mistake: everything it gets wrong, the catalogue names."""
+MINIBATCH_THIRD = (
+    "def minibatch_gd(params0, X, y, lr, n_epochs, batches):\n"
+    "    current = np.asarray(params0, dtype=np.float64).copy()\n    kept = []\n"
+    "    epoch = 0\n    while epoch < n_epochs:\n        for chosen in batches:\n"
+    "            current -= lr * mse_grad(current, X[chosen], y[chosen])\n"
+    "        kept.append(current.copy())\n        epoch += 1\n    return np.stack(kept)\n")
+TRIO = ["tri_a", "tri_b", "tri_c"]
+TRIO_DIVISOR = [" / (len(X) - 1)", " / (n - 1)", " / (X.shape[0] - 1)", " / (len(X) - 1)"]
+COPIERS = ["cop_a", "cop_b"]
+
+
+def section_names(size: int) -> list[str]:
+    """The students of a section of ``size``: the copying pair, the trio, then the others."""
+    return COPIERS + TRIO + [f"own_{i:02d}" for i in range(size - 5)]
+
+
+def write_section(root: Path, folder: str, module: str, size: int, seed: int = 5
+                  ) -> dict[str, str]:
+    """A section of ``size`` students under ``root``; returns name -> source. The trio write
+    every function in a style none of the other two uses (they share no code); the others
+    pick their own mix of styles. The first n students of a section of 30 are a section of n
+    built the same way."""
+    rng = random.Random(seed)
+    minibatch = MINIBATCH + [MINIBATCH_THIRD]
+    sources = {"cop_a": COPIED, "cop_b": bea_copy(COPIED)}
+    for i, name in enumerate(TRIO):  # style i of each function: no two of them alike
+        grad = GRAD[i].replace("{n}", TRIO_DIVISOR[i])
+        parts = [PREDICT[i], LOSS[i], grad, DESCENT[i], BATCHES[i], minibatch[i]]
+        if i == 1:  # nor where two functions meet
+            parts[3], parts[4] = parts[4], parts[3]
+        sources[name] = HEADER + "\n\n".join(parts)
+    combos = list(itertools.product(range(4), range(4), range(4), range(3), range(3), range(3)))
+    rng.shuffle(combos)
+    for name, choice in zip(section_names(size)[5:], combos):
+        p, l, g, d, b, m = choice
+        parts = [PREDICT[p], LOSS[l], GRAD[g].replace("{n}", DIVISOR[g]), DESCENT[d],
+                 BATCHES[b], minibatch[m]]
+        sources[name] = HEADER + "\n\n".join(parts)
+    for name, src in sources.items():
+        path = root / name / folder / f"{module}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(src)
+    return sources

@@ -60,7 +60,7 @@ def pair_of(sim, a, b):
 def test_the_copying_pair_ranks_first_on_both_signals(graded):
     sim = ranked(graded)
     assert {sim.pairs[0].a, sim.pairs[0].b} == {"ana", "bea"}
-    by_behaviour = max(sim.pairs, key=lambda p: p.behaviour.score)
+    by_behaviour = max(sim.pairs, key=lambda p: p.behaviour.score(p.code))
     by_code = max(sim.pairs, key=lambda p: p.code)
     assert {by_behaviour.a, by_behaviour.b} == {"ana", "bea"}
     assert {by_code.a, by_code.b} == {"ana", "bea"}
@@ -78,7 +78,9 @@ def test_a_mistake_two_students_made_independently_is_common_not_a_pair(graded):
     mistakes = {(m.test.split("/")[1], m.diagnosis): set(m.students) for m in sim.common}
     assert mistakes.get(("mse_grad", "sum instead of mean")) == {"cal", "dev"}
     pair = pair_of(sim, "cal", "dev")
-    assert pair is not None and pair.behaviour.shared and pair.behaviour.score == 0
+    # their code shares nothing: the catalogued mistake they share adds nothing to the pair
+    assert pair is not None and pair.behaviour.shared and pair.code == 0
+    assert pair.behaviour.score(pair.code) == 0 and pair.score == 0
     assert "common mistake (sum instead of mean" in pair.evidence()
     assert sim.pairs.index(pair) >= 3
 

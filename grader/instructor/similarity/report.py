@@ -10,7 +10,8 @@ from .code import highlighted
 from .ranking import Similarity
 
 CSV_COLUMNS = ("rank", "student_a", "student_b", "score", "same_wrong_outputs",
-               "common_wrong_outputs", "both_wrong", "code_similarity", "evidence")
+               "common_wrong_outputs", "both_wrong", "code_similarity", "evidence",
+               "carried_by")
 
 
 def csv_text(sim: Similarity) -> str:
@@ -21,7 +22,7 @@ def csv_text(sim: Similarity) -> str:
         writer.writerow(spreadsheet_row([
             i, p.a, p.b, f"{p.score:.3f}", p.behaviour.rare,
             len(p.behaviour.shared) - p.behaviour.rare, p.behaviour.both_wrong,
-            f"{p.code:.3f}", p.evidence()]))
+            f"{p.code:.3f}", p.evidence(), p.carried_by]))
     return out.getvalue()
 
 
