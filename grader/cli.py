@@ -99,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "pictures are a third of the grader's own work in a batch)")
     b.add_argument("--similarity", action="store_true",
                    help="rank similar pairs of students at the end (see `similarity`)")
+    b.add_argument("--dry-run", action="store_true",
+                   help="say who would be graded and why, and write nothing")
+    _add_extensions(b)
 
     e = sub.add_parser("export", help="write grades.csv and every results.json from the gradebook")
     e.add_argument("--results", default=str(ROOT / "results"))
@@ -114,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--submissions",
                    help="where `import` recorded the Canvas user ids (default: the ids the "
                         "batch recorded in the gradebook)")
+    _add_extensions(e)
 
     sm = sub.add_parser("similarity", help="rank pairs of students who share wrong outputs "
                                            "or code (evidence, never a verdict)")
@@ -141,7 +145,43 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--root", default="/autograder")
     _add_common(gr)
     _add_validate(parser, sub)
+    _add_semester(sub)
     return parser
+
+
+def _add_extensions(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--extensions", metavar="FILE",
+                   help="extensions per student and assignment (default: extensions.toml "
+                        "beside the gradebook)")
+
+
+def _add_semester(sub) -> None:
+    """``override``, ``history`` and ``feedback``: the instructor's decisions and the
+    students' copies (``instructor.semester``)."""
+    o = sub.add_parser("override", help="set a student's score on one test, with a reason "
+                                        "(kept with who and when; survives regrades)")
+    o.add_argument("student", nargs="?")
+    o.add_argument("test", nargs="?", help="FOLDER/NAME or the contract name")
+    o.add_argument("--score", type=float)
+    o.add_argument("--clear", action="store_true", help="withdraw the override in force")
+    o.add_argument("--reason", help="why (required; the student's report shows it)")
+    o.add_argument("--file", help="a CSV of many: student,test,score,reason (an empty score "
+                                  "withdraws)")
+    h = sub.add_parser("history", help="every grade and override of a student")
+    h.add_argument("student")
+    f = sub.add_parser("feedback", help="each student's report.html and results.json, one "
+                                        "folder (or zip) each, and a zip for Canvas's "
+                                        "Re-Upload Submissions")
+    f.add_argument("--out", help="default: <results>/feedback")
+    f.add_argument("--zip", action="store_true", help="one zip per student, not a folder")
+    f.add_argument("--submissions", default=str(ROOT / "submissions"),
+                   help="where `import` recorded the Canvas file names")
+    for p in (o, h, f):
+        p.add_argument("--results", default=str(ROOT / "results"))
+        p.add_argument("--gradebook")
+        _add_course(p)
+    for p in (o, f):
+        _add_extensions(p)
 
 
 def _load(args):
@@ -406,6 +446,9 @@ def cmd_batch(args) -> int:
         raise UsageError(f"no folder {folder}")
     students = discover(folder)
     results = Path(args.results)
+    extensions = _extensions(args, _load(args))
+    if args.dry_run:
+        return _dry_run(args, students)
     unchecked = _validate_first(args, _load(args),
                                 "cpu" if args.cluster else resolve_device(args.device))
     try:
@@ -439,11 +482,18 @@ def cmd_batch(args) -> int:
             named = {p.name for p in students}
             gradebook.record_lms_ids({k: v for k, v in read_ids(folder).items() if k in named})
             store = _expected_store(session, args, secret, results / ".expected")
+            from .instructor import semester
             try:
+                before = semester.test_scores(gradebook.latest())
                 outcome = run_batch(session, students, gradebook, results, force=args.force,
                                     command=" ".join(sys.argv), parallel=session.pool.size + 1,
-                                    signals=signals, runner=runner, pictures=args.pictures)
-                latest = [p for _, p in gradebook.latest()]
+                                    signals=signals, runner=runner, pictures=args.pictures,
+                                    lms=semester.lms_record(folder))
+                raw = gradebook.latest()
+                latest = [p for _, p in raw]
+                finals = semester.final_latest(gradebook, _load(args), extensions)
+                semester.refresh(results, finals)
+                _regrade_report(before, raw, outcome, results)
             finally:
                 session.pool.close()
                 gradebook.close()
@@ -482,11 +532,83 @@ def cmd_batch(args) -> int:
               "and run the same command again.", file=sys.stderr)
         return 2
     print(summary.terminal(latest))
+    adjusted = [(n, semester.terminal_lines(p)) for n, p in finals]
+    adjusted = [(n, lines) for n, lines in adjusted if lines]
+    if adjusted:
+        print(f"final grades differ from the grader's for {len(adjusted)} student(s) (late "
+              "penalties, overrides; grades.csv and every export use the final grade):")
+        for name, lines in adjusted:
+            print(f"{name}:")
+            print("\n".join(lines))
     write_atomic(results / "summary.html", summary.html_page(latest))
     print(f"class summary written to {results / 'summary.html'}")
     if args.similarity and not outcome.interrupted:
         _similarity(args, folder)
     return {"SIGTERM": 143, "SIGINT": 130}.get(outcome.interrupted, 0)
+
+
+def _extensions(args, course):
+    """The extensions in force (``--extensions``, else ``extensions.toml`` beside the
+    gradebook), checked against the course: a bad entry is a usage error."""
+    from .deadlines import DeadlineError, load_extensions
+    given = getattr(args, "extensions", None)
+    path = Path(given) if given else _gradebook_path(args).parent / "extensions.toml"
+    if given and not path.is_file():
+        raise UsageError(f"no extensions file {path}")
+    try:
+        return load_extensions(path, course.late, [a.folder for a in course])
+    except DeadlineError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _dry_run(args, students) -> int:
+    """``batch --dry-run``: who would be graded and why; nothing is written."""
+    from .cases import secret_id
+    from .fingerprint import grader_version
+    from .instructor.gradebook import Gradebook
+    from .instructor.semester import why_regraded
+    secret, _ = _secret(args)
+    device = cluster_device(args.device) if args.cluster else resolve_device(args.device)
+    course = _load(args)
+    path = _gradebook_path(args)
+    book = None
+    if path.is_file():
+        import sqlite3
+        book = Gradebook.__new__(Gradebook)  # read only: nothing created, nothing migrated
+        book.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        plan = why_regraded(book, students, grader_version(course.root), secret_id(secret),
+                            device, args.public_only, args.force)
+    finally:
+        if book is not None:
+            book.db.close()
+    todo = [(n, why) for n, why in plan if why]
+    print(f"dry run: {len(todo)} of {len(plan)} student(s) would be graded, "
+          f"{len(plan) - len(todo)} skipped as unchanged; nothing was written")
+    for name, why in todo:
+        print(f"  {name}: {'; '.join(why)}")
+    return 0
+
+
+def _regrade_report(before: dict, raw, outcome, results: Path) -> None:
+    """After a batch: per student regraded, the tests whose score the grader moved, old ->
+    new (overrides and late penalties are the instructor's and move nothing here), printed
+    and written to ``results/regrade.csv`` (kept from the last batch that regraded anyone)."""
+    from .instructor import semester
+    from .report import write_atomic
+    graded = {r.student for r in outcome.graded}
+    again = graded & set(before)
+    if not again:
+        return
+    rows = semester.moved(before, semester.test_scores(raw), again)
+    write_atomic(results / "regrade.csv", semester.regrade_csv(rows))
+    who = sorted({r[0] for r in rows})
+    print(f"regraded {len(again)} student(s) graded before: {len(who)} with a test whose "
+          f"score moved (written to {results / 'regrade.csv'})")
+    for name, test, a, b in rows:
+        old = "-" if a is None else f"{a:g}"
+        new = "-" if b is None else f"{b:g}"
+        print(f"  {name}  {test}: {old} -> {new}")
 
 
 def _open_gradebook(args):
@@ -531,9 +653,14 @@ def cmd_similarity(args) -> int:
 
 def cmd_export(args) -> int:
     from .instructor.export import write_exports
+    from .instructor.semester import final_latest
+    course = _load(args)
+    extensions = _extensions(args, course)
     gradebook = _open_gradebook(args)
-    latest, ids = gradebook.latest(), gradebook.lms_ids()
-    gradebook.close()
+    try:  # the final grades: overrides and late penalties applied
+        latest, ids = final_latest(gradebook, course, extensions), gradebook.lms_ids()
+    finally:
+        gradebook.close()
     if args.canvas_gradebook:
         return _export_canvas(args, latest, ids)
     csv_path = Path(args.csv) if args.csv else Path(args.results) / "grades.csv"
@@ -600,6 +727,8 @@ def cmd_import(args) -> int:
     except (ValueError, OSError) as exc:
         raise UsageError(f"cannot import {zip_path.name}: {exc}") from None
     record_ids(Path(args.into), report.canvas_ids)
+    from .instructor.semester import record_lms
+    record_lms(Path(args.into), report.submitted, report.canvas_files)
     print(f"placed {len(report.placed)} files for {len(report.students)} students in {args.into}")
     for line in report.renamed:
         print(f"  not merged: {line}")
@@ -729,6 +858,130 @@ def cmd_validate(args) -> int:
 
 
 COMMANDS["validate"] = cmd_validate
+
+
+def _test_name(course, latest: dict, student: str, test: str) -> str:
+    """``FOLDER/NAME`` of a test the student's grade has (a bare contract name is found)."""
+    if test not in latest:
+        try:
+            assignment, check = course.find(test)
+            test = f"{assignment.folder}/{check.name}"
+        except KeyError:
+            pass
+    if test not in latest:
+        raise UsageError(f"{student} has no test {test!r} (theirs: {', '.join(latest)})")
+    return test
+
+
+def cmd_override(args) -> int:
+    from .instructor import semester
+    course = _load(args)
+    extensions = _extensions(args, course)
+    if args.file:
+        path = Path(args.file)
+        if not path.is_file():
+            raise UsageError(f"no overrides file {path}")
+        try:
+            rows = list(csv.DictReader(path.read_text(encoding="utf-8").splitlines()))
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise UsageError(f"{path}: {exc}") from None
+        missing = {"student", "test", "score", "reason"} - set(rows[0] if rows else {})
+        if missing:
+            raise UsageError(f"{path}: needs the columns student, test, score, reason "
+                             f"(missing: {', '.join(sorted(missing))})")
+        wanted = [(f"{path}: line {i + 2}", r["student"], r["test"], r["score"], r["reason"])
+                  for i, r in enumerate(rows)]
+    else:
+        if not args.student or not args.test:
+            raise UsageError("override STUDENT TEST --score X --reason WHY (or --file CSV)")
+        if (args.score is None) == (not args.clear):
+            raise UsageError("give --score X, or --clear to withdraw the override in force")
+        wanted = [("", args.student, args.test, "" if args.clear else args.score, args.reason)]
+    gradebook = _open_gradebook(args)
+    try:
+        latest = dict(gradebook.latest())
+        checked = []
+        for where, student, test, score, reason in wanted:  # all checked before any is kept
+            at = f"{where}: " if where else ""
+            if student not in latest:
+                raise UsageError(f"{at}no student {student!r} in the gradebook")
+            tests = {t["name"]: t for t in latest[student]["tests"]}
+            try:
+                test = _test_name(course, tests, student, test)
+            except UsageError as exc:
+                raise UsageError(f"{at}{exc}") from None
+            if not (reason or "").strip():
+                raise UsageError(f"{at}give the reason (--reason): the student's report "
+                                 "shows it")
+            value = None
+            if str(score).strip() != "":
+                try:
+                    value = float(score)
+                except ValueError:
+                    raise UsageError(f"{at}score {score!r} is not a number") from None
+                top = tests[test]["max_score"]
+                if not 0 <= value <= top:
+                    raise UsageError(f"{at}score {value:g} is outside 0 to {top:g} for {test}")
+            checked.append((student, test, value, reason.strip()))
+        for student, test, value, reason in checked:
+            o = semester.add_override(gradebook, student, test, value, reason)
+            print(f"{student}: {o.line()}")
+        finals = semester.final_latest(gradebook, course, extensions)
+    finally:
+        gradebook.close()
+    touched = {c[0] for c in checked}
+    semester.refresh(Path(args.results), [(n, p) for n, p in finals if n in touched])
+    for name, payload in finals:
+        if name in touched:
+            grade = payload["extra_data"]["grade"]
+            print(f"{name}: the grader's {grade['raw_score']:g}, final {payload['score']:g} "
+                  f"(results.json and report.html updated)")
+    return 0
+
+
+def cmd_history(args) -> int:
+    from .instructor import semester
+    gradebook = _open_gradebook(args)
+    try:
+        lines = semester.history(gradebook, args.student)
+    finally:
+        gradebook.close()
+    if not lines:
+        raise UsageError(f"no grade or override of {args.student!r} in the gradebook")
+    print(f"{args.student}: {len(lines)} event(s), oldest first")
+    for line in lines:
+        print(f"  {line}")
+    return 0
+
+
+def cmd_feedback(args) -> int:
+    from .instructor import semester
+    course = _load(args)
+    extensions = _extensions(args, course)
+    gradebook = _open_gradebook(args)
+    try:
+        finals = semester.final_latest(gradebook, course, extensions)
+    finally:
+        gradebook.close()
+    out = Path(args.out) if args.out else Path(args.results) / "feedback"
+    canvas = semester.lms_record(Path(args.submissions)).get("canvas_files") or {}
+    done = semester.write_feedback(finals, Path(args.results), out, canvas, as_zip=args.zip)
+    kind = "zip" if args.zip else "folder"
+    print(f"wrote one {kind} per student for {len(done.folders)} student(s) in {out} "
+          f"({done.seconds:.1f} s)")
+    if done.canvas_zip:
+        print(f"  {done.canvas_zip}: {len(done.canvas)} student(s), for Canvas's "
+              "\"Re-Upload Submissions\" (each file becomes a comment on their submission)")
+    if done.not_in_canvas and canvas:
+        print(f"  not in the Canvas zip (no Canvas file name recorded by `import`): "
+              f"{', '.join(done.not_in_canvas)}")
+    if done.missing_report:
+        print(f"  no report.html in {args.results} for: {', '.join(done.missing_report)} "
+              "(a page made from results.json instead)")
+    return 0
+
+
+COMMANDS.update({"override": cmd_override, "history": cmd_history, "feedback": cmd_feedback})
 
 
 def main(argv: list[str] | None = None) -> int:

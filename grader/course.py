@@ -88,6 +88,8 @@ class Course:
     """What a verified fix in the student's own code shows (``[feedback]`` of course.toml):
     ``selfcheck`` and ``graded``, each ``fix`` (the line and its change), ``line`` (the line
     only) or ``nothing``."""
+    late: dict = field(default_factory=dict, compare=False, repr=False)
+    """folder -> its ``deadlines.LatePolicy`` (assignments with a ``due`` date)."""
 
     def __iter__(self):
         return iter(self.assignments)
@@ -258,8 +260,14 @@ def _load(root: Path) -> Course:
     if total is not None and abs(float(total) - course_points) > 1e-9:
         raise CourseError(f"{path}: the assignments give {course_points:g} points, "
                           f"not the {float(total):g} the course declares")
+    from .deadlines import DeadlineError, late_policies
+    try:
+        late = late_policies(data, path)
+    except DeadlineError as exc:
+        raise CourseError(str(exc)) from None
     return Course(root, str(data.get("title", root.name)), tuple(assignments), package,
-                  mistakes, student_modules, tuple(probe_modules), _repair_options(data, path))
+                  mistakes, student_modules, tuple(probe_modules), _repair_options(data, path),
+                  late)
 
 
 def _check_probe(check: Check, where: Path) -> None:

@@ -72,7 +72,10 @@ def _img(png: bytes, alt: str) -> str:
 def render(result: StudentResult, pictures: str = "all") -> str:
     """The page; ``pictures`` is ``all``, ``failing`` (checks that lost points; what a batch
     draws, as pictures cost ~0.3 s each) or ``none``."""
-    parts = [f"<h1>{html.escape(result.student)}: {result.score:g}/{result.max_score:g}</h1>",
+    # the grade block: ``instructor.semester.with_grade`` puts the final grade here (late
+    # penalties, overrides); student text is escaped, so no student writes a marker
+    parts = [f"<!--grade--><h1>{html.escape(result.student)}: {result.score:g}/"
+             f"{result.max_score:g}</h1><!--/grade-->",
              f"<p>Graded on {html.escape(result.device)} by grader "
              f"{html.escape(result.grader_version)}.</p>"]
     for a in result.assignments:

@@ -150,7 +150,8 @@ class RunnerLost(Exception):
 def run_batch(session: Session, students: list[Path], gradebook: Gradebook, results_root: Path,
               force: bool = False, progress: Progress | None = None, command: str = "",
               parallel: int = 2, signals: StopSignals | None = None,
-              runner=None, pictures: str = "failing") -> BatchOutcome:
+              runner=None, pictures: str = "failing", lms: dict | None = None
+              ) -> BatchOutcome:
     """Grade ``students`` (skipping unchanged ones), saving each result as it arrives.
 
     Every student's folder is collected first (``submission.collect``: read without following
@@ -158,7 +159,10 @@ def run_batch(session: Session, students: list[Path], gradebook: Gradebook, resu
     nothing one student's process does can change what a classmate is graded on.
 
     ``runner`` grades (default: a ``LocalRunner`` over the session's pool; a cluster's runner
-    grades elsewhere): whatever grades, this process alone writes results and the gradebook."""
+    grades elsewhere): whatever grades, this process alone writes results and the gradebook.
+    ``lms``: what ``import`` recorded (``semester.lms_record``): each graded file's submission
+    time is kept from it, else from the file's modification time as read."""
+    from . import semester
     started = time.perf_counter()
     outcome = BatchOutcome()
     version, sid = grader_version(session.course[0].course_root), secret_id(session.secret)
@@ -174,8 +178,11 @@ def run_batch(session: Session, students: list[Path], gradebook: Gradebook, resu
                 outcome.skipped.append(path.name)
             else:
                 size = sum(len(data) for data, _ in snapshot.files.values())
-                todo.append((collect(path, session.course, path.name, copies.folder(size),
-                                     snapshot), content))
+                collected = collect(path, session.course, path.name, copies.folder(size),
+                                    snapshot)
+                semester.record_times(gradebook, path.name, content, semester.collected_times(
+                    path.name, collected, snapshot, lms or {}))
+                todo.append((collected, content))
         return _run(session, todo, gradebook, results_root, outcome, started, progress,
                     command, parallel, signals, runner, pictures, version, sid)
     finally:
@@ -188,6 +195,8 @@ def _run(session, todo, gradebook, results_root, outcome, started, progress, com
     runner = runner or LocalRunner(session, parallel)
     signals = signals or StopSignals()
     run_id = gradebook.start_run(version, sid, session.device, command)
+    from .semester import stamp_run
+    stamp_run(gradebook, run_id, session.course[0].course_root)
     done: set[str] = set()
     futures = {}
     try:

@@ -210,4 +210,10 @@ def record_ids(submissions: Path, ids: dict[str, str]) -> None:
     from ..report import write_atomic
     known = read_ids(submissions)
     known.update(ids)
-    write_atomic(submissions / IDS_FILE, json.dumps({"canvas": known}, indent=1, sort_keys=True))
+    try:  # what else import keeps there (submission times, Canvas file names) stays
+        data = json.loads((submissions / IDS_FILE).read_text())
+        data = data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        data = {}
+    data["canvas"] = known
+    write_atomic(submissions / IDS_FILE, json.dumps(data, indent=1, sort_keys=True))

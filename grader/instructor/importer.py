@@ -17,7 +17,11 @@ from pathlib import Path, PurePosixPath
 from ..spec import Assignment
 
 MAX_UNPACKED = 200 << 20
-CANVAS = re.compile(r"^(?P<student>[^_/]+?)(?:_LATE)?_(?P<uid>\d+)_(?P<sid>\d+)_(?P<file>.+)$")
+CANVAS = re.compile(r"^(?P<student>[^_/]+?)(?P<late>_LATE)?_(?P<uid>\d+)_(?P<sid>\d+)_"
+                    r"(?P<file>.+)$")
+"""Canvas's names: ``<sortable name>[_LATE]_<user id>_<attachment id>_<file name>``. The
+submission time is not in the zip (its entries carry the time the zip was made): ``LATE`` is
+what Canvas says of it, against Canvas's own due date."""
 GRADESCOPE_DIR = re.compile(r"^submission_(?P<sid>\d+)$")
 
 
@@ -34,6 +38,12 @@ class ImportReport:
     """Entries that are not plain files (links, devices, FIFOs): never written."""
     replaced: list[str] = field(default_factory=list)
     """One student's several files for the same contract file: which one was kept."""
+    submitted: dict[str, dict] = field(default_factory=dict)
+    """Student folder -> assignment folder -> {at (epoch or None), source, late}: what the
+    LMS says of when it was submitted (Gradescope's ``:created_at:``, Canvas's ``LATE``)."""
+    canvas_files: dict[str, dict] = field(default_factory=dict)
+    """Student folder -> {name, uid, attachment}: what Canvas's "Re-Upload Submissions"
+    needs to attach feedback to their submission."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,12 @@ class _Entry:
     lms_id: str
     """Who the student is for the LMS: Canvas's user id, Gradescope's submission id."""
     filename: str
+    late: bool = False
+    """Canvas named it ``_LATE``."""
+    attachment: str = ""
+    """Canvas's attachment id of the file."""
+    at: float | None = None
+    """Gradescope's ``:created_at:`` of the submission (epoch seconds)."""
 
 
 def contract_target(filename: str, course: tuple[Assignment, ...]) -> str | None:
@@ -83,6 +99,9 @@ def _gradescope_names(archive: zipfile.ZipFile) -> dict[str, str]:
 def _entries(archive: zipfile.ZipFile, report: ImportReport) -> list[_Entry]:
     """The archive's files with the student each belongs to; what is neither listed."""
     gs_names = _gradescope_names(archive)
+    from .semester import gradescope_times
+    meta = next((n for n in archive.namelist() if n.endswith("submission_metadata.yml")), None)
+    gs_times = gradescope_times(archive.read(meta).decode("utf-8", "replace")) if meta else {}
     out = []
     for info in archive.infolist():
         if info.is_dir():
@@ -100,12 +119,13 @@ def _entries(archive: zipfile.ZipFile, report: ImportReport) -> list[_Entry]:
         if gs:
             sid = gs.group("sid")
             out.append(_Entry(info, gs_names.get(sid, f"submission_{sid}"), "gradescope", sid,
-                              base))
+                              base, at=gs_times.get(sid)))
             continue
         m = CANVAS.match(base)
         if m:
             out.append(_Entry(info, m.group("student"), "canvas", m.group("uid"),
-                              m.group("file")))
+                              m.group("file"), late=bool(m.group("late")),
+                              attachment=m.group("sid")))
         else:
             report.unmatched.append(info.filename)
     return out
@@ -190,4 +210,16 @@ def import_zip(zip_path: Path, target: Path, course: tuple[Assignment, ...],
             if place not in report.placed:
                 report.placed.append(place)
             report.students.add(student)
+            folder = rel.split("/")[0]
+            if e.lms == "canvas":
+                report.submitted.setdefault(student, {})[folder] = {
+                    "at": None, "late": e.late,
+                    "source": "Canvas's LATE marker (the zip carries no submission time)"
+                    if e.late else "Canvas: not marked LATE (the zip carries no time)"}
+                report.canvas_files.setdefault(student, {
+                    "name": e.name, "uid": e.lms_id, "attachment": e.attachment})
+            elif e.at is not None:
+                report.submitted.setdefault(student, {})[folder] = {
+                    "at": e.at, "late": False,
+                    "source": "Gradescope's :created_at: (submission_metadata.yml)"}
     return report
