@@ -973,8 +973,10 @@ def cmd_feedback(args) -> int:
         print(f"  {done.canvas_zip}: {len(done.canvas)} student(s), for Canvas's "
               "\"Re-Upload Submissions\" (each file becomes a comment on their submission)")
     if done.not_in_canvas and canvas:
-        print(f"  not in the Canvas zip (no Canvas file name recorded by `import`): "
-              f"{', '.join(done.not_in_canvas)}")
+        shown = ", ".join(done.not_in_canvas[:10])
+        more = len(done.not_in_canvas) - 10
+        print(f"  not in the Canvas zip (no Canvas file name recorded by `import`): {shown}"
+              + (f" and {more} more" if more > 0 else ""))
     if done.missing_report:
         print(f"  no report.html in {args.results} for: {', '.join(done.missing_report)} "
               "(a page made from results.json instead)")

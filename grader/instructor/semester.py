@@ -507,7 +507,7 @@ def write_feedback(finals: list[tuple[str, dict]], results_root: Path, out: Path
     its grade block from the final grade) and results.json (``student_copy``), and
     ``out/canvas_feedback.zip`` for Canvas's "Re-Upload Submissions", for the students whose
     Canvas names ``import`` recorded."""
-    from ..report import write_atomic
+    from .batch import sync, write_atomic  # each file renamed into place, one sync at the end
     started = time.perf_counter()
     result = FeedbackOutcome()
     out.mkdir(parents=True, exist_ok=True)
@@ -521,7 +521,7 @@ def write_feedback(finals: list[tuple[str, dict]], results_root: Path, out: Path
             else:
                 result.missing_report.append(name)
                 page = _minimal_page(payload)
-            text = json.dumps(student_copy(payload), indent=1)
+            text = json.dumps(student_copy(payload))  # one line: the C encoder, 10x faster
             if as_zip:
                 buf = io.BytesIO()
                 with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
@@ -540,6 +540,7 @@ def write_feedback(finals: list[tuple[str, dict]], results_root: Path, out: Path
             canvas.writestr(entry, page)
             canvas.writestr(canvas_entry(info, "results.json"), text)
             result.canvas.append(name)
+    sync(out)
     if result.canvas:
         os.replace(tmp, canvas_path)
         result.canvas_zip = canvas_path
