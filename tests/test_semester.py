@@ -307,7 +307,7 @@ def _hidden_tags(semester) -> list[str]:
             for value in case.inputs.get("args", []):
                 arr = np.ravel(np.asarray(value, dtype=object))
                 for x in arr[:6]:
-                    if isinstance(x, float) and abs(x) > 1e-3:
+                    if isinstance(x, float) and len(f"{x:.6g}") >= 6:  # drawn, not 0.1
                         tags += [f"{x:.6g}", f"{x:.4f}", repr(x)]
     return tags
 
