@@ -340,8 +340,9 @@ def terminal_lines(payload: dict) -> list[str]:
 
 def refresh(results_root: Path, finals: list[tuple[str, dict]]) -> int:
     """Rewrite each student's results.json and the grade block of their report.html from
-    the final grade, where they differ. Returns how many students' files changed."""
-    from ..report import write_atomic
+    the final grade, where they differ (made durable by one sync). Returns how many
+    students' files changed."""
+    from .batch import sync, write_atomic
     changed = 0
     for name, payload in finals:
         folder = Path(results_root) / name
@@ -350,18 +351,18 @@ def refresh(results_root: Path, finals: list[tuple[str, dict]]) -> int:
         text = json.dumps(payload)
         path = folder / "results.json"
         old = path.read_text() if path.is_file() else ""
-        touched = False
-        if old != text:
-            write_atomic(path, text)
-            touched = True
+        if old == text:  # written from this very grade before: its page was too
+            continue
+        write_atomic(path, text)
         page_path = folder / "report.html"
         if page_path.is_file():
             page = page_path.read_text(encoding="utf-8")
             new = with_grade(page, payload)
             if new != page:
                 write_atomic(page_path, new)
-                touched = True
-        changed += touched
+        changed += 1
+    if changed:
+        sync(Path(results_root))
     return changed
 
 
