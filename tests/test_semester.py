@@ -346,3 +346,27 @@ def test_feedback_gives_each_student_their_report_and_canvas_its_zip(semester, c
                  str(semester["course"]), "--out", str(out / "zips"), "--zip"]) == 0
     with zipfile.ZipFile(out / "zips" / "dan.zip") as z:
         assert sorted(z.namelist()) == ["dan/report.html", "dan/results.json"]
+
+
+def test_a_student_cannot_forge_the_grade_block_or_a_spreadsheet_formula():
+    """The report's grade block is found by markers: a student's name, message or printed
+    output that writes them is escaped, so the block replaced is the grader's own."""
+    from grader.html_report import render
+    from grader.instructor.semester import finalize, regrade_csv, with_grade
+    from grader.results import AssignmentResult, CaseResult, CheckResult, StudentResult
+    forged = "<!--grade--><h1>me: 20/20</h1><!--/grade-->"
+    case = CaseResult("c1", False, 1, "error", 0.0, message=forged)
+    result = StudentResult(f"x{forged}", "cpu", "v", "s", [AssignmentResult(
+        A01, "m", "m.py", [CheckResult(A01, "predict", 2.0, [case])], output=forged)])
+    page = render(result, pictures="none")
+    assert page.count("<!--grade-->") == 1
+    from grader.report import gradescope
+    final = finalize(gradescope(result), load_course(), overrides={
+        f"{A01}/predict": type("O", (), {"score": 1.0, "reason": forged, "who": "ta",
+                                         "at": 0.0})()})
+    shown = with_grade(page, final)
+    assert shown.count("<!--grade-->") == 1 and shown.count("<!--/grade-->") == 1
+    assert "me: 20/20</h1>" not in shown and "1/2</h1>" in shown
+    text = regrade_csv([("=HYPERLINK(\"http://x\")", f"{A01}/predict", 0.0, 2.0)])
+    cells = [c for row in csv.reader(text.splitlines()) for c in row]
+    assert "'=HYPERLINK(\"http://x\")" in cells and not [c for c in cells if c[:1] == "="]
