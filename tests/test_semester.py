@@ -370,3 +370,18 @@ def test_a_student_cannot_forge_the_grade_block_or_a_spreadsheet_formula():
     text = regrade_csv([("=HYPERLINK(\"http://x\")", f"{A01}/predict", 0.0, 2.0)])
     cells = [c for row in csv.reader(text.splitlines()) for c in row]
     assert "'=HYPERLINK(\"http://x\")" in cells and not [c for c in cells if c[:1] == "="]
+
+
+def test_a_gradescope_import_keeps_each_submissions_time(tmp_path):
+    archive = tmp_path / "gs.zip"
+    meta = ("submission_123:\n  :submitters:\n  - :name: Ann Lee\n    :email: ann@x.edu\n"
+            "  :created_at: 2026-02-07 01:14:05.000000000 -06:00\n")
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("assignment_1_export/submission_metadata.yml", meta)
+        z.writestr("assignment_1_export/submission_123/gradient_descent.py", "x = 1\n")
+    subs = tmp_path / "subs"
+    assert main(["import", str(archive), "--into", str(subs)]) == 0
+    data = json.loads((subs / ".lms_ids.json").read_text())
+    (student, mine), = data["submitted"].items()
+    assert mine[A01]["at"] == (DUE + timedelta(hours=1, minutes=15, seconds=5)).timestamp()
+    assert ":created_at:" in mine[A01]["source"] and (subs / student / A01).is_dir()
