@@ -32,7 +32,7 @@ CONFUSABLE = {
     "argmax": ("max",), "zeros": ("ones",), "ones": ("zeros",), "zeros_like": ("ones_like",),
     "ones_like": ("zeros_like",), "squeeze": ("unsqueeze",), "unsqueeze": ("squeeze",),
     "size": ("shape",), "shape": ("size",), "log": ("log1p",), "exp": ("expm1",),
-    "sigmoid": ("softmax", "tanh"), "softmax": ("log_softmax",), "log_softmax": ("softmax",),
+    "sigmoid": ("tanh",), "tanh": ("sigmoid",),
     "permutation": ("shuffle",), "randn": ("rand",), "rand": ("randn",),
     "matmul": ("mul",), "mul": ("matmul",), "dot": ("outer",), "T": ("t",),
 }
