@@ -394,7 +394,7 @@ class Runner(abc.ABC):
         notes: list[list[str]] = [[] for _ in job.modules]
         output, dropped, forks, cpu = [], 0, 0, 0.0
         pending = {mi: list(range(len(m.calls))) for mi, m in enumerate(job.modules)}
-        stop = False
+        stop, timed_out = False, set()
         while any(pending.values()):
             # A notebook's kernel needs Unix sockets until it has bound its own: it gets a
             # fork to itself, after the modules.
@@ -402,6 +402,18 @@ class Runner(abc.ABC):
             modules_first = [mi for mi in order
                              if not job.modules[mi].module_path.endswith(".ipynb")]
             order = modules_first or order[:1]
+            # A name that ran past its limit is not run again (an endless loop rarely depends
+            # on its inputs): not in the hidden cases' fork either.
+            for mi in order:
+                skipped = [i for i in pending[mi] if (mi, job.modules[mi].calls[i].name)
+                           in timed_out]
+                for i in skipped:
+                    results[mi][i] = {"status": "skipped", "reason": "timeout",
+                                      "limit": job.modules[mi].calls[i].timeout}
+                pending[mi] = [i for i in pending[mi] if i not in skipped]
+            order = [mi for mi in order if pending[mi]]
+            if not order:
+                continue
             # Public cases first, then the hidden ones, each in forks of their own.
             hidden = all(job.modules[mi].calls[i].hidden for mi in order for i in pending[mi])
             batch = {mi: [i for i in pending[mi] if job.modules[mi].calls[i].hidden == hidden]
@@ -447,6 +459,7 @@ class Runner(abc.ABC):
                         if r["status"] == "timeout":
                             finished += self._skip_same_name(job.modules[mi], results[mi],
                                                              batch[mi], i)
+                            timed_out.add((mi, job.modules[mi].calls[i].name))
                             stop |= job.stop_on_timeout
                 pending[mi] = [i for i in pending[mi] if i not in finished]
                 progressed |= bool(finished)
