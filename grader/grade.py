@@ -72,6 +72,9 @@ class Session:
     _cases: dict = field(default_factory=dict)
     _encoded: dict = field(default_factory=dict)
     _limits: dict = field(default_factory=dict)
+    repair: bool = True
+    """Search a verified fix for failing definitions (``repairs``); off where only verdicts
+    and hints matter (the course's own validation grades dozens of catalogued mistakes)."""
     _repairs: dict = field(default_factory=dict)
     repair_log: list = field(default_factory=list)
     """(check, candidates run, their CPU seconds, wall seconds, found) per search (benchmarks)."""
@@ -217,7 +220,7 @@ class Session:
         attribute(plan.result.checks,
                   lambda: contract_uses(source(), {c.name for c in plan.assignment.checks}))
         point_at_lines(plan.result.checks, source, f"{plan.assignment.module}.py")
-        if student_dir is not None:
+        if student_dir is not None and self.repair:
             self.repairs(plan, source(), result)
         return plan.result
 

@@ -35,11 +35,13 @@ def expected():
 def grade(pool, expected):
     """grade(student_dir, *folders, include_hidden=True, max_timeout=5) -> StudentResult."""
     def run(student_dir, *folders, include_hidden=True, max_timeout=5.0, secret=SECRET,
-            device="cpu"):
+            device="cpu", repair=False):
+        # The repair search (tests/test_repair.py) is left out unless asked for: these
+        # tests judge verdicts and hints, and a search costs up to seconds per failing name.
         course = tuple(assignment(f) for f in folders) if folders else COURSE
         session = Session(pool, course, device=device, secret=secret,
                           include_hidden=include_hidden, max_timeout=max_timeout,
-                          expected=expected)
+                          expected=expected, repair=repair)
         return session.grade(Path(student_dir))
     return run
 

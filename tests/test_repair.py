@@ -27,7 +27,7 @@ def _desc(value):
 def test_the_repair_search_finds_the_fix_on_the_expected_line(grade, tmp_path, mistake):
     reference = reference_source(mistake.folder)
     result = grade(write_submission(tmp_path / "s", mistake.folder, mistake.source(reference)),
-                   mistake.folder)
+                   mistake.folder, repair=True)
     got = classify(result, mistake, reference)
     assert got["broken"] == set(mistake.broken)  # verdicts unchanged
     assert got["verified"], got["fixes"]
@@ -36,7 +36,8 @@ def test_the_repair_search_finds_the_fix_on_the_expected_line(grade, tmp_path, m
 
 def test_a_correct_submission_gets_no_repair_and_no_cause(grade, tmp_path):
     folder = "01_gradient_descent"
-    result = grade(write_submission(tmp_path / "s", folder, reference_source(folder)), folder)
+    result = grade(write_submission(tmp_path / "s", folder, reference_source(folder)), folder,
+                   repair=True)
     for check in result.checks():
         assert check.passed
         assert not any(REPAIR.search(n) for n in check.notes)
@@ -46,7 +47,7 @@ def test_a_correct_submission_gets_no_repair_and_no_cause(grade, tmp_path):
 def test_a_fix_is_said_with_the_students_line_and_the_changed_line(grade, tmp_path):
     m = next(m for m in TABLE_27 if m.id == "minibatch_gd divides by len(X)")
     source = m.source(reference_source(m.folder))
-    result = grade(write_submission(tmp_path / "s", m.folder, source), m.folder)
+    result = grade(write_submission(tmp_path / "s", m.folder, source), m.folder, repair=True)
     check = next(c for c in result.checks() if c.name == "minibatch_gd")
     said = [n for n in check.notes if REPAIR.search(n)]
     line = next(i + 1 for i, ln in enumerate(source.splitlines()) if "m = len(X)" in ln)

@@ -78,7 +78,7 @@ def validate(course: Course, secret: str, device: str = "cpu", pool=None,
 def _validate(course: Course, secret: str, device: str, pool, out: Validation) -> None:
     expected = Expected()
     session = Session(pool, course, device=device, secret=secret, include_hidden=True,
-                      one_fork_per_student=True, expected=expected)
+                      one_fork_per_student=True, expected=expected, repair=False)
     _lessons(course, out)
     _cases(course, session, secret, out)
     n_cases = sum(len(session.cases(a, c)) for a in course for c in a.checks)
@@ -104,7 +104,7 @@ def _validate(course: Course, secret: str, device: str, pool, out: Validation) -
                 (path / a.folder / f"{a.module}.py").write_text(source)
                 one = Session(pool, (a,), device=device, secret=secret, include_hidden=True,
                               one_fork_per_student=True, expected=expected,
-                              diagnoser=session.diagnoser)
+                              diagnoser=session.diagnoser, repair=False)
                 one._cases = session._cases  # the same cases, made (and checked) once
                 made.append((a, m, ex.submit(one.grade, path, path.name)))
             _reference_run(graded["reference"].result(), broken, out)
