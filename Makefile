@@ -10,7 +10,7 @@ ARGS ?=
 COURSE ?=
 C := $(if $(COURSE),--course $(COURSE))
 
-.PHONY: venv grade grade-all similarity check validate test test-slow browser assignments release gradescope export bench clean
+.PHONY: venv grade grade-all similarity check validate test test-slow browser assignments release gradescope export feedback override history bench clean
 
 venv: $(STAMP)
 
@@ -42,6 +42,17 @@ validate: $(STAMP)
 
 export: $(STAMP)
 	$(PY) -m grader export $(C) $(ARGS)
+
+# A semester (docs/semester.md): each student's feedback folder and Canvas's re-upload zip;
+# an override (ARGS="STUDENT TEST --score X --reason '...'"); a student's history.
+feedback: $(STAMP)
+	$(PY) -m grader feedback $(C) $(ARGS)
+
+override: $(STAMP)
+	$(PY) -m grader override $(C) $(ARGS)
+
+history: $(STAMP)
+	$(PY) -m grader history $(C) $(ARGS)
 
 assignments: $(STAMP)
 	$(PY) -m grader assign $(C)
