@@ -124,18 +124,17 @@ def _described(value, depth: int = 0) -> bool:
     kind = value.get("kind")
     if "kind" in value and not (isinstance(kind, str) and len(kind) <= CODE_CHARS):
         return False
+    if not all(isinstance(value.get(k, ""), str) for k in ("type", "device")):
+        return False
     if kind in ("ndarray", "tensor"):
         shape, numbers = value.get("shape"), value.get("value")
         return (isinstance(value.get("dtype"), str) and value["dtype"] in DESCRIBED_DTYPES
                 and isinstance(shape, list) and len(shape) <= DEPTH
                 and all(type(n) is int and n >= 0 for n in shape)
-                and isinstance(numbers, np.ndarray) and numbers.size == math.prod(shape)
-                and all(isinstance(value.get(k, ""), str) for k in ("device", "type")))
+                and isinstance(numbers, np.ndarray) and numbers.size == math.prod(shape))
     if kind in ("list", "tuple") and not isinstance(value.get("items"), list):
         return False
     if kind in ("float", "int") and type(value.get("value")) not in (int, float):
-        return False
-    if not all(isinstance(value.get(k, ""), str) for k in ("type", "device")):
         return False
     return all(_described(v, depth + 1) for v in value.values())
 

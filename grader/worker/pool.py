@@ -394,26 +394,14 @@ class Runner(abc.ABC):
         notes: list[list[str]] = [[] for _ in job.modules]
         output, dropped, forks, cpu = [], 0, 0, 0.0
         pending = {mi: list(range(len(m.calls))) for mi, m in enumerate(job.modules)}
-        stop, timed_out = False, set()
-        while any(pending.values()):
+        timed_out: set[tuple[int, str]] = set()
+        while self._skip_timed_out(job, pending, results, timed_out):
             # A notebook's kernel needs Unix sockets until it has bound its own: it gets a
             # fork to itself, after the modules.
             order = [mi for mi in pending if pending[mi]]
             modules_first = [mi for mi in order
                              if not job.modules[mi].module_path.endswith(".ipynb")]
             order = modules_first or order[:1]
-            # A name that ran past its limit is not run again (an endless loop rarely depends
-            # on its inputs): not in the hidden cases' fork either.
-            for mi in order:
-                skipped = [i for i in pending[mi] if (mi, job.modules[mi].calls[i].name)
-                           in timed_out]
-                for i in skipped:
-                    results[mi][i] = {"status": "skipped", "reason": "timeout",
-                                      "limit": job.modules[mi].calls[i].timeout}
-                pending[mi] = [i for i in pending[mi] if i not in skipped]
-            order = [mi for mi in order if pending[mi]]
-            if not order:
-                continue
             # Public cases first, then the hidden ones, each in forks of their own.
             hidden = all(job.modules[mi].calls[i].hidden for mi in order for i in pending[mi])
             batch = {mi: [i for i in pending[mi] if job.modules[mi].calls[i].hidden == hidden]
@@ -457,19 +445,9 @@ class Runner(abc.ABC):
                         results[mi][i] = r
                         finished.append(i)
                         if r["status"] == "timeout":
-                            finished += self._skip_same_name(job.modules[mi], results[mi],
-                                                             batch[mi], i)
                             timed_out.add((mi, job.modules[mi].calls[i].name))
-                            stop |= job.stop_on_timeout
                 pending[mi] = [i for i in pending[mi] if i not in finished]
                 progressed |= bool(finished)
-            if stop:
-                for mi in pending:
-                    for i in pending[mi]:
-                        results[mi][i] = {"status": "skipped", "reason": "timeout",
-                                          "limit": job.modules[mi].calls[i].timeout}
-                    pending[mi] = []
-                break
             if not progressed:  # the child died outside any call: do not loop
                 for mi in order:
                     for i in batch[mi]:
@@ -507,18 +485,20 @@ class Runner(abc.ABC):
         return None, "; then ".join(failures)
 
     @staticmethod
-    def _skip_same_name(module: ModuleCalls, results: list, pending: list[int],
-                        timed_out: int) -> list[int]:
-        """After a time-out, the other cases of that name are not run: an endless loop rarely
-        depends on its inputs, and each would cost the whole limit again."""
-        name = module.calls[timed_out].name
-        skipped = []
-        for i in pending:
-            if i != timed_out and results[i] is None and module.calls[i].name == name:
-                results[i] = {"status": "skipped", "reason": "timeout",
-                              "limit": module.calls[timed_out].timeout}
-                skipped.append(i)
-        return skipped
+    def _skip_timed_out(job: Job, pending: dict[int, list[int]], results: list,
+                        timed_out: set[tuple[int, str]]) -> bool:
+        """After a time-out, the other cases of that name are not run, in this fork or a
+        later one (the hidden cases' included): an endless loop rarely depends on its inputs,
+        and each would cost the whole limit again. With ``job.stop_on_timeout`` no call is
+        run after the first time-out. Whether any call is left to run."""
+        for mi, calls in pending.items():
+            skip = [i for i in calls if (job.stop_on_timeout and timed_out)
+                    or (mi, job.modules[mi].calls[i].name) in timed_out]
+            for i in skip:
+                results[mi][i] = {"status": "skipped", "reason": "timeout",
+                                  "limit": job.modules[mi].calls[i].timeout}
+            pending[mi] = [i for i in calls if i not in skip]
+        return any(pending.values())
 
 class WorkerPool(Runner):
     """``size`` warm fork servers shared by threads; each job takes one while it runs.

@@ -82,6 +82,14 @@ def _close(*fds: int) -> None:
             os.close(fd)
 
 
+def _close_all_but(keep: set[int]) -> None:
+    """Close every file descriptor of this process but ``keep``."""
+    kept = sorted(keep)
+    for low, high in zip([-1] + kept, kept + [1 << 16]):
+        if low + 1 < high:  # closerange(n, n) closes every fd from n on (3.11)
+            os.closerange(low + 1, high)
+
+
 def _stop(pid: int) -> None:
     """SIGKILL and reap a child of ours (nothing for 0: reaped already)."""
     if pid > 0:
@@ -148,10 +156,7 @@ def _child(scratch: str, requests: int, channel: int, output: int) -> None:
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
         os.dup2(output, 1)
         os.dup2(output, 2)
-        low, high = sorted((requests, channel))
-        os.closerange(3, low)
-        os.closerange(low + 1, high)
-        os.closerange(high + 1, 1 << 16)
+        _close_all_but({0, 1, 2, requests, channel})
         os.chdir(scratch)
         os.environ.clear()
         os.environ.update({"HOME": scratch, "TMPDIR": scratch, "MPLCONFIGDIR": scratch,
@@ -354,8 +359,7 @@ into Python objects, which weigh tens of times its text (the output stays undeco
 def _event(payload: bytes):
     """One event of the child: its head parsed, its parts (a result's output) kept as sent.
     A head larger than HEAD_BYTES is refused before it is parsed (only a forgery has one)."""
-    end = payload.find(b"\n", 0, HEAD_BYTES + 1)
-    if (end < 0 and len(payload) > HEAD_BYTES) or end > HEAD_BYTES:
+    if payload.find(b"\n", 0, HEAD_BYTES + 1) < 0 and len(payload) > HEAD_BYTES:
         raise wire.WireError(f"an event's head is over {HEAD_BYTES >> 20} MiB")
     return wire.split_parts(payload, json.loads)
 
@@ -501,10 +505,7 @@ def presupervise(scratch_root: str, grader_fd: int) -> Supervisor:
             global PARENT_PID
             sandbox.die_with_parent(server)
             os.dup2(os.open(os.devnull, os.O_RDONLY), 0)  # not the server's requests
-            keep = sorted({0, 1, 2, r_req, w_said, grader_fd})  # nor its other pipes
-            for low, high in zip([-1] + keep, keep + [1 << 16]):
-                if low + 1 < high:  # closerange(n, n) closes every fd from n on (3.11)
-                    os.closerange(low + 1, high)
+            _close_all_but({0, 1, 2, r_req, w_said, grader_fd})  # nor its other pipes
             PARENT_PID = server  # run_job stops when its server is gone
             spare = prefork(scratch_root)
             with os.fdopen(r_req, "rb") as stream:
