@@ -314,3 +314,47 @@ def test_a_repair_search_ends_at_the_first_candidate_that_waits_out_its_limit(tm
     assert result.grader_errors == 0 and "mse_grad" in broken(result)
     searched = {name: tried for name, tried, *_ in session.repair_log}
     assert 0 < searched["mse_grad"] <= REPAIR_CHUNK  # one chunk, then it stopped
+
+
+ERROR_FLOOD = '''
+kernel = get_ipython().kernel
+for _ in range(3000):  # forged error outputs, 84 kB each: once all kept by the supervisor
+    kernel.session.send(kernel.iopub_socket, "error",
+                        {"ename": "E", "evalue": "v" * 4000, "traceback": ["x" * 4000] * 20},
+                        parent=kernel.get_parent("shell"), ident=b"error")
+'''
+
+
+def test_a_notebook_cannot_grow_its_supervisor_with_forged_error_outputs(tmp_path):
+    """A cell raises once; error outputs past the first of a cell count against the
+    notebook's output budget like any output (3000 forged ones grew the supervisor by
+    ~225 MiB, 50,000 would have taken gigabytes)."""
+    import nbformat
+    import grader.worker.pool as pool_module
+    peaks = []
+    original = pool_module.read_outcome
+
+    def spy(payload):
+        out = original(payload)
+        peaks.append(out.get("supervisor_peak"))
+        return out
+    with WorkerPool(size=1) as pool:
+        for name, extra in (("quiet", "x = 1"), ("flood", ERROR_FLOOD)):
+            folder = tmp_path / name / A01
+            folder.mkdir(parents=True)
+            nb = nbformat.v4.new_notebook()
+            nb.cells = [nbformat.v4.new_code_cell(reference_source(A01)),
+                        nbformat.v4.new_code_cell(extra)]
+            nbformat.write(nb, str(folder / "gradient_descent.ipynb"))
+            calls = [Call("call", "predict", {}, seed=1, timeout=10.0, encoded_inputs=wire.Raw(
+                {"args": [np.ones(2), np.ones(3)]}))]
+            job = Job([ModuleCalls(str(folder / "gradient_descent.ipynb"), "m", calls)],
+                      str(tmp_path / name), cell_seconds=60.0)
+            pool_module.read_outcome = spy
+            try:
+                out = pool.run(job)
+            finally:
+                pool_module.read_outcome = original
+            assert out.modules[0].results[0]["status"] == "ok", out.modules[0]
+    quiet, flood = peaks
+    assert flood - quiet < 64 << 20, (quiet, flood)

@@ -287,9 +287,12 @@ async def _drive(nb, connection_file: str, pid: int, cell_seconds: float, run: N
         dropped: int = 0
 
         def output(self, outs, msg, display_id, cell_index):
-            """Outputs are kept up to OUTPUT_BYTES in all; errors always, cut to size."""
+            """Outputs are kept up to OUTPUT_BYTES in all; a cell's first error always, cut
+            to size (a cell raises once: any other error output is the student's code
+            talking, and counts like any output)."""
             content = msg.get("content") or {}
-            if msg.get("msg_type") == "error":
+            if msg.get("msg_type") == "error" and \
+                    not any(o.get("output_type") == "error" for o in outs):
                 content["evalue"] = str(content.get("evalue", ""))[:ERROR_CHARS]
                 content["traceback"] = [str(t)[:ERROR_CHARS]
                                         for t in (content.get("traceback") or [])[-20:]]
@@ -365,7 +368,9 @@ async def _drive(nb, connection_file: str, pid: int, cell_seconds: float, run: N
 
 
 def _weight(content: dict) -> int:
-    """Roughly what an output holds, in characters (its text and its data's values)."""
+    """Roughly what an output holds, in characters (its text, its data's values, an error's
+    value and traceback)."""
     data = content.get("data")
     values = data.values() if isinstance(data, dict) else ()
-    return len(str(content.get("text", ""))) + sum(len(str(v)) for v in values) + 64
+    return sum(len(str(content.get(k, ""))) for k in ("text", "evalue", "traceback")) + \
+        sum(len(str(v)) for v in values) + 64
