@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, ownloop, wire
-from .cases import build_cases, secret_id
+from .cases import secret_id
 from .course import load_course
 from .diagnose import Diagnoser
 from .compare import compare_outputs

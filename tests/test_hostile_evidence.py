@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT, broken, messages, mutate, reference_source
+from conftest import broken, messages, mutate, reference_source
 from grader.course import load_course
 from grader.diagnose.trajectories import own_loop_holds, own_loop_points
 from grader.grade import Session

@@ -9,7 +9,6 @@ import sys
 import zipfile
 from pathlib import Path
 
-import pytest
 from nbformat import v4
 
 from conftest import ROOT, SECRET, assignment, reference_source

@@ -1,10 +1,7 @@
 """A grade is earned only by the student's own outputs (issue 24): forged messages cost the
 forger only, no fork ever holds another student's data, the fork server's memory stays
 bounded whatever a student sends, and nothing unreadable stops the grader."""
-import json
-import os
 import secrets
-import shutil
 from pathlib import Path
 
 import numpy as np

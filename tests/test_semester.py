@@ -10,7 +10,6 @@ import subprocess
 import sys
 import zipfile
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import numpy as np
 import pytest

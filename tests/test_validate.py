@@ -13,7 +13,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from conftest import ROOT, SECRET, mutate, reference_source, write_submission
 from grader.course import load_course
@@ -29,7 +28,7 @@ def course_copy(tmp_path: Path, *folders: str) -> Path:
     shutil.copytree(ROOT / "reference", root,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     shipped = load_course(ROOT / "reference")
-    lines = [f'title = "A copy"\n']
+    lines = ['title = "A copy"\n']
     for a in shipped:
         if a.folder in folders:
             lines.append(f'\n[[assignment]]\nfolder = "{a.folder}"\nmodule = "{a.module}"\n'
