@@ -30,7 +30,8 @@ def hidden_error(name: str, error: dict, module_file: str) -> tuple[str, int | N
     """What a hidden case says of an error: its type (if a known one) and the line of the
     graded file it was raised at, never its message or any text the student's process sent
     (a student who ``raise ValueError(f"{X[:8]}")`` would read the hidden inputs). Returns the
-    words and that line (its code is read by the grader from the graded file, later)."""
+    words and that line, said later, with its code read by the grader from the graded file,
+    only where a public case shows it too (``hidden_line``)."""
     kind = error.get("kind")
     if kind in ("missing", "not_implemented", "memory", "exit"):
         return f"`{name}` {ERROR_WORDS[kind]}", None
@@ -39,11 +40,8 @@ def hidden_error(name: str, error: dict, module_file: str) -> tuple[str, int | N
     kind_of = error.get("type")
     what = kind_of if isinstance(kind_of, str) and kind_of in SAFE_TYPES else \
         "an exception of its own type"
-    head = f"`{name}` raised {what} (its message is not shown on a hidden case)"
-    line = error_line(error, module_file)
-    if line is not None:
-        return head + f"\n    at {module_file}, line {line}", line
-    return head, None
+    return f"`{name}` raised {what} (its message is not shown on a hidden case)", \
+        error_line(error, module_file)
 
 
 def error_line(error: dict, module_file: str) -> int | None:
@@ -56,15 +54,15 @@ def error_line(error: dict, module_file: str) -> int | None:
         0 < line < 10**6 else None
 
 
-def unreached_line(message: str, module_file: str, line: int, name: str) -> str:
-    """A hidden case's message without its line's number, where no public case of the check
-    raised at that line: a line number is a number the student's code chooses (code
-    compiled with ``"\\n" * X[0]`` before a ``raise`` puts it anywhere), so only a line a
-    public case shows anyway may be named."""
-    return message.replace(
-        f"\n    at {module_file}, line {line}",
-        f"\n    at a line of {module_file} that no public case of `{name}` reached (a hidden "
-        "case names only lines its public cases show)")
+def hidden_line(module_file: str, line: int, shown: bool, code: str, name: str) -> str:
+    """Where a hidden case's error was raised. A line number is a number the student's code
+    chooses (code compiled with ``"\\n" * X[0]`` before a ``raise`` puts it anywhere), so
+    only a line a public case of the check shows anyway (``shown``) is named, with its
+    ``code``."""
+    if not shown:
+        return (f"\n    at a line of {module_file} that no public case of `{name}` reached (a "
+                "hidden case names only lines its public cases show)")
+    return f"\n    at {module_file}, line {line}" + (f"\n        {code}" if code else "")
 
 
 def describe_student_error(name: str, error: dict) -> str:

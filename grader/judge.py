@@ -16,7 +16,7 @@ import numpy as np
 from .compare import compare_outputs, described_array, signature
 from .diagnose import Diagnoser, explain_error, generic
 from .feedback import (describe_comparison, describe_crash, describe_hidden_comparison,
-                       describe_student_error, error_line, hidden_error, unreached_line)
+                       describe_student_error, error_line, hidden_error, hidden_line)
 from .probes import Unreadable, derived, resolve
 from .reference import ReferenceError
 from .results import CaseResult
@@ -223,8 +223,9 @@ def attribute(checks: list, uses=None) -> None:
 
 
 def point_at_lines(checks: list, source, module_file: str = "") -> None:
-    """An error explained by a known cause but raised outside the student's code (no line of
-    theirs in the traceback) is shown the line of theirs that causes it. ``source()``: the
+    """A hidden case's error is told where it was raised (``feedback.hidden_line``); an error
+    explained by a known cause but raised outside the student's code (no line of theirs in
+    the traceback) is shown the line of theirs that causes it. ``source()``: the
     submission's code, read only when some case needs it."""
     from .diagnose.errors import SOURCE_LINES, student_line
     code = None
@@ -232,17 +233,16 @@ def point_at_lines(checks: list, source, module_file: str = "") -> None:
         shown = {c.line for c in check.cases if not c.hidden and c.status == "error"}
         for case in check.cases:
             if case.status == "error" and case.hidden and case.line is not None:
-                # a hidden case's line: named only where a public case shows it anyway, its
-                # code read here, never taken from the student's process (which could have
-                # put the case's inputs in it)
-                if case.line not in shown:
-                    case.message = unreached_line(case.message, module_file, case.line,
-                                                  check.name)
-                    continue
-                code = source() if code is None else code
-                lines = code.splitlines() if code else []
-                if case.line <= len(lines) and lines[case.line - 1].strip():
-                    case.message += f"\n        {lines[case.line - 1].strip()[:200]}"
+                # a hidden case's line: its code read here, never taken from the student's
+                # process (which could have put the case's inputs in it)
+                text = ""
+                if case.line in shown:
+                    code = source() if code is None else code
+                    lines = code.splitlines() if code else []
+                    if case.line <= len(lines):
+                        text = lines[case.line - 1].strip()[:200]
+                case.message += hidden_line(module_file, case.line, case.line in shown, text,
+                                            check.name)
                 continue
             if case.status != "error" or case.diagnosis not in SOURCE_LINES or \
                     "line" in case.message:
