@@ -354,4 +354,6 @@ def test_a_notebook_cannot_grow_its_supervisor_with_forged_error_outputs(tmp_pat
                 pool_module.read_outcome = original
             assert out.modules[0].results[0]["status"] == "ok", out.modules[0]
     quiet, flood = peaks
-    assert flood - quiet < 64 << 20, (quiet, flood)
+    # Kept, they weigh ~330 MiB; dropped, what remains is ZeroMQ's queue of messages not yet
+    # read (~70 MiB at most, seen on two busy cores).
+    assert flood - quiet < 160 << 20, (quiet, flood)
