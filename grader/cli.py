@@ -307,6 +307,9 @@ def cmd_grade(args) -> int:
     page = path.parent / "report.html"
     write_atomic(page, render(result, pictures=args.pictures))
     print(f"results written to {path} and {page}")
+    from .instructor.validate import course_errors
+    for line in course_errors([result], session):  # the instructor's line, not the report's
+        print(f"warning: {line}", file=sys.stderr)
     return 0
 
 
@@ -345,9 +348,12 @@ def _needs_torch(course) -> bool:
         for c in a.checks:
             if c.probe_name not in ("call", "descent"):
                 return True
-            if any(tensors(to_jsonable(case.inputs)) for case in
-                   build_cases(a, c, secret="", include_hidden=False)):
-                return True
+            try:
+                if any(tensors(to_jsonable(case.inputs)) for case in
+                       build_cases(a, c, secret="", include_hidden=False)):
+                    return True
+            except Exception:  # a broken case maker: grading says so, as a course error
+                continue
     return False
 
 
@@ -512,7 +518,7 @@ def cmd_batch(args) -> int:
     from .instructor.validate import course_errors
     retried = [r.student for r in outcome.graded if any(
         c.status == "grader_error" for ch in r.checks() for c in ch.cases)]
-    for line in course_errors(outcome.graded):  # once per check: a re-run alone cannot help
+    for line in course_errors(outcome.graded, session):  # once per check: a re-run cannot help
         print(f"  {line}")
     if retried:
         print(f"  {len(retried)} student(s) with cases not graded (no points for them until "

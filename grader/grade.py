@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, ownloop, wire
-from .cases import secret_id
+from .cases import case_seed, secret_id
 from .course import load_course
 from .diagnose import Diagnoser
 from .compare import compare_outputs
 from .diagnose.repair import Relative, body_key, candidates
 from .diagnose.uses import contract_uses
-from .judge import Judge, attribute, point_at_lines
-from .reference import Expected, ReferenceError, make_cases
+from .judge import NOT_GRADED, Judge, attribute, point_at_lines
+from .reference import CaseMakerError, Expected, ReferenceError, make_cases
 from .results import AssignmentResult, CaseResult, CheckResult, StudentResult
 from .probes import derived, resolve
 from .spec import PUBLIC_SHARE, Assignment, Case, Check
@@ -70,6 +70,9 @@ class Session:
     diagnoser: Diagnoser | None = field(default_factory=Diagnoser)
     warnings: list[str] = field(default_factory=list)
     _cases: dict = field(default_factory=dict)
+    case_errors: dict = field(default_factory=dict)
+    """(folder, check name) -> ``CaseMakerError``: a case maker of the course failed; the
+    check is not graded (``course_error``) for every student, its other checks are."""
     _encoded: dict = field(default_factory=dict)
     _limits: dict = field(default_factory=dict)
     repair: bool = True
@@ -89,7 +92,12 @@ class Session:
     def cases(self, assignment: Assignment, check: Check) -> list[Case]:
         key = (assignment.folder, check.name)
         if key not in self._cases:
-            self._cases[key] = make_cases(assignment, check, self.secret, self.include_hidden)
+            try:
+                self._cases[key] = make_cases(assignment, check, self.secret,
+                                              self.include_hidden)
+            except CaseMakerError as exc:  # the course's code: its check is not graded
+                self.case_errors[key] = exc
+                self._cases[key] = []
         return self._cases[key]
 
     def encoded(self, assignment: Assignment, check: Check, case: Case):
@@ -212,7 +220,8 @@ class Session:
                 public_share=check.public_share if check.public_share is not None
                 else PUBLIC_SHARE))
             cr.cases.append(self.judge(plan.assignment, check, case, outcome, cr.notes))
-        plan.result.checks = [by_check[c.name] for c in plan.assignment.checks]
+        plan.result.checks = [by_check.get(c.name) or self.unmade(plan.assignment, c)
+                              for c in plan.assignment.checks]
         if student_dir is not None:
             self.own_loops(plan, student_dir, result)
         path = Path(plan.module.module_path) if plan.module else None
@@ -223,6 +232,22 @@ class Session:
         if student_dir is not None and self.repair:
             self.repairs(plan, source(), result)
         return plan.result
+
+    def unmade(self, assignment: Assignment, check: Check) -> CheckResult:
+        """A check whose cases the course could not make (``case_errors``): every case not
+        graded, never charged to the student and never credited."""
+        failure = self.case_errors[(assignment.folder, check.name)]
+        share = check.public_share if check.public_share is not None else PUBLIC_SHARE
+        out = CheckResult(assignment.folder, check.name, check.points, public_share=share)
+        for spec in check.cases:
+            if spec.hidden and not self.include_hidden:
+                continue
+            seed = 0 if spec.hidden else case_seed("public", assignment.folder, check.name,
+                                                   spec.id)
+            out.cases.append(CaseResult(id=spec.id, hidden=spec.hidden, seed=seed,
+                                        status="course_error", fraction=0.0,
+                                        message=NOT_GRADED.format(why=failure.headline)))
+        return out
 
     def repairs(self, plan: "Plan", source: str, result: StudentResult | None) -> None:
         """A verified fix for each failing definition (``diagnose.repair``): small edits of the

@@ -130,7 +130,25 @@ class Expected:
 
 class CaseMakerError(CourseError):
     """A case maker of the course raised, or returned what is not plain data: one line
-    naming the checks file, the check and the case (never a traceback)."""
+    naming the checks file, the check and the case (never a traceback).
+
+    At grading time its check is not graded (``course_error``): ``headline`` is what a
+    student is shown (the course file and line, and the exception's type only: its message
+    could carry a hidden case's values); ``str()`` is the instructor's whole line."""
+
+    def __init__(self, message: str, where: str = "", kind: str = ""):
+        super().__init__(message)
+        self.where = where
+        """``<folder>/checks.py line N`` (or the file the maker called into)."""
+        self.kind = kind
+        """The exception's type name, or what was wrong with the inputs."""
+
+    @property
+    def headline(self) -> str:
+        """``course error in `01_x/checks.py` line 12 (KeyError)``."""
+        file, _, line = self.where.partition(" line ")
+        at = f" line {line}" if line else ""
+        return f"course error in `{file}`{at}, a case maker ({self.kind or 'error'})"
 
 
 def make_cases(assignment: Assignment, check: Check, secret: str,
@@ -150,16 +168,21 @@ def make_cases(assignment: Assignment, check: Check, secret: str,
         except Exception as exc:
             at = course_frame(exc, assignment.course_root)
             raise CaseMakerError(f"{where}: the case maker raised {type(exc).__name__}: "
-                                 f"{str(exc)[:200]}{f' ({at})' if at else ''}") from None
+                                 f"{str(exc)[:200]}{f' ({at})' if at else ''}",
+                                 at or f"{assignment.folder}/checks.py",
+                                 type(exc).__name__) from None
+        checks_file = f"{assignment.folder}/checks.py"
         for case in made:
             if not isinstance(case.inputs, dict):
                 raise CaseMakerError(f"{where}: the case maker returned a "
-                                     f"{type(case.inputs).__name__}, not a dict of inputs")
+                                     f"{type(case.inputs).__name__}, not a dict of inputs",
+                                     checks_file, "inputs not a dict")
             try:
                 wire.dumps(case.inputs)
             except Exception as exc:
                 raise CaseMakerError(f"{where}: the inputs are not plain data: {exc} (give "
                                      "tensors as grader.probes.tensor(...), generators as "
-                                     "rng(...))") from None
+                                     "rng(...))", checks_file,
+                                     "inputs not plain data") from None
         cases += made
     return cases

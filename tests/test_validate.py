@@ -220,3 +220,58 @@ def test_a_forged_course_frame_is_charged_when_the_reference_passes(tmp_path, po
     assert {c.status for c in check.cases} == {"error"}
     assert check.score == 0
     assert "the reference passes this case" in check.cases[0].message
+
+
+BROKEN_MAKER = '''
+import dataclasses as _dc
+
+
+def _broken(rng):
+    raise KeyError("n_features")
+
+
+CHECKS = tuple(_dc.replace(c, cases=tuple(_dc.replace(s, make=_broken) if s.id == "random-1"
+                                          else s for s in c.cases))
+               if c.name == "mse_loss" else c for c in CHECKS)
+'''
+
+
+def test_a_case_maker_failing_while_grading_is_a_course_error_of_its_check(tmp_path):
+    """`grade`, and `batch --no-validate`: the check whose case maker raises is not graded
+    (0 points, "course error" naming the checks file), the instructor is told once, the
+    other checks grade as usual, and the command finishes."""
+    import json
+    root = course_copy(tmp_path, A01)
+    with open(root / A01 / "checks.py", "a") as f:
+        f.write(BROKEN_MAKER)
+    subs = tmp_path / "submissions"
+    write_submission(subs / "ann", A01, reference_source(A01))
+    env = {**os.environ, "GRADER_CACHE": str(tmp_path / "cache"), "GRADER_SECRET": SECRET * 2}
+    common = ["--course", str(root), "--device", "cpu"]
+    runs = {
+        "grade": [sys.executable, "-m", "grader", "grade", str(subs / "ann"), *common,
+                  "--results", str(tmp_path / "graded")],
+        "batch": [sys.executable, "-m", "grader", "batch", str(subs), *common, "--no-validate",
+                  "--results", str(tmp_path / "batched")],
+    }
+    for command, argv in runs.items():
+        proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=600)
+        assert proc.returncode == 0, (command, proc.stderr[-2000:])
+        assert "Traceback" not in proc.stderr, (command, proc.stderr[-2000:])
+        told = [line for line in (proc.stdout + proc.stderr).splitlines()
+                if f"course error on {A01}/mse_loss" in line]
+        assert len(told) == 1, (command, proc.stdout, proc.stderr)
+        assert not missing(told[0], f"{A01}/checks.py", "KeyError", "'n_features'",
+                           "not charged"), told[0]
+        found = next((tmp_path / ("graded" if command == "grade" else "batched"))
+                     .rglob("results.json"))
+        data = json.loads(found.read_text())
+        tests = {t["name"]: t for t in data["tests"]}
+        broken = tests[f"{A01}/mse_loss"]
+        assert broken["score"] == 0, (command, broken)
+        assert "course error" in broken["output"] and f"{A01}/checks.py" in broken["output"]
+        assert "n_features" not in broken["output"]  # the maker's message is the instructor's
+        for name in ("predict", "mse_grad", "gradient_descent", "make_batches"):
+            assert tests[f"{A01}/{name}"]["score"] == tests[f"{A01}/{name}"]["max_score"], \
+                (command, name, tests[f"{A01}/{name}"]["output"][:300])

@@ -485,9 +485,13 @@ def _cached(stamp: Path) -> bool:
         return False
 
 
-def course_errors(results) -> list[str]:
+def course_errors(results, session=None) -> list[str]:
     """The course errors of graded students, once per check and message (not once per
-    student): only a change to the course helps, which a re-run alone does not make."""
+    student): only a change to the course helps, which a re-run alone does not make. With the
+    ``session`` that graded them, a check whose case maker failed is told with the
+    instructor's whole line (the exception's message too, which students are not shown)."""
+    told = {f"{folder}/{name}": str(exc) for (folder, name), exc in
+            (getattr(session, "case_errors", None) or {}).items()}
     seen: dict[tuple, list] = {}
     for r in results:
         for check in r.checks():
@@ -497,6 +501,6 @@ def course_errors(results) -> list[str]:
                     if r.student not in seen.setdefault(key, []):
                         seen[key].append(r.student)
     return [f"course error on {name} ({len(students)} student(s), not graded, not charged): "
-            f"{message.removeprefix('not graded: ').split('. Not charged')[0]}; fix the course, run `python -m grader "
-            "validate`, then grade again"
+            f"{told.get(name) or message.removeprefix('not graded: ').split('. Not charged')[0]}"
+            "; fix the course, run `python -m grader validate`, then grade again"
             for (name, message), students in seen.items()]
