@@ -275,3 +275,18 @@ def test_a_case_maker_failing_while_grading_is_a_course_error_of_its_check(tmp_p
         for name in ("predict", "mse_grad", "gradient_descent", "make_batches"):
             assert tests[f"{A01}/{name}"]["score"] == tests[f"{A01}/{name}"]["max_score"], \
                 (command, name, tests[f"{A01}/{name}"]["output"][:300])
+
+
+def test_a_reference_breaking_a_property_its_probe_declares_is_named(tmp_path, pool):
+    """A reference whose backward is not the derivative of its forward breaks the property
+    `gradcheck` its probe declares: one line naming the reference file, the check and the
+    property (its catalogued mistakes, judged against a broken reference, are not said)."""
+    root = course_copy(tmp_path, A04)
+    edit(root / A04 / "legendre.py", "        (input,) = ctx.saved_tensors\n",
+         "        (input,) = ctx.saved_tensors\n        grad_output = 1.1 * grad_output\n")
+    found = problems(root, pool)
+    said = [line for line in found if "'LegendrePolynomial3'" in line or
+            "(LegendrePolynomial3)" in line]
+    line = only(said)
+    assert not missing(line, f"{A04}/legendre.py: check 'LegendrePolynomial3'",
+                       "breaks the property 'gradcheck'", f"{A04}/probes.py", "every case"), line

@@ -293,9 +293,13 @@ def _outputs(course: Course, session: Session, broken: set, out: Validation) -> 
             for key, report in probe.reports.items():
                 values = [o.get(key) for _, o in outputs if key in o]
                 if report.hint and values and all(_false(v) for v in values):
-                    out.add(f"{_probe_file(a, check)}: check {check.name!r}: the reference "
-                            f"breaks the property {key!r} ({report.label}) its probe declares, "
-                            f"on every case: a student's code that keeps it is failed")
+                    # the reference is at fault (or the probe): one line, and the check is
+                    # left out of what follows (its catalogue cannot be judged against it)
+                    broken.add((a.folder, check.name))
+                    out.add(f"{a.folder}/{a.module}.py: check {check.name!r}: the reference "
+                            f"breaks the property {key!r} ({report.label}) that its probe "
+                            f"`{probe.name}` ({_probe_file(a, check)}) declares, on every "
+                            "case: a student's code that keeps it is failed")
             if others:  # a mistake there cannot fail the check: said once, here
                 broken.add((a.folder, check.name))
             for what, ids in others.items():
