@@ -27,8 +27,10 @@ $(STAMP): requirements.lock pyproject.toml
 grade: $(STAMP)
 	$(PY) -m grader grade $(STUDENT) --device $(DEVICE) $(C) $(ARGS)
 
+# DRY_RUN=1: who a regrade would grade and why (the submission, the grader or the course
+# changed...), nothing written.
 grade-all: $(STAMP)
-	$(PY) -m grader batch submissions --device $(DEVICE) $(C) $(if $(CLUSTER),--cluster $(CLUSTER)) $(if $(SIMILARITY),--similarity) $(ARGS)
+	$(PY) -m grader batch submissions --device $(DEVICE) $(C) $(if $(CLUSTER),--cluster $(CLUSTER)) $(if $(SIMILARITY),--similarity) $(if $(DRY_RUN),--dry-run) $(ARGS)
 
 similarity: $(STAMP)
 	$(PY) -m grader similarity $(C) $(ARGS)

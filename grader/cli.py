@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--pictures", choices=("failing", "all", "none"), default="failing",
                    help="which checks report.html draws (default: those that lost points, as a "
                         "batch does; each picture costs ~0.05-0.3 s)")
+    g.add_argument("--gradebook", help="whose overrides apply, read only (default: "
+                                       "<results>/gradebook.sqlite)")
+    _add_extensions(g)
     _add_common(g)
     c = sub.add_parser("check", help="check your own work on the public cases")
     c.add_argument("targets", nargs="*", help="assignment folders or exercise names (default: all)")
@@ -284,8 +287,12 @@ def _preload_pictures() -> threading.Thread:
 
 
 def cmd_grade(args) -> int:
-    from .report import terminal, write_atomic, write_results
+    from .instructor import semester
+    from .report import gradescope, terminal, write_atomic, write_results
+    from .submission import collect, read_folder
     student_dir = _student_dir(args.student, args.submissions)
+    course = _load(args)
+    extensions = _extensions(args, course)  # a bad extensions.toml: said before grading
     secret, real = _secret(args)
     session = open_session(args, secret, include_hidden=not args.public_only,
                            students=student_dir)
@@ -294,18 +301,34 @@ def cmd_grade(args) -> int:
                                 "hidden cases use a development seed")
     store = _expected_store(session, args, secret, Path(args.results) / ".expected")
     pictures = _preload_pictures() if args.pictures != "none" else None
+    name = student_dir.name
     try:
-        result = session.grade(student_dir, student_dir.name)
+        # collected as a batch collects, so the submission time is read as a batch reads
+        # it: what `import` recorded beside the student folders, else the graded file's mtime
+        snapshot = read_folder(student_dir.resolve())
+        with collect(student_dir.resolve(), session.course, name, snapshot=snapshot) as sub:
+            times = semester.collected_times(name, sub, snapshot,
+                                             semester.lms_record(student_dir.parent))
+            result = session.grade(sub, name)
     finally:
         session.pool.close()
     store.save_from(session.expected, session.diagnoser)
     if pictures is not None:
         pictures.join()
+    final = semester.final_graded(gradescope(result), course, times, extensions,
+                                  semester.overrides_of(_gradebook_path(args), name))
     print(terminal(result, verbose=args.verbose))
-    path = write_results(result, Path(args.results))
+    if final is not None:
+        lines = semester.terminal_lines(final)
+        if lines:
+            print(f"final score {final['score']:g} (the grader's "
+                  f"{final['extra_data']['grade']['raw_score']:g}):")
+            print("\n".join(lines))
+    path = write_results(result, Path(args.results), final)
     from .html_report import render
     page = path.parent / "report.html"
-    write_atomic(page, render(result, pictures=args.pictures))
+    text = render(result, pictures=args.pictures)
+    write_atomic(page, text if final is None else semester.with_grade(text, final))
     print(f"results written to {path} and {page}")
     from .instructor.validate import course_errors
     for line in course_errors([result], session):  # the instructor's line, not the report's
@@ -496,7 +519,6 @@ def cmd_batch(args) -> int:
                                     signals=signals, runner=runner, pictures=args.pictures,
                                     lms=semester.lms_record(folder))
                 raw = gradebook.latest()
-                latest = [p for _, p in raw]
                 finals = semester.final_latest(gradebook, _load(args), extensions)
                 semester.refresh(results, finals)
                 _regrade_report(before, raw, outcome, results)
@@ -537,6 +559,7 @@ def cmd_batch(args) -> int:
               "graded. Everything saved before is intact; free the space or fix the folder "
               "and run the same command again.", file=sys.stderr)
         return 2
+    latest = [p for _, p in finals]  # the summary shows final scores, as every export does
     print(summary.terminal(latest))
     adjusted = [(n, semester.terminal_lines(p)) for n, p in finals]
     adjusted = [(n, lines) for n, lines in adjusted if lines]
@@ -937,6 +960,11 @@ def cmd_override(args) -> int:
         gradebook.close()
     touched = {c[0] for c in checked}
     semester.refresh(Path(args.results), [(n, p) for n, p in finals if n in touched])
+    page = Path(args.results) / "summary.html"
+    if page.is_file():  # the class summary a batch wrote: its final scores follow
+        from .instructor import summary
+        from .report import write_atomic
+        write_atomic(page, summary.html_page([p for _, p in finals]))
     for name, payload in finals:
         if name in touched:
             grade = payload["extra_data"]["grade"]

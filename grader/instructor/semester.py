@@ -205,8 +205,31 @@ def all_overrides(gradebook, student: str | None = None) -> list[Override]:
 
 def active_overrides(gradebook) -> dict[str, dict[str, Override]]:
     """student -> test -> the override in force (the newest, unless withdrawn)."""
+    return _in_force(all_overrides(gradebook))
+
+
+def overrides_of(path: Path, student: str) -> dict[str, Override]:
+    """test -> the override in force for ``student`` in the gradebook at ``path``, read only
+    (nothing is created or migrated): what a single student's ``grade`` applies, as a batch
+    does. No gradebook, or one from before overrides: none."""
+    import sqlite3
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    try:
+        rows = db.execute("SELECT student, test, score, reason, who, at FROM overrides "
+                          "WHERE student = ? ORDER BY at, id", (student,)).fetchall()
+    except sqlite3.OperationalError:  # no overrides table: a gradebook from before them
+        rows = []
+    finally:
+        db.close()
+    return _in_force([Override(*row) for row in rows]).get(student, {})
+
+
+def _in_force(overrides: list[Override]) -> dict[str, dict[str, Override]]:
     out: dict[str, dict[str, Override]] = {}
-    for o in all_overrides(gradebook):
+    for o in overrides:
         mine = out.setdefault(o.student, {})
         if o.score is None:
             mine.pop(o.test, None)
@@ -285,6 +308,17 @@ def finalize(raw: dict, course, times: dict | None = None,
                                        f"Grader's score {raw_score:g}, final {final:g}:",
                                        *notes]).strip()
     return payload
+
+
+def final_graded(raw: dict, course, times: dict, extensions: Extensions = NO_EXTENSIONS,
+                 overrides: dict | None = None) -> dict | None:
+    """The final grade of one student graded alone (``grade``), made as a batch makes it:
+    ``finalize`` over the times ``collected_times`` read (the LMS's, else the graded file's
+    modification time), the extensions and the overrides in force. None when nothing can
+    change it (a course without deadlines, no override): ``raw`` is the grade."""
+    if not course.late and not overrides:
+        return None
+    return finalize(raw, course, times, extensions, overrides)
 
 
 def final_latest(gradebook, course, extensions: Extensions = NO_EXTENSIONS

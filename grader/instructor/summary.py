@@ -1,4 +1,9 @@
-"""The class at a glance: score distribution and per-test pass rates (terminal and HTML)."""
+"""The class at a glance: score distribution and per-test pass rates (terminal and HTML).
+
+The payloads are the students' *final* grades (``semester.finalize``: overrides in place, late
+penalties as ``<folder>/late penalty`` tests), what grades.csv and every export carry: the
+scores are the final ones, the penalties are no test of their own, and the page lists each
+student whose final score differs from the grader's, and why."""
 from __future__ import annotations
 
 import base64
@@ -8,12 +13,19 @@ from collections import defaultdict
 
 import numpy as np
 
+from .semester import PENALTY_TEST
+
+
+def _tests(payload: dict) -> list[dict]:
+    """The graded tests (a late penalty is none: its assignment's score carries it)."""
+    return [t for t in payload["tests"] if not t["name"].endswith("/" + PENALTY_TEST)]
+
 
 def pass_rates(payloads: list[dict]) -> list[tuple[str, float, float]]:
     """(test name, share of students with full marks, mean score share), in course order."""
     full, share, order = defaultdict(int), defaultdict(float), []
     for p in payloads:
-        for t in p["tests"]:
+        for t in _tests(p):
             if t["name"] not in full and t["name"] not in order:
                 order.append(t["name"])
             full[t["name"]] += t["score"] >= t["max_score"] - 1e-9
@@ -60,6 +72,23 @@ def public_only_passes(payloads: list[dict]) -> list[tuple[str, list[str]]]:
     return sorted(flagged, key=lambda f: (-len(f[1]), f[0]))
 
 
+def adjusted(payloads: list[dict]) -> list[tuple[str, float, float, list[str]]]:
+    """(student, the grader's score, final score, why) of every student whose final score
+    differs from the grader's or who has a late penalty or an override, by name."""
+    rows = []
+    for p in payloads:
+        grade = p.get("extra_data", {}).get("grade") or {}
+        why = [f"late: −{x['points']:g} on {x['assignment']} ({x['percent']:g}%)"
+               for x in grade.get("late", []) if x.get("percent", 0) > 0]
+        why += [f"override: {o['test']} {o['raw']:g} → {o['score']:g} ({o['reason']})"
+                for o in grade.get("overrides", [])]
+        raw = grade.get("raw_score", p["score"])
+        if why or abs(raw - p["score"]) > 1e-9:
+            rows.append((str(p.get("extra_data", {}).get("student", "?")), raw, p["score"],
+                         why))
+    return sorted(rows, key=lambda r: r[0])
+
+
 def histogram_png(scores: list[float], max_score: float = 100.0) -> bytes:
     import matplotlib
     matplotlib.use("Agg")
@@ -89,6 +118,10 @@ def terminal(payloads: list[dict]) -> str:
     if mistakes:
         lines += ["", "most common diagnosed mistakes"]
         lines += [f"  {share:6.1%} of the class: {name} ({test})" for test, name, share in mistakes]
+    changed = adjusted(payloads)
+    if changed:
+        lines.append(f"final scores: {len(changed)} student(s) differ from the grader's (late "
+                     "penalties, overrides)")
     flagged = public_only_passes(payloads)
     if flagged:
         lines += ["", "pass every public case and fail every hidden one (the public answers "
@@ -109,6 +142,18 @@ def html_page(payloads: list[dict], extra_sections: str = "") -> str:
         f"<li>{share:.0%} of the class: {html.escape(name)} "
         f"(<code>{html.escape(test)}</code>)</li>" for test, name, share in mistakes) + "</ul>"
         if mistakes else "<p>No catalogued mistake was diagnosed.</p>")
+    changed = adjusted(payloads)
+    changed_rows = "\n".join(
+        f"<tr><td>{html.escape(who)}</td><td><span class='raw'>{raw:g}</span> → "
+        f"<b>{final:g}</b> <span class='mark' title='final differs from the grader’s "
+        f"score'>*</span></td><td>{html.escape('; '.join(why))}</td></tr>"
+        for who, raw, final, why in changed)
+    changed_list = ("<h2>Final scores that differ from the grader's</h2><p>Marked *: the "
+                    "grader's score → the final score, after late penalties and the "
+                    "instructor's overrides (what grades.csv and every export carry).</p>"
+                    "<table><thead><tr><th style='width:25%'>student</th>"
+                    "<th style='width:20%'>score</th><th>why</th></tr></thead><tbody>"
+                    f"{changed_rows}</tbody></table>" if changed else "")
     flagged = public_only_passes(payloads)
     flagged_list = ("<h2>Every public case passed, every hidden one failed</h2><p>The public "
                     "answers ship with the students' copy: a submission that looks them up "
@@ -124,13 +169,17 @@ table {{ border-collapse: collapse; width: 100%; table-layout: fixed; }}
 td, th {{ padding: .25rem .5rem; border-bottom: 1px solid #ddd; overflow-wrap: anywhere; }}
 th {{ text-align: left; }}
 .bar {{ background: #3b6ea5; height: .8rem; }}
+.raw {{ color: #666; }}
+.mark {{ color: #b00; font-weight: bold; }}
 img {{ max-width: 100%; height: auto; }}
 </style></head><body>
 <h1>Class summary</h1>
-<p>{len(scores)} students graded; mean {np.mean(scores) if scores else 0:.1f},
-median {np.median(scores) if scores else 0:g}.</p>
+<p>{len(scores)} students graded; final scores (late penalties and overrides applied):
+mean {np.mean(scores) if scores else 0:.1f}, median {np.median(scores) if scores else 0:g}{
+f"; {len(changed)} differ from the grader's (marked * below)" if changed else ""}.</p>
 <h2>Score distribution</h2>
-{f'<img alt="histogram of scores" src="data:image/png;base64,{png}">' if png else ''}
+{f'<img alt="histogram of final scores" src="data:image/png;base64,{png}">' if png else ''}
+{changed_list}
 <h2>Per-test pass rate</h2>
 <table><thead><tr><th style="width:45%">test</th><th>full marks</th><th>mean score</th>
 <th style="width:30%"></th></tr></thead><tbody>
