@@ -293,6 +293,7 @@ def cmd_grade(args) -> int:
     student_dir = _student_dir(args.student, args.submissions)
     course = _load(args)
     extensions = _extensions(args, course)  # a bad extensions.toml: said before grading
+    overrides = _overrides_of(args, student_dir.name)  # so is an unreadable gradebook
     secret, real = _secret(args)
     session = open_session(args, secret, include_hidden=not args.public_only,
                            students=student_dir)
@@ -315,8 +316,7 @@ def cmd_grade(args) -> int:
     store.save_from(session.expected, session.diagnoser)
     if pictures is not None:
         pictures.join()
-    final = semester.final_graded(gradescope(result), course, times, extensions,
-                                  semester.overrides_of(_gradebook_path(args), name))
+    final = semester.final_graded(gradescope(result), course, times, extensions, overrides)
     print(terminal(result, verbose=args.verbose))
     if final is not None:
         lines = semester.terminal_lines(final)
@@ -334,6 +334,17 @@ def cmd_grade(args) -> int:
     for line in course_errors([result], session):  # the instructor's line, not the report's
         print(f"warning: {line}", file=sys.stderr)
     return 0
+
+
+def _overrides_of(args, student: str) -> dict:
+    """The overrides in force for ``student`` (the gradebook read, never written)."""
+    import sqlite3
+    from .instructor.semester import overrides_of
+    path = _gradebook_path(args)
+    try:
+        return overrides_of(path, student)
+    except sqlite3.DatabaseError as exc:
+        raise UsageError(f"cannot read the overrides in {path}: {exc}") from None
 
 
 def _selected(course, targets: list[str]):

@@ -196,3 +196,15 @@ def test_the_class_summary_shows_final_scores_and_says_why(term):
     assert "override: 01_gradient_descent/predict 0 → 2 (predict was right)" in page
     assert "carol</td><td><span class='raw'>20</span> → <b>18</b>" in page
     assert "mean 13.3" in page and "2 differ from the grader's" in page
+
+
+def test_an_unreadable_gradebook_is_one_line_before_anything_is_graded(term, capsys):
+    results = term["root"] / "results-broken"
+    results.mkdir()
+    (results / "gradebook.sqlite").write_text("not a database\n")
+    args = ["grade", "bob", "--submissions", str(term["subs"]), "--results", str(results),
+            "--course", str(term["course"]), "--secret-file", str(term["secret"])]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: cannot read the overrides in") and "\n" not in err
+    assert not (results / "bob").exists()
