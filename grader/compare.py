@@ -68,6 +68,8 @@ class Comparison:
     strict_dtype: bool = True
     strict_container: bool = True
     """False: a NumPy array where a tensor is expected (or back) is compared by its numbers."""
+    strict_type: bool = False
+    """True: a Python int or float the reference returns must come back as exactly that."""
 
     @property
     def passed(self) -> bool:
@@ -77,12 +79,16 @@ class Comparison:
 def compare_outputs(actual: dict, expected: dict, kind: str, device: str = "cpu",
                     reveal: bool = True, equal_nan: bool = False,
                     strict_dtype: bool = True, probe=None,
-                    strict_container: bool = True) -> Comparison:
+                    strict_container: bool = True, strict_type: bool = False,
+                    tolerances: dict | None = None) -> Comparison:
     """Compare two probe outputs. ``reveal=False`` keeps expected numbers out of messages;
     ``equal_nan`` counts NaN (and equal infinities) in the same places as agreement.
-    ``probe`` (a ``spec.Probe``) names each quantity and says which compare exactly."""
+    ``probe`` (a ``spec.Probe``) names each quantity and says which compare exactly;
+    ``tolerances`` ({quantity: kind or (rtol, atol)}, a check's) overrides both per quantity;
+    ``strict_type``: see ``spec.Check.strict_type``."""
     cmp = Comparison(equal_nan=equal_nan, strict_dtype=strict_dtype,
-                     strict_container=strict_container)
+                     strict_container=strict_container, strict_type=strict_type)
+    tolerances = tolerances or {}
     mutated = actual.get("mutated") or []
     if mutated:
         cmp.problems.append(Problem("inputs", f"modified its input {', '.join(mutated)} in place; "
@@ -96,14 +102,25 @@ def compare_outputs(actual: dict, expected: dict, kind: str, device: str = "cpu"
         if key not in actual:
             cmp.problems.append(Problem(where, "was not reported"))
         else:
-            _compare(actual[key], exp, where, "exact" if probe and probe.exact(key) else kind,
+            _compare(actual[key], exp, where, _kind_of(key, kind, probe, tolerances),
                      device, reveal, cmp)
         for problem in cmp.problems[before:]:
             problem.key = key
     return cmp
 
 
-def _compare(a: Any, e: Any, where: str, kind: str, device: str, reveal: bool,
+def _kind_of(key: str, kind: str, probe, tolerances: dict) -> "str | Tolerance":
+    """How one quantity is compared: the check's tolerance for it, else exactly where the
+    probe says so, else the check's kind."""
+    given = tolerances.get(key)
+    if isinstance(given, str):
+        return given
+    if isinstance(given, (tuple, list)) and len(given) == 2:
+        return Tolerance(float(given[0]), float(given[1]))
+    return "exact" if probe and probe.exact(key) else kind
+
+
+def _compare(a: Any, e: Any, where: str, kind: "str | Tolerance", device: str, reveal: bool,
              cmp: Comparison) -> None:
     if isinstance(e, dict) and "kind" in e:
         return _compare_described(a, e, where, kind, device, reveal, cmp)
@@ -161,7 +178,7 @@ def _scalar(desc: dict) -> float | None:
 
 KIND_WORDS = {"ndarray": "a NumPy array", "tensor": "a torch tensor", "float": "a float",
               "int": "an int", "bool": "a bool", "list": "a list", "tuple": "a tuple",
-              "none": "None (did you forget `return`?)"}
+              "dict": "a dict", "str": "a string", "none": "None (did you forget `return`?)"}
 
 
 def _kind_word(desc: dict) -> str:
@@ -174,6 +191,16 @@ def _compare_described(a: Any, e: dict, where: str, kind: str, device: str, reve
         cmp.problems.append(Problem(where, "could not be read"))
         return
     ek, ak = e["kind"], a["kind"]
+    if ek == "dict":
+        return _compare_dicts(a, e, where, kind, device, reveal, cmp)
+    if ek in ("float", "int") and cmp.strict_type:
+        wrong = _wrong_type(a, e)
+        if wrong:
+            cmp.problems.append(Problem(where, wrong))
+            return
+    if ek == "int" and ak == "int" and isinstance(a.get("value"), int):
+        return _compare_arrays(np.asarray(a["value"]), np.asarray(int(e["value"])), where,
+                               kind, device, reveal, cmp)  # counts: exactly, shown as ints
     if ek in ("float", "int"):
         value = _scalar(a)
         if value is None:
@@ -219,6 +246,67 @@ def _compare_described(a: Any, e: dict, where: str, kind: str, device: str, reve
         cmp.problems.append(Problem(where, f"expected {_kind_word(e)}, got {_kind_word(a)}"))
     elif ek == "bool" and a["value"] != e["value"]:
         cmp.problems.append(Problem(where, f"expected {e['value']}, got {a['value']}"))
+    elif ek == "str" and a.get("value") != e.get("value"):
+        cmp.problems.append(Problem(where, f"expected {e.get('value')!r}, got "
+                                    f"{str(a.get('value'))[:200]!r}" if reveal else
+                                    "the text differs"))
+
+
+def _python_type(desc: dict) -> str:
+    """``int``, ``float``, or the NumPy scalar type's name (``float64``) of a described
+    number (descriptions without a type are Python's)."""
+    return str(desc.get("type") or desc.get("kind"))
+
+
+def _wrong_type(a: dict, e: dict) -> str:
+    """What is wrong with a number's type where the check asks for the reference's exact
+    Python type (``Check.strict_type``); '' when nothing is."""
+    want = _python_type(e)
+    if a.get("kind") == e["kind"] and _python_type(a) == want:
+        return ""
+    if want not in ("int", "float"):  # the reference's own is a NumPy scalar: kind only
+        if a.get("kind") == e["kind"]:
+            return ""
+        want = e["kind"]
+    if a.get("kind") in ("ndarray", "tensor"):
+        shape = tuple(a.get("shape") or ())
+        got = f"{_kind_word(a)} of shape {shape}"
+        fix = " (`.item()` gives the number)" if int(np.prod(shape or (1,))) == 1 else ""
+    elif a.get("kind") in ("int", "float") and _python_type(a) not in ("int", "float"):
+        got, fix = f"a NumPy {_python_type(a)}", f" (`{want}(...)` converts it)"
+    else:
+        got, fix = _kind_word(a), (f" (`{want}(...)` converts it)"
+                                   if a.get("kind") in ("int", "float") else "")
+    return f"expected a Python {want}, got {got}{fix}"
+
+
+def _compare_dicts(a: dict, e: dict, where: str, kind, device: str, reveal: bool,
+                   cmp: Comparison) -> None:
+    """A returned dict, key by key (``probes.describe`` gives its keys as ``repr``s): the
+    same keys, then each value compared as the reference's, named ``where['key']``."""
+    if a.get("kind") != "dict":
+        cmp.problems.append(Problem(where, f"expected a dict, got {_kind_word(a)}"))
+        return
+    keys_a, keys_e = a.get("keys"), e.get("keys")
+    items_a, items_e = a.get("items"), e.get("items")
+    if not (isinstance(keys_a, list) and isinstance(items_a, list) and
+            len(keys_a) == len(items_a) and all(isinstance(k, str) for k in keys_a)):
+        cmp.problems.append(Problem(where, "could not be read"))
+        return
+    got = dict(zip(keys_a, items_a))
+    missing = [k for k in keys_e if k not in got]
+    extra = [k for k in keys_a if k not in set(keys_e)]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing key(s) {', '.join(missing)}" if reveal else
+                         f"{len(missing)} expected key(s) missing")
+        if extra:
+            parts.append(f"unexpected key(s) {', '.join(k[:60] for k in extra[:10])}")
+        cmp.problems.append(Problem(where, "the keys do not match: " + "; ".join(parts)))
+    for key, item in zip(keys_e, items_e):
+        if key in got:
+            _compare(got[key], item, f"{where}[{key}]", kind, device, reveal, cmp)
 
 
 def _both_integer(a: str, b: str) -> bool:
@@ -264,7 +352,10 @@ def _compare_arrays(a: Any, e: np.ndarray, where: str, kind: str, device: str, r
                                     f"expected {e.shape}"))
         return
     if e.dtype.kind in "biu" and a.dtype.kind in "biu":
-        if not np.array_equal(a, e):
+        if not np.array_equal(a, e) and e.ndim == 0:
+            cmp.problems.append(Problem(where, f"got {a}, expected {e}" if reveal else
+                                        "the number differs"))
+        elif not np.array_equal(a, e):
             bad = np.argwhere(a != e)
             first = tuple(int(i) for i in bad[0])
             text = f"{len(bad)} / {e.size} entries differ; first at index {first}"
@@ -273,12 +364,14 @@ def _compare_arrays(a: Any, e: np.ndarray, where: str, kind: str, device: str, r
                     f": got {a}, expected {e}"
             cmp.problems.append(Problem(where, text))
         return
-    tol = tolerance_for(kind, e.dtype.name if e.dtype.kind == "f" else "float64", device)
+    tol = kind if isinstance(kind, Tolerance) else \
+        tolerance_for(kind, e.dtype.name if e.dtype.kind == "f" else "float64", device)
     af, ef = a.astype(np.float64), e.astype(np.float64)
     if cmp.equal_nan:
         same = (np.isnan(af) & np.isnan(ef)) | (np.isinf(af) & (af == ef))
         af, ef = np.where(same, 0.0, af), np.where(same, 0.0, ef)
-    trajectory = kind in ("trajectory", "fit") and ef.ndim >= 1 and ef.shape[0] > 0
+    trajectory = isinstance(kind, str) and kind in ("trajectory", "fit") and ef.ndim >= 1 \
+        and ef.shape[0] > 0
     finite = np.isfinite(af)
     if not finite.all() and np.isfinite(ef).all():
         idx = tuple(int(i) for i in np.argwhere(~finite)[0])

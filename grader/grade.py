@@ -359,7 +359,9 @@ class Session:
             actual = derived(probe, outcome["output"], case.inputs)
             return compare_outputs(actual, expected, check.kind, self.device,
                                    strict_dtype=check.strict_dtype, probe=probe,
-                                   strict_container=check.strict_container).passed
+                                   strict_container=check.strict_container,
+                                   strict_type=check.strict_type,
+                                   tolerances=check.tolerances).passed
         except Exception:  # unreadable, or the reference failing: no fix is claimed
             return False
 

@@ -105,7 +105,8 @@ class Judge:
                                       "not be read" + ("" if case.hidden else f" ({exc})"))
         cmp = compare_outputs(actual, expected, check.kind, self.device, reveal=not case.hidden,
                               strict_dtype=check.strict_dtype, probe=probe,
-                              strict_container=check.strict_container)
+                              strict_container=check.strict_container,
+                              strict_type=check.strict_type, tolerances=check.tolerances)
         for note in cmp.notes:
             _add_note(notes, note)
         first = next((p.first_step for p in cmp.problems if p.first_step is not None), None)

@@ -92,7 +92,8 @@ def _ask(judge, assignment: Assignment, check: Check, case: Case, actual: dict,
         return None
     cmp = compare_outputs(actual, expected, check.kind, judge.device,
                           strict_dtype=check.strict_dtype, probe=resolve(check.probe),
-                          strict_container=check.strict_container)
+                          strict_container=check.strict_container,
+                          strict_type=check.strict_type, tolerances=check.tolerances)
     if cmp.passed or not all(p.first_step is not None for p in cmp.problems):
         return None  # a wrong type, shape or a modified input: not a matter of values
     rows = described_array(actual.get("result"))

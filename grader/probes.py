@@ -126,15 +126,35 @@ def describe(value: Any, depth: int = 0) -> dict:
     if isinstance(value, (bool, np.bool_)):
         return {"kind": "bool", "value": bool(value)}
     if isinstance(value, (int, np.integer)):
-        return {"kind": "int", "value": int(value)}
+        return {"kind": "int", "type": kind.__name__, "value": int(value)}
     if isinstance(value, (float, np.floating)):
         return {"kind": "float", "type": kind.__name__, "value": float(value)}
+    if isinstance(value, str):
+        return {"kind": "str", "value": str(value)[:1000]}
     if isinstance(value, (list, tuple)) and depth < 3:
         return {"kind": kind.__name__ if kind in (list, tuple) else "list",
                 "items": [describe(v, depth + 1) for v in list(value)[:10000]]}
+    if isinstance(value, dict) and depth < 3:
+        keys = list(value)[:1000]
+        return {"kind": "dict", "keys": [_key(k) for k in keys],
+                "items": [describe(value[k], depth + 1) for k in keys]}
     if value is None:
         return {"kind": "none"}
     return {"kind": "other", "type": f"{kind.__module__}.{kind.__qualname__}"}
+
+
+def _key(key: Any) -> str:
+    """A dict's key as a message names it: ``'value'`` for a string, ``3`` for a number
+    (NumPy's as Python's), else its ``repr`` (cut)."""
+    if isinstance(key, str):
+        return repr(str(key))[:200]
+    if isinstance(key, (bool, np.bool_)):
+        return repr(bool(key))
+    if isinstance(key, (int, np.integer)):
+        return repr(int(key))
+    if isinstance(key, (float, np.floating)):
+        return repr(float(key))
+    return repr(key)[:200]
 
 
 def _fingerprint(value: Any) -> bytes | None:

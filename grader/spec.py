@@ -31,6 +31,16 @@ def valid_share(value, where: str) -> float:
     return float(value)
 
 
+def valid_tolerance(tol) -> bool:
+    """A kind's name, or a pair ``(rtol, atol)`` of finite numbers >= 0."""
+    import math
+    if isinstance(tol, str):
+        return tol in KINDS
+    return isinstance(tol, (tuple, list)) and len(tol) == 2 and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+        for v in tol)
+
+
 @dataclass(frozen=True)
 class Report:
     """One quantity a probe reports: how a student reads its name, and what it means when
@@ -155,6 +165,16 @@ class Check:
     public_share: float | None = None
     """The share of the check's points on its public cases (0 to 1; the hidden cases carry
     the rest). None: the assignment's ``PUBLIC_SHARE``, the course's, or ``PUBLIC_SHARE``."""
+    strict_type: bool = False
+    """True where the contract says a Python ``int`` or ``float``: every number the reference
+    returns as one must come back as exactly that type (a count as an ``int``, a ratio as
+    a ``float``), not as the other, a NumPy scalar or a one-element array or tensor. False:
+    any number of the right value passes."""
+    tolerances: dict = field(default_factory=dict)
+    """A tolerance per quantity: {key of the probe's output: a kind (``"value"``,
+    ``"gradient"``, ``"trajectory"``, ``"fit"``, ``"structure"``, ``"exact"``) or a pair
+    ``(rtol, atol)``, used as given on every device}. The quantities not named are compared
+    with ``kind``'s tolerance (or exactly, where the probe's ``Report`` says ``exact``)."""
 
     @property
     def probe_name(self) -> str:
@@ -169,6 +189,14 @@ class Check:
             raise ValueError(f"{self.name}: shares must be positive weights")
         if self.public_share is not None:
             valid_share(self.public_share, f"{self.name}: public_share")
+        if not isinstance(self.tolerances, dict):
+            raise ValueError(f"{self.name}: tolerances must be a dict {{quantity: kind or "
+                             "(rtol, atol)}")
+        for key, tol in self.tolerances.items():
+            if not valid_tolerance(tol):
+                raise ValueError(f"{self.name}: tolerances[{key!r}] must be one of "
+                                 f"{', '.join(KINDS)} or a pair (rtol, atol) of numbers >= 0, "
+                                 f"not {tol!r}")
 
 
 @dataclass(frozen=True)

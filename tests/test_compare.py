@@ -147,3 +147,98 @@ def test_reports_say_a_repeated_message_and_a_repeated_hint_once():
     text = check_text(check)
     assert "cases c0, c1, c2, c3 (4 cases)" in text and "hidden case c4" in text
     assert "same  (×3)" in text and "hint (c0, c1, c2, c3): every value" in text
+
+
+# ----------------------------------------------------------------- dicts, exact types (issue 26)
+def _out(value):
+    """A returned value as the worker sends it: described, then through the wire."""
+    from grader import wire
+    from grader.probes import describe
+    return wire.loads(wire.dumps({"result": describe(value)}))
+
+
+def _said(actual, expected, **kw):
+    return [f"{p.where}: {p.text}" for p in
+            compare_outputs(_out(actual), _out(expected), "value", **kw).problems]
+
+
+def test_a_dict_is_compared_key_by_key_and_each_value_is_named_by_its_key():
+    import torch
+    right = {"loss": 0.25, "weights": torch.tensor([1.0, 2.0]), "epochs": 3}
+    assert _said(dict(right), right) == []
+    said = _said({"value": 0.123}, right)
+    assert said and "the keys do not match: missing key(s) 'loss', 'weights', 'epochs'; " \
+        "unexpected key(s) 'value'" in said[0], said
+    said = _said({**right, "weights": torch.tensor([1.0, 2.5])}, right)
+    assert len(said) == 1 and said[0].startswith("the returned value['weights']: "), said
+    assert "got [1. , 2.5], expected [1., 2.]" in said[0] and "Mismatched elements: 1 / 2" in said[0]
+    said = _said({**right, "epochs": 4}, right)
+    assert said == ["the returned value['epochs']: got 4, expected 3"]
+    said = _said([0.25, 3], right)
+    assert said == ["the returned value: expected a dict, got a list"]
+
+
+def test_a_hidden_dict_keeps_the_expected_keys_to_itself():
+    said = [p.text for p in compare_outputs(_out({"x": 1.0}), _out({"loss": 1.0, "x": 1.0}),
+                                            "value", reveal=False).problems]
+    assert said == ["the keys do not match: 1 expected key(s) missing"]
+
+
+def test_a_forged_dict_description_is_unreadable_not_a_crash():
+    e = _out({"loss": 1.0})
+    for forged in ({"kind": "dict", "keys": ["'loss'"], "items": []},
+                   {"kind": "dict", "keys": [3], "items": [{"kind": "float", "value": 1.0}]},
+                   {"kind": "dict", "keys": "'loss'", "items": None}):
+        cmp = compare_outputs({"result": forged}, e, "value")
+        assert [p.text for p in cmp.problems] == ["could not be read"], forged
+
+
+def test_a_key_named_kind_is_a_key_like_any_other():
+    right = {"kind": "tensor", "value": 1.0}
+    assert _said(dict(right), right) == []
+    assert _said({"kind": "ndarray", "value": 1.0}, right) == [
+        "the returned value['kind']: expected 'tensor', got 'ndarray'"]
+
+
+def test_exact_python_types_where_the_check_asks_for_them():
+    import torch
+    strict = dict(strict_type=True)
+    assert _said(5.0, 5) == []  # the same number: passes where the type is free
+    assert _said(5.0, 5, **strict) == ["the returned value: expected a Python int, got a float "
+                                      "(`int(...)` converts it)"]
+    assert _said(1, 1.0, **strict) == ["the returned value: expected a Python float, got an int "
+                                      "(`float(...)` converts it)"]
+    assert _said(torch.tensor(0.75), 0.75, **strict) == [
+        "the returned value: expected a Python float, got a torch tensor of shape () "
+        "(`.item()` gives the number)"]
+    assert _said(np.int64(5), 5, **strict) == [
+        "the returned value: expected a Python int, got a NumPy int64 (`int(...)` converts it)"]
+    assert _said(5, 5, **strict) == [] and _said(0.75, 0.75, **strict) == []
+    assert _said({"n": 5.0}, {"n": 5}, **strict) == [
+        "the returned value['n']: expected a Python int, got a float (`int(...)` converts it)"]
+
+
+def test_an_int_is_compared_exactly_and_shown_as_an_int():
+    assert _said(5, 12) == ["the returned value: got 5, expected 12"]
+    assert _said(10**12 + 1, 10**12) != []  # a count off by one is wrong at any size
+
+
+def test_a_tolerance_per_quantity():
+    from grader.spec import Check, CaseSpec
+    import pytest
+    path = np.cumsum(np.ones((4, 2)), axis=0)
+    e = {"path": described(path), "restored": described(path[1])}
+    a = {"path": described(path), "restored": described(path[1] + [0.0, 1e-3])}
+    # judged as a trajectory, a restored vector "leaves the reference at step 2"
+    said = compare_outputs(a, e, "trajectory").problems[0].text
+    assert said.startswith("leaves the reference at step 2"), said
+    said = compare_outputs(a, e, "trajectory", tolerances={"restored": "value"}).problems[0].text
+    assert said.startswith("got [") and "up to 1.3e-06 allowed" not in said, said
+    assert compare_outputs(a, e, "trajectory", tolerances={"restored": (1e-2, 0.0)}).passed
+    assert "up to 1e-05 allowed" in compare_outputs(
+        a, e, "trajectory", tolerances={"restored": (0.0, 1e-5)}).problems[0].text
+    case = (CaseSpec("one", lambda rng: {}),)
+    for bad in ("loose", (1e-3,), (-1.0, 0.0), ("1e-3", 0.0), (True, 0.0)):
+        with pytest.raises(ValueError, match=r"tolerances\['restored'\] must be one of"):
+            Check("f", 1, "call", case, tolerances={"restored": bad})
+    Check("f", 1, "call", case, tolerances={"restored": "value", "path": (1e-3, 1e-6)})

@@ -290,3 +290,12 @@ def test_a_reference_breaking_a_property_its_probe_declares_is_named(tmp_path, p
     line = only(said)
     assert not missing(line, f"{A04}/legendre.py: check 'LegendrePolynomial3'",
                        "breaks the property 'gradcheck'", f"{A04}/probes.py", "every case"), line
+
+
+def test_a_misspelt_tolerances_key_is_named(tmp_path, pool):
+    root = course_copy(tmp_path, A01)
+    edit(root / A01 / "checks.py", 'Check("predict", 2, "call", kind="value", ',
+         'Check("predict", 2, "call", kind="value", tolerances={"reslt": "exact"}, ')
+    line = only(problems(root, pool))
+    assert not missing(line, f"{A01}/checks.py: check 'predict'", "`tolerances` names 'reslt'",
+                       "did you mean 'result'"), line

@@ -267,10 +267,12 @@ def _outputs(course: Course, session: Session, broken: set, out: Validation) -> 
                 continue
             keys = set().union(*(o.keys() for _, o in outputs))
             reported = sorted(k for k in keys if not k.startswith("_") and k != "mutated")
-            for key in check.shares:
+            named = [("shares", k) for k in check.shares] + \
+                [("tolerances", k) for k in getattr(check, "tolerances", {})]
+            for field_name, key in named:
                 if key not in keys:
                     close = difflib.get_close_matches(key, reported, n=1)
-                    out.add(f"{a.folder}/checks.py: check {check.name!r}: `shares` names "
+                    out.add(f"{a.folder}/checks.py: check {check.name!r}: `{field_name}` names "
                             f"{key!r}, which its probe `{probe.name}` never reports"
                             + (f" (did you mean {close[0]!r}?)" if close else "")
                             + f"; it reports: {', '.join(reported)}")
