@@ -1,0 +1,77 @@
+"""The second worked example of docs/authoring.md is a real course: it validates, its
+reference earns full marks, its generated stubs nothing, and the comparisons its checks ask
+for (an exact Python float, a dict compared key by key) tell a wrong student what is wrong.
+The engine knows nothing of it."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT, SECRET
+from grader.course import load_course, strip_markers
+from grader.grade import Session
+from grader.instructor.assign import write_assignments
+
+EXAMPLE = ROOT / "docs" / "examples" / "metrics-course"
+FOLDER, MODULE = "01_metrics", "metrics"
+
+
+def _grade(pool, course, folder: Path):
+    session = Session(pool, course.assignments, device="cpu", secret=SECRET, max_timeout=10.0,
+                      repair=False)
+    return {c.name: c for c in session.grade(folder).checks()}
+
+
+def _student(root: Path, source: str) -> Path:
+    (root / FOLDER).mkdir(parents=True)
+    (root / FOLDER / f"{MODULE}.py").write_text(source)
+    return root
+
+
+def test_the_example_course_validates_with_the_documented_command(tmp_path):
+    env = {**os.environ, "GRADER_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-m", "grader", "validate", "--course", str(EXAMPLE)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "is valid (2 checks" in proc.stdout and "1 catalogued mistakes" in proc.stdout
+
+
+def test_the_example_reference_earns_everything_and_its_stubs_nothing(tmp_path, pool):
+    course = load_course(EXAMPLE)
+    reference = (EXAMPLE / FOLDER / f"{MODULE}.py").read_text()
+    right = _grade(pool, course, _student(tmp_path / "right", strip_markers(reference)))
+    assert {n: c.score for n, c in right.items()} == {"top1_accuracy": 4, "fit_regression": 6}
+    write_assignments(course, tmp_path / "stubs")
+    stubs = _grade(pool, course, tmp_path / "stubs")
+    assert {n: c.score for n, c in stubs.items()} == {"top1_accuracy": 0, "fit_regression": 0}
+    assert {c.status for ch in stubs.values() for c in ch.cases} == {"error"}
+
+
+def test_a_wrong_type_and_a_wrong_dict_are_told_apart(tmp_path, pool):
+    course = load_course(EXAMPLE)
+    source = strip_markers((EXAMPLE / FOLDER / f"{MODULE}.py").read_text())
+    wrong = source.replace(".float().mean().item()", ".float().mean()").replace(
+        '"steps": n_steps}', '"steps": float(n_steps)}')
+    checks = _grade(pool, course, _student(tmp_path / "wrong", wrong))
+    first = checks["top1_accuracy"].cases[0]
+    assert checks["top1_accuracy"].score == 0
+    assert "expected a Python float, got a torch tensor of shape ()" in first.message, \
+        first.message
+    loop = checks["fit_regression"]
+    assert loop.score == 0
+    assert "the returned value['steps']: expected a Python int, got a float" in \
+        loop.cases[0].message, loop.cases[0].message
+    keys = source.replace('"final_loss": final', '"final": final')
+    loop = _grade(pool, course, _student(tmp_path / "keys", keys))["fit_regression"]
+    assert loop.score == 0
+    assert "the keys do not match: missing key(s) 'final_loss'; unexpected key(s) 'final'" in \
+        loop.cases[0].message, loop.cases[0].message
+
+
+def test_the_engine_knows_nothing_of_the_example():
+    names = ("metrics-course", "top1_accuracy", "fit_regression", "01_metrics")
+    found = [f"{p.relative_to(ROOT)}: {n}" for p in (ROOT / "grader").rglob("*.py")
+             for n in names if n in p.read_text()]
+    assert not found, found
