@@ -181,9 +181,14 @@ def write_frame(stream: BinaryIO | int, value: Any) -> None:
     write_payload(stream, dumps(value))
 
 
+def framed(payload: bytes) -> bytes:
+    """Already-encoded JSON bytes as one length-prefixed message."""
+    return struct.pack(">I", len(payload)) + payload
+
+
 def write_payload(stream: BinaryIO | int, payload: bytes) -> None:
     """Write already-encoded JSON bytes as one length-prefixed message."""
-    frame = struct.pack(">I", len(payload)) + payload
+    frame = framed(payload)
     if isinstance(stream, int):
         view = memoryview(frame)
         while view:

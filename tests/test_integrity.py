@@ -357,3 +357,54 @@ def test_a_notebook_cannot_grow_its_supervisor_with_forged_error_outputs(tmp_pat
     # Kept, they weigh ~330 MiB; dropped, what remains is ZeroMQ's queue of messages not yet
     # read (~70 MiB at most, seen on two busy cores).
     assert flood - quiet < 160 << 20, (quiet, flood)
+
+
+def test_hidden_inputs_come_only_after_every_public_call_whatever_the_fork_says(tmp_path):
+    """A fork's hidden calls get their inputs on its request pipe once its public calls are
+    done and what it printed is cut. A thread of the student's says "public calls done"
+    every millisecond from its import on (its writes locked against the worker's own) and
+    reads that pipe: inputs sent on its word would be printed by the next public call."""
+    import hashlib
+    with WorkerPool(size=1) as pool:
+        session = _session(pool)
+        result = session.grade(_hostile(tmp_path, "early_hidden"))
+    a = assignment(A01)
+
+    def digests(hidden):
+        return {hashlib.sha1(np.ascontiguousarray(x).tobytes()).hexdigest()
+                for check in a.checks for case in session.cases(a, check)
+                if case.hidden == hidden for x in _arrays(case.inputs) if x.size > 1}
+    printed = set(result.assignments[0].output.split())
+    assert digests(True) and not digests(True) & printed
+    assert digests(False) & printed  # the attack works where it may
+    predict = next(c for c in result.checks() if c.name == "predict")
+    assert all(c.status == "passed" for c in predict.cases if not c.hidden)
+    assert result.grader_errors == 0
+
+
+STALL = '''
+import time
+import grader.wire
+
+def f(x):
+    grader.wire.read_frame = lambda stream: time.sleep(3600)  # never takes the hidden ones
+    return float(x.sum())
+'''
+
+
+def test_a_fork_that_never_reads_its_hidden_inputs_times_out_on_them(tmp_path):
+    """Hidden inputs larger than a pipe holds, to a fork whose worker was made never to read
+    them: its supervisor writes no longer than the first hidden call's limit, then charges
+    that call a time-out; the public call keeps its result."""
+    (tmp_path / "m.py").write_text(STALL)
+    big = np.ones(1 << 18)  # 2 MiB once encoded: more than a pipe's buffer
+    calls = [Call("call", "f", {"args": [np.ones(3)]}, seed=1, timeout=2.0),
+             Call("call", "f", {"args": [big]}, seed=1, timeout=2.0, hidden=True)]
+    job = Job([ModuleCalls(str(tmp_path / "m.py"), "m", calls)], str(tmp_path))
+    with WorkerPool(size=1) as pool:
+        out = pool.run(job)
+        assert pool.run(Job([ModuleCalls(str(tmp_path / "m.py"), "m", calls[:1])],
+                            str(tmp_path))).modules[0].results[0]["status"] == "ok"
+    public, hidden = out.modules[0].results
+    assert public["status"] == "ok" and public["output"]["result"]["value"] == 3.0
+    assert hidden["status"] == "timeout", hidden

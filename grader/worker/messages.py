@@ -49,6 +49,18 @@ class ErrorReport(TypedDict):
     """Where it was raised when not in the student's code (``module/file.py:function``)."""
 
 
+def phase(module: dict, hidden: bool) -> list[int]:
+    """The indexes of a request's module's calls that run in one phase, in order.
+
+    A fork makes its calls in two phases: every module's public calls (each module's right
+    after its import), then the hidden calls of the modules that imported. The hidden calls'
+    inputs reach the fork only between the two, once the supervisor has taken what it printed
+    so far and stopped keeping the rest: what a student sees (printed text, public messages)
+    was made before any hidden input was in the process. The child and its supervisor both
+    follow this order; an event out of it changes nothing."""
+    return [i for i, call in enumerate(module["calls"]) if bool(call.get("hidden")) == hidden]
+
+
 DEPTH = 64
 """How deeply a described output may nest (``probes.describe`` stops lists at 3 levels)."""
 DESCRIBED_DTYPES = frozenset(wire.ALLOWED_DTYPES | {"bfloat16", "complex32"})

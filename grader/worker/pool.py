@@ -67,9 +67,10 @@ class Call:
     encoded_inputs: wire.Raw | None = None
     """The inputs already encoded (shared by every student of a batch)."""
     hidden: bool = False
-    """A hidden case's call: it runs in a fork of its own (never beside a public case, whose
-    printed output and messages the student sees), and no fork server keeps its inputs
-    (every fork inherits what its server keeps)."""
+    """A hidden case's call: it runs after every public call of its fork, whose printed
+    output and messages the student sees, and its inputs reach the fork only then, once what
+    it printed is cut (``messages.phase``); no fork server keeps its inputs (every fork
+    inherits what its server keeps)."""
 
     def to_dict(self) -> dict:
         if self.encoded_inputs is None:
@@ -127,8 +128,8 @@ class JobOutcome:
 
     modules: list[ModuleOutcome]
     output: str
-    """What the student's code printed in forks that ran public cases only (a hidden
-    case's fork may print its inputs: what it printed is counted, never kept)."""
+    """What the student's code printed before any hidden input reached its fork (what it
+    printed after may show those inputs: it is counted, never kept)."""
     output_dropped: int
     forks: int
     cpu: float = 0.0
@@ -402,11 +403,8 @@ class Runner(abc.ABC):
             modules_first = [mi for mi in order
                              if not job.modules[mi].module_path.endswith(".ipynb")]
             order = modules_first or order[:1]
-            # Public cases first, then the hidden ones, each in forks of their own.
-            hidden = all(job.modules[mi].calls[i].hidden for mi in order for i in pending[mi])
-            batch = {mi: [i for i in pending[mi] if job.modules[mi].calls[i].hidden == hidden]
-                     for mi in order}
-            order = [mi for mi in order if batch[mi]]
+            # Its public calls run first, its hidden ones after (messages.phase).
+            batch = {mi: list(pending[mi]) for mi in order}
             out, failure = self._attempt(job, order, batch)
             forks += 1
             if out is None:  # the machinery failed every try: not the student's doing
@@ -415,11 +413,8 @@ class Runner(abc.ABC):
                         results[mi][i] = {"status": "grader_error", "reason": failure}
                     pending[mi] = [i for i in pending[mi] if i not in batch[mi]]
                 continue
-            if hidden:
-                dropped += len(out["output"].encode()) + out["output_dropped"]
-            else:
-                output.append(out["output"])
-                dropped += out["output_dropped"]
+            output.append(out["output"])  # printed before any hidden input was there
+            dropped += out["output_dropped"]
             cpu += float(out.get("cpu") or 0.0)
             progressed = False
             for local_m, mi in enumerate(order):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .. import wire
 from ..probes import load_probe, run_probe
-from .messages import FRAMES, MESSAGE_CHARS, ORIGIN_CHARS, ErrorReport
+from .messages import FRAMES, MESSAGE_CHARS, ORIGIN_CHARS, ErrorReport, phase
 from .sandbox import Limits, explain_no_space
 
 
@@ -91,13 +91,18 @@ def _forget_student_modules(student_dir: str, before: set[str]) -> None:
             del sys.modules[name]
 
 
-def run(request: dict, channel: int) -> None:
-    """Import each student module in turn, then run its calls; one message per event."""
+def run(request: dict, channel: int, hidden_inputs=None) -> None:
+    """Import each student module in turn and make its public calls, then its hidden ones
+    (``messages.phase``); one message per event. ``hidden_inputs()`` waits for the hidden
+    calls' inputs (by key), which the supervisor sends only once it has cut what this
+    process printed: they are never here while a public call runs."""
     student_dir = os.path.abspath(request["student_dir"])
     send = lambda msg: wire.write_frame(channel, msg)
     result_bytes = Limits(**request.get("limits", {})).result_bytes
+    course_root = request.get("course", {}).get("root", "")
     base_path = list(sys.path)
     before = set(sys.modules)
+    loaded: dict[int, types.ModuleType] = {}
     for mi, spec in enumerate(request["modules"]):
         _forget_student_modules(student_dir, before)
         sys.path[:] = [os.path.dirname(spec["module_path"])] + base_path
@@ -115,11 +120,25 @@ def run(request: dict, channel: int) -> None:
                 return
             continue
         send({"event": "imported", "module": mi, "notes": []})
-        for i, call in enumerate(spec["calls"]):
-            run_call(module, call, mi, i, request["device"], spec["module_path"], student_dir,
-                     channel, request.get("course", {}).get("root", ""), result_bytes)
-        if notebook:
+        loaded[mi] = module
+        for i in phase(spec, hidden=False):
+            run_call(module, spec["calls"][i], mi, i, request["device"], spec["module_path"],
+                     student_dir, channel, course_root, result_bytes)
+        if notebook and mi + 1 < len(request["modules"]):
             return  # a process serves one kernel: the modules left get a fresh fork
+    hidden = [(mi, i) for mi in loaded for i in phase(request["modules"][mi], hidden=True)]
+    if not hidden or hidden_inputs is None:
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    send({"event": "public_done"})
+    inputs = hidden_inputs()
+    for mi, i in hidden:
+        spec = request["modules"][mi]
+        call = dict(spec["calls"][i])
+        call["inputs"] = inputs.get(call["key"]) if isinstance(inputs, dict) else None
+        run_call(loaded[mi], call, mi, i, request["device"], spec["module_path"],
+                 student_dir, channel, course_root, result_bytes)
 
 
 def load_notebook(spec: dict, kernel: dict, ready) -> types.ModuleType:

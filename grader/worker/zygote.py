@@ -168,8 +168,8 @@ def _child(scratch: str, requests: int, channel: int, output: int) -> None:
                        or p.startswith(sys.base_prefix)]
         if "torch" in sys.modules:  # NumPy-only self-checks never import it
             sys.modules["torch"].set_num_threads(1)
-        with os.fdopen(requests, "rb") as stream:
-            request = wire.read_frame(stream)  # arrays decoded (and validated) here
+        stream = os.fdopen(requests, "rb")
+        request = wire.read_frame(stream)  # arrays decoded (and validated) here
         import_course_probes(request)  # held already, unless the course is new here
         cuda = request["device"].startswith("cuda")
         sandbox.apply_rlimits(sandbox.Limits(**request.get("limits", {})), cap_memory=not cuda)
@@ -177,7 +177,8 @@ def _child(scratch: str, requests: int, channel: int, output: int) -> None:
             # A notebook's kernel binds Unix sockets, then forbids every socket (kernel.py).
             sandbox.confine(request["student_dir"], scratch, cuda, cuda or "kernel" in request,
                             sandbox.Limits(**request.get("limits", {})))
-        run_student(request, channel)
+        # The hidden calls' inputs come later, on the same pipe (see messages.phase).
+        run_student(request, channel, lambda: wire.read_frame(stream).get("inputs"))
         sys.stdout.flush()
         sys.stderr.flush()
         # The supervisor need not wait for the exit; the child's CPU time (a fork starts at
@@ -215,13 +216,17 @@ def run_job(request: dict, scratch_root: str,
     if any(m["module_path"].endswith(".ipynb") for m in modules):
         request["kernel"] = provisioner.kernel_request(
             scratch, confine=request.get("confine", True), device=request["device"])
+    # The hidden calls' inputs stay here until the public calls are done (messages.phase).
+    hidden = {call["key"]: call.pop("inputs", None) for m in modules for call in m["calls"]
+              if call.get("hidden")}
     started = time.monotonic()
     try:
         wire.write_payload(spare.request_fd, wire.dumps(request))
     except OSError:  # the spare died while waiting: its exit status says how
         pass
-    os.close(spare.request_fd)
-    spare.request_fd = -1
+    if not hidden:
+        os.close(spare.request_fd)
+        spare.request_fd = -1
     r_chan, r_out = spare.channel_fd, spare.output_fd
     outcome = {"modules": [{"imported": None, "import_error": None,
                             "results": [None] * len(m["calls"])} for m in modules],
@@ -232,9 +237,10 @@ def run_job(request: dict, scratch_root: str,
     reader = wire.FrameReader(limit=limits.result_bytes + HEAD_BYTES, decode=_event)
     parts_bytes = 0  # what the results sent so far weigh: at most limits.results_bytes
     kept = bytearray()
+    cut = False  # once hidden inputs are sent, nothing printed is kept
 
     def keep(data: bytes) -> None:
-        room = limits.output_bytes - len(kept)
+        room = 0 if cut else limits.output_bytes - len(kept)
         kept.extend(data[:max(room, 0)])
         outcome["output_dropped"] += max(len(data) - max(room, 0), 0)
     deadline = started + import_timeout
@@ -302,6 +308,19 @@ def run_job(request: dict, scratch_root: str,
                         outcome["cpu"] = messages.number(ev.get("cpu")) or 0.0
                         _drain(r_out, keep)  # what it printed before saying so
                         break
+                    if isinstance(ev, dict) and ev.get("event") == "public_done" and \
+                            not cut and _public_done(outcome, modules, current):
+                        _drain(r_out, keep)  # what it printed before saying so
+                        cut = True
+                        current, deadline = _next_call(modules, outcome, 0, 0, True,
+                                                       time.monotonic())
+                        if not _send_within(spare.request_fd,
+                                            wire.framed(wire.dumps({"inputs": hidden})),
+                                            deadline):
+                            os.kill(pid, signal.SIGKILL)  # it would not read them in time
+                        _close(spare.request_fd)
+                        spare.request_fd = -1
+                        continue
                     if isinstance(ev, dict) and ev.get("event") == "kernel_ready":
                         deadline = _run_notebook(request, outcome, current, pid, deadline,
                                                  r_out, keep)
@@ -309,7 +328,8 @@ def run_job(request: dict, scratch_root: str,
                     sent = len(outcome["parts"])
                     try:
                         current, deadline = _apply_event(ev, parts, outcome, modules,
-                                                         current, deadline, import_timeout)
+                                                         current, deadline, import_timeout,
+                                                         cut)
                     except Exception as exc:  # never the grader's code: a forged event
                         os.kill(pid, signal.SIGKILL)
                         outcome["killed"] = f"sent a message that could not be read ({exc})"
@@ -369,11 +389,18 @@ def _charge(outcome: dict, at: list, error: dict) -> None:
     outcome["modules"][at[0]]["results"][at[1]] = {"status": "error", "error": error}
 
 
+DRAIN_BYTES = 4 << 20
+"""The most read at once from a child's output once it has said it is done with a phase
+(what its pipe held then; a thread of its own may go on writing, which is not waited for)."""
+
+
 def _drain(fd: int, keep) -> None:
     os.set_blocking(fd, False)
+    read = 0
     try:
-        while data := os.read(fd, 1 << 16):
+        while read < DRAIN_BYTES and (data := os.read(fd, 1 << 16)):
             keep(data)
+            read += len(data)
     except BlockingIOError:
         pass
 
@@ -419,10 +446,11 @@ def _reap(pid: int, deadline: float) -> tuple[int, float]:
 
 
 def _apply_event(ev, parts: list[bytes], outcome: dict, modules: list, current,
-                 deadline: float, import_timeout: float):
+                 deadline: float, import_timeout: float, cut: bool = False):
     """Record one event of the child (a result's output is its one part, kept as sent;
     the rest is kept in its declared shape, ``messages``); returns what runs now and until
-    when it may run."""
+    when it may run. Once hidden inputs were sent (``cut``), only hidden calls' events
+    count: nothing made after them may reach what a student sees."""
     if not isinstance(ev, dict) or not isinstance(ev.get("event"), str):
         return current, deadline
     kind, mi = ev["event"], messages.index(ev.get("module"), len(modules))
@@ -437,15 +465,16 @@ def _apply_event(ev, parts: list[bytes], outcome: dict, modules: list, current,
     # makes its calls in order, so events written out of turn (student code can write them)
     # change nothing, and none can restart a clock that is already running.
     if kind == "importing":
-        if current is not None or slot["imported"] is not None:
+        if current is not None or slot["imported"] is not None or cut:
             return current, deadline
         return [mi, None], now + import_timeout
-    if current != [mi, None if kind in ("imported", "import_error") else i]:
+    if current != [mi, None if kind in ("imported", "import_error") else i] or \
+            (cut and (i is None or not modules[mi]["calls"][i].get("hidden"))):
         return current, deadline
     if kind == "imported":
         slot["imported"] = True
         slot["notes"] = (slot.get("notes", []) + messages.notes(ev.get("notes")))[:50]
-        return _next_call(modules, mi, 0, now)
+        return _next_call(modules, outcome, mi, 0, False, now)
     if kind == "import_error":
         slot["imported"] = False
         slot["import_error"] = messages.error_report(ev.get("error"))
@@ -458,15 +487,58 @@ def _apply_event(ev, parts: list[bytes], outcome: dict, modules: list, current,
         outcome["parts"].append(parts[0] if len(parts) == 1 else b"null")
     elif kind == "error":
         slot["results"][i] = {"status": "error", "error": messages.error_report(ev.get("error"))}
-    return _next_call(modules, mi, i + 1, now)
+    return _next_call(modules, outcome, mi, i + 1, bool(modules[mi]["calls"][i].get("hidden")),
+                      now)
 
 
-def _next_call(modules: list, mi: int, i: int, now: float):
-    """Calls run in order, so the end of one is the start of the next (no extra message)."""
-    calls = modules[mi]["calls"]
-    if i < len(calls):
-        return [mi, i], now + float(calls[i]["timeout"])
+def _next_call(modules: list, outcome: dict, mi: int, i: int, hidden: bool, now: float):
+    """The call of phase ``hidden`` that runs from call ``i`` of module ``mi`` on, and until
+    when (``messages.phase``): calls run in order, so the end of one is the start of the
+    next (no extra message). A public phase goes on within its module; the hidden phase
+    goes on to the next module that imported. None between modules and at the end."""
+    for m in range(mi, len(modules) if hidden else mi + 1):
+        if outcome["modules"][m]["imported"] is not True:
+            continue
+        for j in messages.phase(modules[m], hidden):
+            if (m, j) >= (mi, i):
+                return [m, j], now + float(modules[m]["calls"][j]["timeout"])
     return None, now + 10.0
+
+
+def _public_done(outcome: dict, modules: list, current) -> bool:
+    """Whether the child may be sent the hidden calls' inputs: nothing runs, every module
+    was imported (or failed to), each imported one has every public call's result, and one
+    of them has hidden calls. Until then a \"public_done\" (student code can write one)
+    changes nothing."""
+    if current is not None:
+        return False
+    slots = outcome["modules"]
+    if any(slot["imported"] is None for slot in slots):
+        return False
+    imported = [m for m, slot in enumerate(slots) if slot["imported"]]
+    if any(slots[m]["results"][i] is None for m in imported
+           for i in messages.phase(modules[m], False)):
+        return False
+    return any(messages.phase(modules[m], True) for m in imported)
+
+
+def _send_within(fd: int, payload: bytes, deadline: float) -> bool:
+    """Write ``payload`` to the child before ``deadline`` (student code can stop its reading
+    and fill the pipe); whether all of it went."""
+    os.set_blocking(fd, False)
+    view = memoryview(payload)
+    while view:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        select.select([], [fd], [], min(left, PARENT_POLL))
+        try:
+            view = view[os.write(fd, view):]
+        except BlockingIOError:
+            continue
+        except OSError:  # it is gone: its exit says how
+            return False
+    return True
 
 
 @dataclass

@@ -30,12 +30,15 @@ def running_call():
 
 
 def channels():
-    """Every pipe this process may write to beyond stdout and stderr: its result channel."""
+    """Every pipe this process may write to beyond stdout and stderr: its result channel
+    (the pipe its requests come on is read-only)."""
+    import fcntl
     import stat
     out = []
     for fd in range(3, 64):
         try:
-            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            if stat.S_ISFIFO(os.fstat(fd).st_mode) and \
+                    fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE != os.O_RDONLY:
                 out.append(fd)
         except OSError:
             continue
