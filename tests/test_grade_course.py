@@ -59,6 +59,28 @@ DIFFERENT_BUT_CORRECT = {
         "    return torch.stack(path)",
         "        path.append(torch.stack([a.detach(), b.detach(), c.detach(), d.detach()]))\n"
         "    return torch.stack(path).numpy()")]),
+    # torch.func's stateless style: the model's own parameters are never touched, the training
+    # runs on a dict of tensors swapped in for them (the grader's models must allow it).
+    "train_model with torch.func.functional_call": ("02_autograd", [(
+        "    optimizer = torch.optim.SGD(model.parameters(), lr=lr)\n"
+        "    loss_fn = nn.MSELoss()\n"
+        "    path = []\n"
+        "    for _ in range(n_epochs):\n"
+        "        optimizer.zero_grad()\n"
+        "        loss = loss_fn(model(X), y)\n"
+        "        loss.backward()\n"
+        "        optimizer.step()\n"
+        "        path.append(torch.cat([p.detach().reshape(-1) for p in model.parameters()]))\n",
+        "    params = {k: v.detach().clone().requires_grad_()\n"
+        "              for k, v in model.named_parameters()}\n"
+        "    loss_fn = nn.MSELoss()\n"
+        "    path = []\n"
+        "    for _ in range(n_epochs):\n"
+        "        loss = loss_fn(torch.func.functional_call(model, params, (X,)), y)\n"
+        "        grads = torch.autograd.grad(loss, list(params.values()))\n"
+        "        params = {k: (p - lr * g).detach().requires_grad_()\n"
+        "                  for (k, p), g in zip(params.items(), grads)}\n"
+        "        path.append(torch.cat([p.detach().reshape(-1) for p in params.values()]))\n")]),
     "batches as lists of ints": ("01_gradient_descent", [(
         "    return [order[start:start + batch_size] for start in range(0, n, batch_size)]",
         "    return [order[start:start + batch_size].tolist() for start in range(0, n, batch_size)]")]),

@@ -17,6 +17,7 @@ def scalar_line(spec: dict, device: str):
     for key in ("b", "w"):
         model.register_parameter(key, nn.Parameter(
             torch.tensor(float(spec[key + "0"]), dtype=torch.float64)))
-    model.forward = types.MethodType(lambda m, x: m.get_parameter("b")
-                                     + x * m.get_parameter("w"), model)
+    # Read as attributes, as the course's own modules do: torch.func.functional_call swaps
+    # plain tensors in for the parameters, which get_parameter refuses ("not an nn.Parameter").
+    model.forward = types.MethodType(lambda m, x: m.b + x * m.w, model)
     return model
