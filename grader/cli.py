@@ -376,7 +376,8 @@ def _needs_torch(course) -> bool:
 
     def tensors(value) -> bool:
         if isinstance(value, dict):
-            return "__tensor__" in value or any(tensors(v) for v in value.values())
+            return ("__tensor__" in value or value.get("__rng__") == "torch"
+                    or any(tensors(v) for v in value.values()))
         return isinstance(value, list) and any(tensors(v) for v in value)
     for a in course:
         for c in a.checks:

@@ -62,8 +62,15 @@ def tensor(array, dtype: str = "float64", requires_grad: bool = False) -> dict:
     return {"__tensor__": np.asarray(array), "dtype": dtype, "requires_grad": requires_grad}
 
 
+RNG_KINDS = ("generator", "randomstate", "torch")
+
+
 def rng(kind: str, seed: int) -> dict:
-    """Marker for a NumPy random source: ``"generator"`` or ``"randomstate"``."""
+    """Marker for a seeded random source: ``"generator"`` (``numpy.random.default_rng``),
+    ``"randomstate"`` (``numpy.random.RandomState``) or ``"torch"`` (a ``torch.Generator`` on
+    the grading device, like the tensors, seeded with ``manual_seed``)."""
+    if kind not in RNG_KINDS:
+        raise ValueError(f"rng kind {kind!r} is not one of {', '.join(RNG_KINDS)}")
     return {"__rng__": kind, "seed": int(seed)}
 
 
@@ -77,6 +84,9 @@ def materialize(value: Any, device: str) -> Any:
     if isinstance(value, dict) and "__rng__" in value:
         if value["__rng__"] == "generator":
             return np.random.default_rng(value["seed"])
+        if value["__rng__"] == "torch":
+            import torch
+            return torch.Generator(device=device).manual_seed(value["seed"])
         return np.random.RandomState(value["seed"])
     if isinstance(value, np.ndarray):
         return value.copy()

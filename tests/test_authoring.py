@@ -75,3 +75,69 @@ def test_the_engine_knows_nothing_of_the_example():
     found = [f"{p.relative_to(ROOT)}: {n}" for p in (ROOT / "grader").rglob("*.py")
              for n in names if n in p.read_text()]
     assert not found, found
+
+
+DROPOUT_TOML = '''title = "Dropout by hand"
+points = 4
+
+[[assignment]]
+folder = "01_dropout"
+module = "dropout"
+title = "Inverted dropout"
+points = 4
+'''
+DROPOUT_CHECKS = '''from grader.probes import rng, tensor
+from grader.spec import Check, random_cases
+
+
+def _case(rng_):
+    x = rng_.normal(size=(int(rng_.integers(4, 9)), 5)) + 3.0
+    return {"args": [tensor(x), 0.5, rng("torch", int(rng_.integers(1, 2**31)))]}
+
+
+CHECKS = (Check("dropout", 4, "call", kind="value", cases=random_cases(_case)),)
+'''
+DROPOUT = '''import torch
+
+
+def dropout(x, p, generator):
+    """Inverted dropout: zero each entry with probability ``p``, drawn as
+    ``torch.rand(x.shape, generator=generator) < p``, and scale the rest by 1/(1-p)."""
+    ### BEGIN SOLUTION
+    drop = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device) < p
+    return torch.where(drop, torch.zeros_like(x), x / (1 - p))
+    ### END SOLUTION
+'''
+
+
+def test_a_torch_generator_marker_reaches_the_student_seeded(tmp_path, pool):
+    """rng("torch", seed) hands the function a seeded torch.Generator: the reference, drawing
+    from it, earns everything; a student drawing from the global RNG instead earns nothing."""
+    root = tmp_path / "course"
+    (root / "01_dropout").mkdir(parents=True)
+    (root / "course.toml").write_text(DROPOUT_TOML)
+    (root / "01_dropout" / "checks.py").write_text(DROPOUT_CHECKS)
+    (root / "01_dropout" / "dropout.py").write_text(DROPOUT)
+    course = load_course(root)
+    right = strip_markers(DROPOUT)
+    for name, source in (("right", right),
+                         ("global", right.replace("generator=generator, ", ""))):
+        (tmp_path / name / "01_dropout").mkdir(parents=True)
+        (tmp_path / name / "01_dropout" / "dropout.py").write_text(source)
+    session = Session(pool, course.assignments, device="cpu", secret=SECRET, max_timeout=10.0,
+                      repair=False)
+    good = next(session.grade(tmp_path / "right").checks())
+    assert good.score == 4, [c.message for c in good.cases]
+    bad = next(session.grade(tmp_path / "global").checks())
+    assert bad.score == 0 and all(c.status != "error" for c in bad.cases), \
+        [c.message for c in bad.cases]
+
+
+def test_an_unknown_rng_kind_is_one_line():
+    from grader.probes import rng
+    try:
+        rng("pytorch", 1)
+    except ValueError as e:
+        assert str(e) == "rng kind 'pytorch' is not one of generator, randomstate, torch"
+    else:
+        raise AssertionError("rng accepted an unknown kind")
