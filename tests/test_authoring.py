@@ -141,3 +141,13 @@ def test_an_unknown_rng_kind_is_one_line():
         assert str(e) == "rng kind 'pytorch' is not one of generator, randomstate, torch"
     else:
         raise AssertionError("rng accepted an unknown kind")
+
+
+def test_the_student_readme_is_titled_with_the_course(tmp_path):
+    from grader.instructor.release import build_release
+    course = load_course(EXAMPLE)
+    write_assignments(course, tmp_path / "stubs")
+    build_release(tmp_path / "student", course, tmp_path / "stubs")
+    readme = (tmp_path / "student" / "README.md").read_text()
+    assert readme.splitlines()[0] == "# Training metrics in PyTorch", readme[:200]
+    assert "PyTorch course folder" not in readme

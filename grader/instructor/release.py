@@ -74,11 +74,12 @@ $(STAMP): pyproject.toml
 \t@touch $(STAMP)
 """
 
-STUDENT_README = """# Your PyTorch course folder
+STUDENT_README = """# {title}
 
-Each assignment is a folder under `assignments/` with a README, a Python file of stubs
-(`raise NotImplementedError`) and a notebook with the same exercises. Work in either one:
-replace each `raise NotImplementedError` with your code, and keep every name and signature.
+Your course folder. Each assignment is a folder under `assignments/` with a README, a Python
+file of stubs (`raise NotImplementedError`) and a notebook with the same exercises. Work in
+either one: replace each `raise NotImplementedError` with your code, and keep every name and
+signature.
 
 ## Installing the self-check (once)
 
@@ -190,6 +191,7 @@ def build_release(target: Path, course: Course, assignments: Path) -> Path:
     versions = "".join(f", {r.split('>=')[0]} {r.split('>=')[1]} or newer"
                        for r in requirements[:2])
     (target / "README.md").write_text(STUDENT_README.format(
+        title=" ".join(course.title.split()) or "Your course folder",
         dirname=target.name, zipname=f"{target.name}.zip", dist=DIST_NAME,
         folder=first.folder, exercise=first.checks[0].name, python_range=f"{python} to 3.13",
         versions=versions, needs=" and ".join(r.split(">=")[0] for r in requirements[:2])
