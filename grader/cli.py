@@ -433,7 +433,7 @@ def cmd_check(args) -> int:
         from .worker.pool import WorkerPool
         runner, expected, work = WorkerPool(1), Expected(), folder
     session = Session(runner, course, device=device, secret="", include_hidden=False,
-                      expected=expected, one_fork_per_student=True,
+                      expected=expected, one_fork_per_student=True, repair_for="selfcheck",
                       diagnoser=None if public.is_file() else Diagnoser())
     try:
         result = session.grade(work, "your work")

@@ -14,7 +14,8 @@ from .cases import case_seed, secret_id
 from .course import load_course
 from .diagnose import Diagnoser
 from .compare import compare_outputs
-from .diagnose.repair import Relative, body_key, candidates
+from .diagnose.repair import MAX_PAIRS, PAIR_SEEDS, Relative, body_key, candidates, distance
+from .diagnose.repair import pairs as two_edits
 from .diagnose.uses import contract_uses
 from .judge import NOT_GRADED, Judge, attribute, point_at_lines
 from .reference import CaseMakerError, Expected, ReferenceError, make_cases
@@ -27,7 +28,8 @@ from .worker.pool import Call, Job, ModuleCalls, WorkerPool
 ADAPTIVE_FACTOR, ADAPTIVE_FLOOR = 100.0, 2.0
 REPAIR_CPU_SECONDS = 2.0
 """The repair search of one failing definition stops after its candidates used this much CPU
-(it finishes the chunk under way)."""
+(it finishes the chunk under way): one-edit and two-edit candidates together (the two-edit
+ones get what the one-edit ones left)."""
 REPAIR_WALL_SECONDS = 6.0
 """...and after this long on the clock, or at the first candidate that runs past its time
 limit (the rest of its chunk is skipped): a candidate that sleeps costs no CPU, yet each
@@ -81,6 +83,10 @@ class Session:
     _repairs: dict = field(default_factory=dict)
     repair_log: list = field(default_factory=list)
     """(check, candidates run, their CPU seconds, wall seconds, found) per search (benchmarks)."""
+    repair_for: str = "graded"
+    """Which of the course's ``[feedback]`` options says what a fix shows: ``graded`` or
+    ``selfcheck`` (a student's own check, public cases only: the fix is said to pass every
+    public case)."""
 
     def __post_init__(self):
         self.course = tuple(self.course)  # a loaded Course, or some of its assignments
@@ -256,7 +262,9 @@ class Session:
         check's notes (as the course's ``[feedback] repair_graded`` says: the fix, the line
         only, or nothing). Searched once per distinct body of the definition."""
         root = plan.assignment.course_root
-        show = load_course(root).repair.get("graded", "fix") if root else "fix"
+        default = "fix" if self.repair_for == "graded" else "line"
+        show = load_course(root).repair.get(self.repair_for, default) if root else default
+        cases = "every case" if self.include_hidden else "every public case"
         if show == "nothing" or plan.module is None or not source or \
                 plan.module.module_path.endswith(".ipynb"):
             return
@@ -273,12 +281,14 @@ class Session:
                 self._repairs[key] = self._search(plan, check, source, result)
             found = self._repairs[key]
             if found is not None:
-                checked.notes.append(found.at(source, check.name).said(check.name, show))
+                checked.notes.append(found.at(source, check.name).said(check.name, show,
+                                                                       cases))
 
     def _search(self, plan: "Plan", check: Check, source: str,
                 result: StudentResult | None) -> "Relative | None":
-        """The smallest candidate that passes every case of ``check``, within
-        ``REPAIR_CPU_SECONDS`` of the candidates' CPU; None where none does."""
+        """The smallest one-edit candidate that passes every case of ``check``, else a
+        two-edit one (``repair.pairs``, seeded by the one-edit candidates that came closest),
+        all within ``REPAIR_CPU_SECONDS`` of the candidates' CPU; None where none does."""
         import tempfile
         pairs = [(ch, ca) for ch, ca in plan.pairs if ch.name == check.name]
         edits = candidates(source, check.name)
@@ -293,38 +303,77 @@ class Session:
                     REPAIR_TIME_FACTOR * max(self.expected.time_of(
                         plan.assignment, check, ca, self.device) for _, ca in pairs) + 0.5)
         name = Path(plan.module.module_path).name
-        spent, tried, started = 0.0, 0, time.perf_counter()
+        run = dict(spent=0.0, tried=0, started=time.perf_counter(), stalled=False)
         with tempfile.TemporaryDirectory(prefix="repair-") as tmp:
             # a chunk the budget can afford on slow checks (a fit), 40 on quick ones
             each = self.expected.time_of(plan.assignment, check, pairs[first][1], self.device)
             size = max(4, min(REPAIR_CHUNK, int(REPAIR_CPU_SECONDS / 2 / max(each, 1e-3))))
-            for at in range(0, len(edits), size):
-                chunk = edits[at:at + size]
-                paths = []
-                for k, edit in enumerate(chunk):
-                    folder = Path(tmp) / f"c{at + k}"
-                    folder.mkdir()
-                    (folder / name).write_text(edit.source)
-                    paths.append(str(folder / name))
-                screened = self._run_candidates(plan, paths, [pairs[first]], limit, tmp)
-                spent, tried = spent + screened[1], tried + len(chunk)
-                stalled = screened[2]
-                alive = [k for k, ok in enumerate(screened[0]) if ok]
-                if alive:
-                    rest = [p for i, p in enumerate(pairs) if i != first]
-                    full = self._run_candidates(plan, [paths[k] for k in alive], rest, limit,
-                                                tmp) if rest else ([True] * len(alive), 0.0,
-                                                                   False)
-                    spent, stalled = spent + full[1], stalled or full[2]
-                    for k, ok in zip(alive, full[0]):
-                        if ok:
-                            self._log(check, tried, spent, started, True, result)
-                            return Relative.of(chunk[k], source, check.name)
-                if stalled or spent > REPAIR_CPU_SECONDS or \
-                        time.perf_counter() - started > REPAIR_WALL_SECONDS:
-                    break
-        self._log(check, tried, spent, started, False, result)
+            scores: list[float] = []
+            found = self._screen(plan, edits, pairs, first, limit, name, tmp, size, run,
+                                 scores)
+            if found is None and not run["stalled"]:
+                # Two edits: a second one tried on each one-edit candidate that came closer
+                # to the expected output on the screening case (the closest first).
+                at = [i for i, (ch, _) in enumerate(plan.pairs) if ch.name == check.name][first]
+                origin = self._distance(plan, check, pairs[first][1], plan.outcomes[at])
+                seeds = sorted((d, k) for k, d in enumerate(scores) if d < origin * 0.999)
+                seeds = seeds[:PAIR_SEEDS]
+                both = [e for _, k in seeds for e in two_edits(
+                    source, check.name, edits[k], MAX_PAIRS // max(len(seeds), 1))]
+                if both:
+                    found = self._screen(plan, both, pairs, first, limit, name, tmp, size, run)
+        self._log(check, run["tried"], run["spent"], run["started"], found is not None, result)
+        return Relative.of(found, source, check.name) if found is not None else None
+
+    def _screen(self, plan: "Plan", edits: list, pairs: list, first: int, limit: float,
+                name: str, tmp: str, size: int, run: dict, scores: list | None = None):
+        """The first of ``edits`` (in chunks of ``size``) that passes every one of ``pairs``:
+        each chunk screened on ``pairs[first]``, the survivors run on the rest. Stops at the
+        budget (``run`` holds the CPU spent, the candidates tried, the start) or at the first
+        candidate that runs past its limit (``run["stalled"]``). ``scores`` gets each screened
+        candidate's ``distance`` to the expected output (inf where a chunk was not run)."""
+        for at in range(0, len(edits), size):
+            if run["stalled"] or run["spent"] > REPAIR_CPU_SECONDS or \
+                    time.perf_counter() - run["started"] > REPAIR_WALL_SECONDS:
+                break
+            chunk = edits[at:at + size]
+            paths = []
+            for k, edit in enumerate(chunk):
+                folder = Path(tmp) / f"c{run['tried'] + k}"
+                folder.mkdir()
+                (folder / name).write_text(edit.source)
+                paths.append(str(folder / name))
+            screened = self._run_candidates(plan, paths, [pairs[first]], limit, tmp,
+                                            scores is not None)
+            run["spent"] += screened[1]
+            run["tried"] += len(chunk)
+            run["stalled"] = screened[2]
+            if scores is not None:
+                scores.extend(screened[3])
+            alive = [k for k, ok in enumerate(screened[0]) if ok]
+            if alive:
+                rest = [p for i, p in enumerate(pairs) if i != first]
+                full = self._run_candidates(plan, [paths[k] for k in alive], rest, limit,
+                                            tmp) if rest else ([True] * len(alive), 0.0, False, [])
+                run["spent"] += full[1]
+                run["stalled"] = run["stalled"] or full[2]
+                for k, ok in zip(alive, full[0]):
+                    if ok:
+                        return chunk[k]
         return None
+
+    def _distance(self, plan: "Plan", check: Check, case: Case, outcome) -> float:
+        """How far an outcome's output is from the expected one (``repair.distance``; inf
+        where it did not return)."""
+        if not isinstance(outcome, dict) or outcome.get("status") != "ok":
+            return float("inf")
+        try:
+            probe = resolve(check.probe)
+            expected = derived(probe, self.expected.get(plan.assignment, check, case,
+                                                        self.device), case.inputs)
+            return distance(derived(probe, outcome["output"], case.inputs), expected)
+        except Exception:  # unreadable, or the reference failing: no closeness
+            return float("inf")
 
     def _log(self, check, tried, spent, started, found, result) -> None:
         self.repair_log.append((check.name, tried, spent, time.perf_counter() - started, found))
@@ -332,9 +381,11 @@ class Session:
             result.cpu += spent
 
     def _run_candidates(self, plan: "Plan", paths: list[str], pairs: list, limit: float,
-                        root: str) -> tuple[list[bool], float, bool]:
-        """Whether each candidate file passes every one of ``pairs``, the CPU it took, and
-        whether one ran past its limit (the rest were then skipped)."""
+                        root: str, score: bool = False
+                        ) -> tuple[list[bool], float, bool, list[float]]:
+        """Whether each candidate file passes every one of ``pairs``, the CPU it took,
+        whether one ran past its limit (the rest were then skipped), and (``score``) each
+        one's ``distance`` to the expected output on the first of ``pairs``."""
         modules = [ModuleCalls(path, plan.assignment.module, [
             Call(resolve(ch.probe), ch.name, ca.inputs, ca.seed, limit,
                  encoded_inputs=self.encoded(plan.assignment, ch, ca), hidden=ca.hidden)
@@ -342,11 +393,13 @@ class Session:
         job = self.job(modules, root)
         job.stop_on_timeout = True
         ran = self.pool.run(job)
+        scores = [self._distance(plan, pairs[0][0], pairs[0][1], m.results[0])
+                  if m.results else float("inf") for m in ran.modules] if score else []
         return [all(self._passes(plan.assignment, ch, ca, out)
                     for (ch, ca), out in zip(pairs, m.results))
                 for m in ran.modules], ran.cpu, any(
                     r.get("status") in ("timeout", "skipped") for m in ran.modules
-                    for r in m.results if isinstance(r, dict))
+                    for r in m.results if isinstance(r, dict)), scores
 
     def _passes(self, assignment: Assignment, check: Check, case: Case, outcome) -> bool:
         """A candidate's outcome on one case passes, judged like any (no diagnosis)."""

@@ -18,6 +18,11 @@ Differences a student may notice, none of which changes a verdict of code that f
   namespace, like "Run all" going on past a failing cell, the ``self-check`` cells skipped
   and magic (``%``) and shell (``!``) lines left out; in Jupyter, ``check()`` reads the
   notebook's own namespace instead (``selfcheck``).
+
+A failing definition of a ``.py`` file gets the verified-fix search of grading
+(``grade.Session.repairs``) on the public cases only, its candidates run by this runner
+like the student's own code: what it shows is the course's ``[feedback] repair_selfcheck``
+(default: the line only), and a fix is said to pass "every public case", never more.
 """
 from __future__ import annotations
 

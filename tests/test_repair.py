@@ -158,3 +158,137 @@ def test_course_toml_chooses_what_a_fix_shows():
         "nothing"
     with pytest.raises(CourseError, match="repair_selfcheck must be one of fix, line, nothing"):
         _repair_options({"feedback": {"repair_selfcheck": "all"}}, where)
+
+
+# ------------------------------------------------------------------ two edits (issue 27, left)
+# minibatch_gd with two mistakes a learner makes together: the step goes uphill (+ for -) and
+# its gradient divides by len(X), not the batch's size. No one edit passes a case.
+TWO_MISTAKES = ("            p = p - lr * mse_grad(p, X[idx], y[idx])",
+                "            r = y[idx] - p[0] - p[1] * X[idx]\n"
+                "            m = len(X)\n"
+                "            p = p + lr * np.array([-2 * r.sum() / m, -2 * (r * X[idx]).sum() / m])")
+# gradient_descent written otherwise and right: its own gradient, an update in place, a copy
+# recorded; it must keep its points and get no fix.
+DIFFERENT_BUT_RIGHT = (
+    "        p = p - lr * mse_grad(p, X, y)\n        path.append(p)\n",
+    "        r = y - (p[0] + p[1] * X)\n"
+    "        p -= lr * np.array([-2.0 * r.mean(), -2.0 * (r * X).mean()])\n"
+    "        path.append(p.copy())\n")
+
+
+def _two_mistakes_source() -> str:
+    source = reference_source("01_gradient_descent")
+    for old, new in (TWO_MISTAKES, DIFFERENT_BUT_RIGHT):
+        assert old in source
+        source = source.replace(old, new, 1)
+    return source
+
+
+def _line_of(source: str, text: str) -> int:
+    return next(i + 1 for i, ln in enumerate(source.splitlines()) if text in ln)
+
+
+def test_a_mistake_needing_two_fixes_gets_one_fix_naming_both_lines(grade, tmp_path):
+    folder = "01_gradient_descent"
+    source = _two_mistakes_source()
+    result = grade(write_submission(tmp_path / "s", folder, source), folder, repair=True)
+    checks = {c.name: c for c in result.checks()}
+    assert {n for n, c in checks.items() if c.score < c.max_score} == {"minibatch_gd"}
+    said = [n for n in checks["minibatch_gd"].notes if REPAIR.search(n)]
+    assert len(said) == 1, checks["minibatch_gd"].notes
+    m, step = _line_of(source, "m = len(X)"), _line_of(source, "p = p + lr * np.array")
+    assert said[0].startswith(f"line {m}: `m = len(X)` → `m = len(") and \
+        f" and line {step}: `p = p + lr * np.array(" in said[0], said[0]
+    changed = said[0].split(f" and line {step}: ")[1].split(" → ")[1]
+    assert changed.startswith("`p = (p - lr") or changed.startswith("`p = p - lr"), changed
+    assert "with these two changes `minibatch_gd` passes every case" in said[0]
+    # the definition written otherwise and right keeps its points and gets no fix
+    right = checks["gradient_descent"]
+    assert right.score == right.max_score and not any(REPAIR.search(n) for n in right.notes)
+
+
+def test_pairs_are_said_against_the_students_lines():
+    from grader.diagnose.repair import pairs
+    source = ("import numpy as np\n\n\ndef f(x, idx):\n    m = len(x)\n"
+              "    return -np.sum(x[idx]) / m\n")
+    firsts = [e for e in candidates(source, "f") if e.after == "return np.sum(x[idx]) / m"]
+    assert firsts
+    both = pairs(source, "f", firsts[0])
+    fix = next(e for e in both if e.also and e.also[0][2] == "m = len(idx)")
+    assert fix.parts() == [(5, "m = len(x)", "m = len(idx)"),
+                           (6, "return -np.sum(x[idx]) / m", "return np.sum(x[idx]) / m")]
+    assert fix.said("f", "fix").startswith("line 5: `m = len(x)` → `m = len(idx)` and line 6")
+    assert fix.said("f", "line", "every public case") == (
+        "line 5: `m = len(x)` and line 6: `return -np.sum(x[idx]) / m` — small changes of "
+        "these two lines make `f` pass every public case")
+    assert all(e.source != source for e in both)  # the first edit undone is no candidate
+
+
+# ------------------------------------------------------------------ the repair in self-check
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    import os
+    from conftest import COURSE
+    from grader.instructor.release import build_release
+    target = tmp_path_factory.mktemp("release") / "student"
+    os.environ["GRADER_SECRET"] = "not-shipped"
+    try:
+        build_release(target, COURSE, ROOT / "assignments")
+    finally:
+        del os.environ["GRADER_SECRET"]
+    return target
+
+
+def _self_check(bundle, tmp_path, show: str | None):
+    import subprocess
+    toml = bundle / "grader" / "_course" / "course.toml"
+    text = toml.read_text().split("\n[feedback]")[0]
+    toml.write_text(text + (f'\n[feedback]\nrepair_selfcheck = "{show}"\n' if show else ""))
+    work = tmp_path / "work" / "01_gradient_descent"
+    work.mkdir(parents=True)
+    source = reference_source("01_gradient_descent").replace(
+        "p = p - lr * mse_grad(p, X, y)",
+        "p = p - lr * mse_grad(p, y, X)")
+    (work / "gradient_descent.py").write_text(source)
+    proc = subprocess.run([sys.executable, "-m", "grader", "check", "gradient_descent",
+                           "--device", "cpu", "--dir", str(tmp_path / "work")], cwd=bundle,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout, _line_of(source, "mse_grad(p, y, X)")
+
+
+def test_self_check_shows_the_fix_on_public_cases_where_the_course_enables_it(bundle, tmp_path):
+    """The student's copy (public expected values only, in the student's own process)
+    searches the fix on the public cases and says it passes every *public* case."""
+    out, line = _self_check(bundle, tmp_path, "fix")
+    assert (f"line {line}: `p = p - lr * mse_grad(p, y, X)` → `p = p - lr * mse_grad(p, X, y)`"
+            " — with this change `gradient_descent` passes every public case") in out, out
+    assert "passes every case" not in out
+
+
+def test_self_check_shows_the_line_only_by_default_and_nothing_where_told(bundle, tmp_path):
+    out, line = _self_check(bundle, tmp_path / "a", None)
+    assert (f"line {line}: `p = p - lr * mse_grad(p, y, X)` — a small change of this line "
+            "makes `gradient_descent` pass every public case") in out, out
+    assert "→" not in out
+    out, _ = _self_check(bundle, tmp_path / "b", "nothing")
+    assert "small change" not in out and "passes every" not in out
+
+
+def test_trajectory_observations_without_a_witness_name_no_cause():
+    """A path that moves every k steps, stops early, or moves by one same step: the grader has
+    not reproduced how (a condition, a break, a gradient computed once), so it says only what
+    it saw."""
+    e = np.cumsum(np.vstack([np.full((1, 2), 0.1), 0.1 * 0.9 ** np.arange(1, 20)[:, None]
+                             * np.ones((1, 2))]), axis=0)
+    every = np.vstack([np.zeros((4, 2)), np.repeat(e[4::5], 5, axis=0)[:16]])
+    stops = e.copy()
+    stops[10:] = stops[9]
+    straight = np.cumsum(np.full((20, 2), 0.1), axis=0)
+    causes = ("condition", "guard", "printing", "break", "loop", "computed once", "recomputed",
+              "instead of")
+    for actual, seen in ((every, "only every 5 steps"), (stops, "stops changing after row 9"),
+                         (straight, "same step every time")):
+        found = generic(_desc(actual), _desc(e), "trajectory", "cpu", False, None, {"args": []})
+        assert found is not None and not found.cause and seen in found.hint, found
+        assert not any(w in found.hint for w in causes), found.hint

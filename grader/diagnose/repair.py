@@ -10,6 +10,15 @@ argument dropped or added, a ``.clone()``/``.copy()`` added, a method call on a 
 condition around statements removed, two statements swapped, a statement moved into or out of
 a loop, a statement removed.
 
+Where no one edit passes every case, two edits are tried (``pairs``): a one-edit candidate that
+brought the first failing case's output closer to the expected one (``distance``; at most
+``PAIR_SEEDS`` of them, the closest first) is kept, and every one-edit change of *that* file is a
+candidate (at most ``MAX_PAIRS`` in all). A mistake that needs two fixes (a wrong sign and a
+missing factor, a wrong reduction and a statement out of its loop) is then found and said with
+both of its lines. The budget of the whole search, one edit and two together, is
+``grade.REPAIR_CPU_SECONDS`` of the candidates' CPU per failing definition (2 s), 6 s on the
+clock, and it ends at the first candidate that runs past its limit (``grade.Session._search``).
+
 This module only writes candidate sources (parsing is safe in the grader; nothing here runs the
 student's code): ``grade.Session`` runs them, confined, through the same worker pool.
 """
@@ -19,10 +28,16 @@ import ast
 import copy
 import hashlib
 from dataclasses import dataclass
+
+import numpy as np
 from .uses import UNPARSABLE, parse
 
 MAX_CANDIDATES = 600
 """At most this many one-edit candidates per failing definition (the cheapest rules first)."""
+MAX_PAIRS = 600
+"""At most this many two-edit candidates per failing definition (within the same CPU budget)."""
+PAIR_SEEDS = 3
+"""The one-edit candidates (closest to the expected output first) a second edit is tried on."""
 
 CONFUSABLE = {
     "mean": ("sum",), "sum": ("mean",), "BCELoss": ("BCEWithLogitsLoss",),
@@ -61,16 +76,27 @@ class Edit:
     """How much changes (characters of the changed text): the smallest fix is kept."""
     rank: int = 0
     """How likely the rule is (0 first): candidates are tried by (rank, size)."""
+    also: tuple = ()
+    """A second edit's (line, before, after) where the fix takes two (``pairs``)."""
 
-    def said(self, name: str, show: str) -> str:
-        """The report's line: ``show`` is ``fix`` (the line and its change) or ``line``."""
-        before = self.before[:160]
+    def parts(self) -> list[tuple[int, str, str]]:
+        """(line, the student's line, the changed line) of each changed line, in order."""
+        return sorted([(self.line, self.before, self.after), *self.also])
+
+    def said(self, name: str, show: str, cases: str = "every case") -> str:
+        """The report's line: ``show`` is ``fix`` (the line and its change) or ``line``;
+        ``cases`` what the fix passes (``every public case`` in a self-check)."""
+        parts = self.parts()
         if show == "line":
-            return (f"line {self.line}: `{before}` — a small change of this line makes "
-                    f"`{name}` pass every case")
-        after = f"`{self.after[:160]}`" if self.after else "(removed)"
-        return (f"line {self.line}: `{before}` → {after} — with this change `{name}` "
-                "passes every case")
+            lines = " and ".join(f"line {ln}: `{before[:160]}`" for ln, before, _ in parts)
+            if len(parts) == 1:
+                return f"{lines} — a small change of this line makes `{name}` pass {cases}"
+            return f"{lines} — small changes of these two lines make `{name}` pass {cases}"
+        said = " and ".join(
+            f"line {ln}: `{before[:160]}` → " + (f"`{after[:160]}`" if after else "(removed)")
+            for ln, before, after in parts)
+        these = "this change" if len(parts) == 1 else "these two changes"
+        return f"{said} — with {these} `{name}` passes {cases}"
 
 
 def body_key(source: str, name: str) -> str | None:
@@ -159,6 +185,11 @@ def _expression_edits(fn: ast.AST) -> list[tuple[int, ast.AST, ast.AST]]:
     def add(rank, node, new):
         out.append((rank, node, new))
 
+    # x.append(x): a value passed to a method of itself is never a fix (a list that holds
+    # itself makes np.array recurse until the candidate runs past its limit)
+    receiver = {id(arg): call.func.value.id for call in ast.walk(fn)
+                if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and
+                isinstance(call.func.value, ast.Name) for arg in call.args}
     for node in ast.walk(fn):
         if isinstance(node, ast.Attribute):
             for other in CONFUSABLE.get(node.attr, ()):
@@ -166,7 +197,7 @@ def _expression_edits(fn: ast.AST) -> list[tuple[int, ast.AST, ast.AST]]:
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             if node.id in names:
                 for other in names:
-                    if other != node.id:
+                    if other != node.id and receiver.get(id(node)) != other:
                         add(2, node, ast.Name(other, ast.Load()))
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and \
                 not isinstance(node.value, bool):
@@ -351,6 +382,59 @@ def candidates(source: str, name: str, limit: int = MAX_CANDIDATES) -> list[Edit
     return out[:limit]
 
 
+def pairs(source: str, name: str, first: Edit, limit: int = MAX_PAIRS) -> list[Edit]:
+    """Two-edit candidates: ``first`` (a one-edit candidate of ``source``) and then each
+    one-edit change of its file, said against the student's lines. Only a first edit that
+    keeps the file's line count is used (the second edit's line is then the student's line);
+    a second edit that undoes the first is left out."""
+    if first.source.count("\n") != source.count("\n"):
+        return []
+    out = []
+    for second in candidates(first.source, name, limit):
+        if second.source == source:
+            continue
+        if second.line == first.line:  # both on one line: said as one change of it
+            out.append(Edit(first.line, first.before, second.after, second.source,
+                            first.size + second.size, first.rank + second.rank))
+        else:
+            out.append(Edit(first.line, first.before, first.after, second.source,
+                            first.size + second.size, first.rank + second.rank,
+                            also=((second.line, second.before, second.after),)))
+    return out
+
+
+def distance(actual, expected) -> float:
+    """How far a described output is from the expected one: the summed absolute difference
+    of every pair of described arrays over the expected ones' summed magnitude (inf where a
+    shape differs, a value is not finite, or nothing numeric pairs). Used only to choose
+    which one-edit candidates a second edit is tried on, never to judge."""
+    from ..compare import described_array
+    from .outputs import walk
+    total = [0.0, 0.0, 0]
+
+    def look(a, e):
+        av = described_array(a) if isinstance(a, dict) else None
+        ev = described_array(e) if isinstance(e, dict) else None
+        if av is None or ev is None:
+            return None
+        try:
+            av, ev = np.asarray(av, dtype=np.float64), np.asarray(ev, dtype=np.float64)
+        except (TypeError, ValueError):
+            return True
+        if av.shape != ev.shape or not np.all(np.isfinite(av)):
+            return True  # stops the walk: no closeness to speak of
+        total[0] += float(np.abs(av - ev).sum())
+        total[1] += float(np.abs(ev).sum())
+        total[2] += 1
+        return None
+    try:
+        if walk(actual, expected, look) or not total[2]:
+            return float("inf")
+    except Exception:  # an odd output: no closeness to speak of
+        return float("inf")
+    return total[0] / (total[1] + 1e-12)
+
+
 def _distance(a: str, b: str) -> int:
     """The characters that differ once the common head and tail are set aside."""
     i = 0
@@ -371,13 +455,19 @@ class Relative:
     offset: int
     before: str
     after: str
+    also: tuple = ()
+    """A second edit's (offset, before, after)."""
 
     @staticmethod
     def of(edit: Edit, source: str, name: str) -> "Relative":
-        return Relative(edit.line - _start(source, name), edit.before, edit.after)
+        start = _start(source, name)
+        return Relative(edit.line - start, edit.before, edit.after,
+                        tuple((line - start, b, a) for line, b, a in edit.also))
 
     def at(self, source: str, name: str) -> Edit:
-        return Edit(_start(source, name) + self.offset, self.before, self.after, "", 0)
+        start = _start(source, name)
+        return Edit(start + self.offset, self.before, self.after, "", 0,
+                    also=tuple((start + off, b, a) for off, b, a in self.also))
 
 
 def _start(source: str, name: str) -> int:

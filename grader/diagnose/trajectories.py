@@ -36,21 +36,19 @@ def motion(a: np.ndarray, e: np.ndarray, kind: str = "trajectory",
             not np.allclose(steps_e, steps_e[0], rtol=1e-6, atol=1e-12):
         return Diagnosis("the same step every time",
                          "your parameters move by exactly the same step every time (a "
-                         "straight line): the gradient is computed once, from the starting "
-                         "point, instead of being recomputed at every step from the current "
-                         "parameters", cause=False)
+                         "straight line from the starting point), where the expected steps "
+                         "change from one step to the next", cause=False)
     steps = np.flatnonzero(moved) + 1  # rows where a change shows
     if moved[: steps[-1]].all() and steps[-1] < a.shape[0] - 1:
         return Diagnosis("updates stop early",
-                         f"your trajectory stops changing after row {steps[-1]}: the updates "
-                         "stop before the last step (a loop that ends early or a break)", cause=False)
+                         f"your trajectory stops changing after row {steps[-1]}, where the "
+                         "expected one changes at every row up to its last", cause=False)
     gaps = np.diff(np.concatenate([[0], steps]))
     if len(steps) >= 2 and len(set(gaps[1:].tolist())) == 1 and gaps[1] > 1:
         k = int(gaps[1])
         return Diagnosis("update inside a condition",
-                         f"your parameters change only every {k} steps: the update sits "
-                         f"inside a condition (such as `if t % {k} == {k - 1}:`) that should "
-                         "only guard printing or recording", cause=False)
+                         f"your parameters change only every {k} steps, where the expected "
+                         "ones change at every step", cause=False)
     return None
 
 
