@@ -134,8 +134,10 @@ def _compare(a: Any, e: Any, where: str, kind: "str | Tolerance", device: str, r
         return
     if isinstance(e, list):
         if not isinstance(a, list) or len(a) != len(e):
-            got = f"{len(a)} entries" if isinstance(a, list) else type(a).__name__
-            cmp.problems.append(Problem(where, f"expected {len(e)} entries, got {got}"
+            got = counted(len(a), "entry", "entries") if isinstance(a, list) else \
+                type(a).__name__
+            cmp.problems.append(Problem(where, f"expected {counted(len(e), 'entry', 'entries')}"
+                                        f", got {got}"
                                         if reveal or not isinstance(a, list) else
                                         "has the wrong number of entries"))
             return
@@ -211,7 +213,7 @@ def _compare_described(a: Any, e: dict, where: str, kind: str, device: str, reve
     if ek in ("list", "tuple"):
         if ak not in ("list", "tuple"):
             cmp.problems.append(Problem(where, f"expected {_kind_word(e)} of "
-                                        f"{len(e['items'])} items, got {_kind_word(a)}"))
+                                        f"{counted(len(e['items']), 'item')}, got {_kind_word(a)}"))
             return
         return _compare(a["items"], e["items"], where, kind, device, reveal, cmp)
     if ek in ("ndarray", "tensor"):
@@ -338,8 +340,28 @@ def _from_items(desc: dict) -> tuple[np.ndarray | None, bool]:
         return None, False
 
 
+def counted(n: int, word: str, many: str | None = None) -> str:
+    """``1 entry``, ``2 entries``: a count and its noun in the right number."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
+SHOWN = 12
+"""About how many numbers one line of a message shows of an array."""
+
+
 def _fmt(x: Any) -> str:
-    return np.array2string(np.asarray(x), precision=10, separator=", ", threshold=12)
+    """An array on one line. Past ``SHOWN`` numbers a 1-D array keeps its ends (``...``
+    between); an array of rows keeps whole rows, as many as fit, and says how many are left
+    out, so no row is ever cut in the middle (the first row is always shown)."""
+    a = np.asarray(x)
+    if a.ndim < 2 or a.shape[0] == 0:
+        text = np.array2string(a, precision=10, separator=", ", threshold=SHOWN,
+                               max_line_width=10**6)
+        return " ".join(text.replace("[ ", "[").split())
+    keep = max(1, min(a.shape[0], SHOWN // max(1, a[0].size)))
+    rows = ", ".join(_fmt(row) for row in a[:keep])
+    more = a.shape[0] - keep
+    return f"[{rows}, … ({counted(more, 'more row')})]" if more else f"[{rows}]"
 
 
 def _compare_arrays(a: Any, e: np.ndarray, where: str, kind: str, device: str, reveal: bool,

@@ -170,7 +170,7 @@ def verdict_line(check: CheckResult) -> str:
     n = len(check.cases)
     good = sum(c.status == "passed" for c in check.cases)
     if good == n:
-        return f"all {n} cases pass"
+        return "the one case passes" if n == 1 else f"all {n} cases pass"
     first = next(c for c in check.cases if c.status != "passed")
     headline = first.message.split("\n")[0] if first.message else first.status  # a "\r" stays
     hint = f" (hint: {first.hint})" if first.hint else ""

@@ -242,3 +242,35 @@ def test_a_tolerance_per_quantity():
         with pytest.raises(ValueError, match=r"tolerances\['restored'\] must be one of"):
             Check("f", 1, "call", case, tolerances={"restored": bad})
     Check("f", 1, "call", case, tolerances={"restored": "value", "path": (1e-3, 1e-6)})
+
+
+def test_an_array_of_rows_is_shown_on_one_line_in_whole_rows():
+    e = np.arange(12.0).reshape(4, 3)
+    text = compare_outputs({"result": described(e + 1)}, {"result": described(e)},
+                           "value").problems[0].text
+    assert text.splitlines()[0] == ("got [[1., 2., 3.], [4., 5., 6.], [7., 8., 9.], "
+                                    "[10., 11., 12.]], expected [[0., 1., 2.], [3., 4., 5.], "
+                                    "[6., 7., 8.], [9., 10., 11.]]"), text
+    path = np.cumsum(np.ones((3, 5, 4)), axis=0)  # each step a (5, 4) array of parameters
+    wrong = path.copy()
+    wrong[1:] += 0.5
+    text = compare_outputs({"result": described(wrong)}, {"result": described(path)},
+                           "trajectory").problems[0].text
+    assert "row 1: got [[2.5, 2.5, 2.5, 2.5], [2.5, 2.5, 2.5, 2.5], [2.5, 2.5, 2.5, 2.5], … " \
+        "(2 more rows)], expected [[2., 2., 2., 2.], [2., 2., 2., 2.], [2., 2., 2., 2.], … " \
+        "(2 more rows)]" in text, text
+    one_left = np.zeros((7, 2))
+    one_left[:, 0] = np.arange(7)
+    text = compare_outputs({"result": described(one_left + 1)}, {"result": described(one_left)},
+                           "trajectory").problems[0].text
+    assert "row 0: got [1., 1.], expected [0., 0.]" in text, text
+
+
+def test_counts_are_worded_in_the_right_number():
+    one, two = [described([1.0])], [described([1.0]), described([2.0])]
+    text = compare_outputs({"result": {"kind": "list", "items": two}},
+                           {"result": {"kind": "list", "items": one}}, "value").problems[0].text
+    assert text == "expected 1 entry, got 2 entries", text
+    text = compare_outputs({"result": {"kind": "float", "value": 1.0}},
+                           {"result": {"kind": "tuple", "items": one}}, "value").problems[0].text
+    assert text == "expected a tuple of 1 item, got a float", text

@@ -67,7 +67,8 @@ def drift(a: np.ndarray, e: np.ndarray, kind: str, device: str,
     which = "" if len(wrong) == a.shape[1] else (
         f" (at first only column{'s' if len(wrong) > 1 else ''} "
         f"{', '.join(f'[{i}]' for i in wrong)})")
-    head = (f"your first {t} step{'s are' if t > 1 else ' is'} right, then the path leaves "
+    right_steps = "step is" if t == 1 else f"{t} steps are"
+    head = (f"your first {right_steps} right, then the path leaves "
             f"the expected one at step {t + 1}{which}: ")
     if any(is_index_batches(v) for _, v in arguments(inputs)):
         return Diagnosis("right first epoch, then a drift",
