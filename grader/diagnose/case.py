@@ -15,13 +15,22 @@ def plain(value: Any) -> Any:
 
 
 def arguments(inputs: dict | None) -> list[tuple[str, Any]]:
-    """A case's arguments with the words that name them: ``argument 4`` or ```lr```."""
+    """A case's inputs with the words that name them: ``argument 4`` or ```lr```: the
+    positional ``args`` and the ``kwargs``, then every other input a probe passes by name (a
+    course probe's ``X``, ``lr``; the ``train`` probe's ``model``); keys starting with ``_``
+    are not inputs."""
     if not isinstance(inputs, dict):
         return []
     args = inputs.get("args", []) or []
     kwargs = inputs.get("kwargs", {}) or {}
+    if not isinstance(args, (list, tuple)):
+        args = []
+    if not isinstance(kwargs, dict):
+        kwargs = {}
+    named = [(k, v) for k, v in inputs.items() if isinstance(k, str)
+             and k not in ("args", "kwargs") and not k.startswith("_")]
     return [*((f"argument {i + 1}", v) for i, v in enumerate(args)),
-            *((f"`{k}`", v) for k, v in kwargs.items())]
+            *((f"`{k}`", v) for k, v in [*kwargs.items(), *named])]
 
 
 def is_index_batches(value: Any) -> bool:

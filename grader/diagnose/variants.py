@@ -34,6 +34,8 @@ def _replace(inputs: dict, where: str, value: Any) -> dict:
         args = list(out["args"])
         args[int(where.split()[1]) - 1] = value
         out["args"] = args
+    elif where.strip("`") in out and where.strip("`") not in (out.get("kwargs") or {}):
+        out[where.strip("`")] = value  # an input a probe passes by name
     else:
         kwargs = dict(out.get("kwargs", {}))
         kwargs[where.strip("`")] = value
