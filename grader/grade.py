@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from .reference import CaseMakerError, Expected, ReferenceError, make_cases
 from .results import AssignmentResult, CaseResult, CheckResult, StudentResult
 from .probes import derived, resolve
 from .spec import PUBLIC_SHARE, Assignment, Case, Check
-from .submission import Submission, collect, source_code
+from .submission import RAM_FOLDER, Submission, collect, source_code
 from .worker.pool import Call, Job, ModuleCalls, WorkerPool
 
 ADAPTIVE_FACTOR, ADAPTIVE_FLOOR = 100.0, 2.0
@@ -304,7 +305,9 @@ class Session:
                         plan.assignment, check, ca, self.device) for _, ca in pairs) + 0.5)
         name = Path(plan.module.module_path).name
         run = dict(spent=0.0, tried=0, started=time.perf_counter(), stalled=False)
-        with tempfile.TemporaryDirectory(prefix="repair-") as tmp:
+        # Hundreds of small files, written and removed: in RAM where there is one.
+        ram = str(RAM_FOLDER) if os.access(RAM_FOLDER, os.W_OK) else None
+        with tempfile.TemporaryDirectory(prefix="repair-", dir=ram) as tmp:
             # a chunk the budget can afford on slow checks (a fit), 40 on quick ones
             each = self.expected.time_of(plan.assignment, check, pairs[first][1], self.device)
             size = max(4, min(REPAIR_CHUNK, int(REPAIR_CPU_SECONDS / 2 / max(each, 1e-3))))

@@ -158,6 +158,22 @@ class _Text:
     def line(self, number: int) -> str:
         return self.lines[number - 1].strip() if 0 < number <= len(self.lines) else ""
 
+    def segment(self, node: ast.AST) -> str:
+        """The node's own text (``ast.get_source_segment`` splits the whole source each
+        time: hundreds of candidates per definition made that the search's main cost)."""
+        a = self.offset(node.lineno, node.col_offset)
+        b = self.offset(node.end_lineno, node.end_col_offset)
+        return self.data[a:b].decode("utf-8", errors="replace")
+
+    def line_after(self, node: ast.AST, text: str) -> str:
+        """Line ``node.lineno`` once the node's text is replaced by ``text``."""
+        a = self.offset(node.lineno, node.col_offset)
+        b = self.offset(node.end_lineno, node.end_col_offset)
+        start, end = self.starts[node.lineno - 1], self.starts[node.end_lineno]
+        piece = (self.data[start:a] + text.encode("utf-8") + self.data[b:end]).decode(
+            "utf-8", errors="replace").splitlines()
+        return piece[0].strip() if piece else ""
+
 
 def _scope_names(fn: ast.AST) -> tuple[list[str], set[str]]:
     """The names in scope inside a definition (its parameters and what it assigns), and the
@@ -370,10 +386,9 @@ def candidates(source: str, name: str, limit: int = MAX_CANDIDATES) -> list[Edit
                 isinstance(new_node, ast.Constant) and isinstance(new_node.value, (int, float))
                 and new_node.value < 0)) and not text.parenthesised(node):
             replacement = f"({replacement})"
-        old = ast.get_source_segment(source, node) or ""
+        old = text.segment(node)
         new = text.replace(node, replacement)
-        changed = new.splitlines()[node.lineno - 1].strip() if \
-            node.lineno <= len(new.splitlines()) else ""
+        changed = text.line_after(node, replacement)
         keep(node.lineno, changed, new, abs(len(replacement) - len(old)) +
              _distance(old, replacement), rank)
     for line, after, new, rank in _statement_edits(source, fn):
