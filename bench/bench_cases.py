@@ -22,9 +22,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from bench_diagnosis import COURSE, submission  # noqa: E402
-from grader.course import strip_markers  # noqa: E402
+from grader.course.loader import strip_markers  # noqa: E402
 from grader.grade import Session  # noqa: E402
-from grader.reference import Expected  # noqa: E402
+from grader.judge.expected import Expected  # noqa: E402
 from grader.worker.pool import WorkerPool  # noqa: E402
 from student_mistakes import HELD_OUT, MISTAKES  # noqa: E402
 

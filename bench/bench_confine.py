@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from grader.course import load_course  # noqa: E402
+from grader.course.loader import load_course  # noqa: E402
 
 COURSE = load_course()
 from grader.grade import Session  # noqa: E402

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from grader.course import load_course, strip_markers  # noqa: E402
+from grader.course.loader import load_course, strip_markers  # noqa: E402
 from grader.grade import Session  # noqa: E402
 from grader.worker.pool import WorkerPool  # noqa: E402
 from student_mistakes import HELD_OUT, MISTAKES, StudentMistake, rewrite  # noqa: E402

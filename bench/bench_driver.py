@@ -39,8 +39,8 @@ from make_class import make_class  # noqa: E402
 
 from distributed import Client, WorkerPlugin  # noqa: E402
 
-from grader.course import load_course  # noqa: E402
-from grader.fingerprint import grader_version  # noqa: E402
+from grader.course.loader import load_course  # noqa: E402
+from grader.course.fingerprint import grader_version  # noqa: E402
 from grader.grade import Session  # noqa: E402
 from grader.instructor.batch import discover, run_batch  # noqa: E402
 from grader.instructor.cluster import payload as wire  # noqa: E402
@@ -108,7 +108,7 @@ class ReplayPlugin(WorkerPlugin):
 def unshared_pictures() -> None:
     """Every student's pictures drawn for them: in a class of copies, the pictures of a
     wrong output would otherwise be drawn once per recorded student and then reused."""
-    from grader import html_report
+    from grader.report import html as html_report
     html_report.DRAWN_MAX = 0
 
 

@@ -59,7 +59,7 @@ def build(recorded: Path, students: int) -> tuple[Path, Path]:
     book = Gradebook(results / "gradebook.sqlite")
     run = book.start_run("bench", "bench", "cpu", "bench")
     canvas = {}
-    from grader.results import StudentResult
+    from grader.judge.results import StudentResult
     for i in range(students):
         name, payload = latest[i % len(latest)]
         student = f"s{i:04d}"

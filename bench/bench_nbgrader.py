@@ -36,8 +36,8 @@ VENV = OUT / "nbgrader-venv"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from grader.course import load_course, strip_markers  # noqa: E402
-from grader.instructor.assign import _chunks, notebook_text  # noqa: E402
+from grader.course.loader import load_course, strip_markers  # noqa: E402
+from grader.course.stubs import _chunks, notebook_text  # noqa: E402
 from student_mistakes import MISTAKES, rewrite  # noqa: E402
 
 COURSE = load_course()

@@ -15,9 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.course import strip_markers
-from grader.instructor.assign import reference_notebook  # noqa: E402
-from grader.course import load_course  # noqa: E402
+from grader.course.loader import strip_markers
+from grader.course.stubs import reference_notebook  # noqa: E402
+from grader.course.loader import load_course  # noqa: E402
 
 COURSE = load_course()
 from grader.grade import Session  # noqa: E402

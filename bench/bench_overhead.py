@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from grader.course import load_course  # noqa: E402
+from grader.course.loader import load_course  # noqa: E402
 
 COURSE = load_course()
 from grader.grade import Session  # noqa: E402

@@ -14,8 +14,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
+    from grader.course.loader import load_course
     from grader.instructor.release import build_release
-    build_release(BUNDLE, COURSE, ROOT / "assignments")
+    build_release(BUNDLE, load_course(), ROOT / "assignments")
     warm = (  # a warm kernel: torch imported, the student's definitions in its namespace
         "import time, statistics, numpy as np, torch\n"
         "from grader import check\n"

@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from grader.course import strip_markers  # noqa: E402
-from grader.course import load_course  # noqa: E402
+from grader.course.loader import strip_markers  # noqa: E402
+from grader.course.loader import load_course  # noqa: E402
 
 COURSE = load_course()
 from test_grade_course import MISTAKES as COURSE_MISTAKES  # noqa: E402

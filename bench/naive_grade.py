@@ -11,13 +11,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.cases import DEV_SECRET, build_cases  # noqa: E402
-from grader.compare import compare_outputs  # noqa: E402
-from grader.course import load_course  # noqa: E402
+from grader.course.cases import DEV_SECRET, build_cases  # noqa: E402
+from grader.judge.compare import compare_outputs  # noqa: E402
+from grader.course.loader import load_course  # noqa: E402
 
 assignment = load_course().assignment
-from grader.probes import run_probe  # noqa: E402
-from grader.reference import Expected  # noqa: E402
+from grader.course.probes import run_probe  # noqa: E402
+from grader.judge.expected import Expected  # noqa: E402
 from grader.worker.student import load_module  # noqa: E402
 
 student, folder = Path(sys.argv[1]), sys.argv[2]

@@ -39,9 +39,9 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.course import strip_markers
-from grader.instructor.assign import reference_notebook  # noqa: E402
-from grader.course import load_course  # noqa: E402
+from grader.course.loader import strip_markers
+from grader.course.stubs import reference_notebook  # noqa: E402
+from grader.course.loader import load_course  # noqa: E402
 
 assignment = load_course().assignment
 

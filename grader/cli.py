@@ -8,10 +8,11 @@ import sys
 import threading
 from pathlib import Path
 
-from .cases import MAKE_SECRET, SECRET_ENV, SECRET_FILE, SecretError, load_secret
-from .course import CourseError, default_root, load_course
-from .device import DeviceError, cluster_device, resolve_device
-from .worker import sandbox
+from grader.course.cases import (MAKE_SECRET, SECRET_ENV, SECRET_FILE, SecretError,
+                                 load_secret, needs_torch)
+from grader.course.loader import CourseError, default_root, load_course
+from grader.worker.device import DeviceError, cluster_device, resolve_device
+from grader.worker import sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -219,8 +220,8 @@ def open_session(args, secret: str, include_hidden: bool, one_fork: bool = False
     the device is the workers'). ``students``: the folder graded, whose files decide what
     the fork servers import before forking (default: everything a course may need). The
     fork servers start first: they take the longest to be ready."""
-    from .grade import Session
-    from .worker.pool import WorkerPool
+    from grader.grade import Session
+    from grader.worker.pool import WorkerPool
     course = _course(args)
     warm = _warm_for(course, students) if students is not None else None
     pool = WorkerPool(size=0 if remote else _pool_size(args, course), warm=warm)
@@ -258,15 +259,15 @@ def _warm_for(course, folder: Path):
     """What grading the students under ``folder`` needs imported ahead: torch only where a
     selected check hands out tensors or torch objects, the notebook machinery only where
     there is a notebook."""
-    from .worker.pool import Warm
+    from grader.worker.pool import Warm
     notebooks = any(True for _ in Path(folder).rglob("*.ipynb"))
-    return Warm(torch=_needs_torch(course), notebooks=notebooks)
+    return Warm(torch=needs_torch(course), notebooks=notebooks)
 
 
 def _expected_store(session, args, secret: str, folder: Path):
     """The expected values kept on disk for this course, secret and device, given to the
     session (see ``expected_store``)."""
-    from .expected_store import ExpectedStore
+    from grader.judge.store import ExpectedStore
     root = session.course[0].course_root
     store = ExpectedStore(folder, root, secret, session.device)
     store.load_into(session.expected, session.diagnoser)
@@ -277,7 +278,7 @@ def _preload_pictures() -> threading.Thread:
     """matplotlib imported while the workers run (the report draws with it afterwards)."""
     def load():
         try:
-            from . import plots
+            from grader.report import plots
             plots.pyplot()
         except Exception:  # the report says so when it draws; nothing to do here
             pass
@@ -287,9 +288,9 @@ def _preload_pictures() -> threading.Thread:
 
 
 def cmd_grade(args) -> int:
-    from .instructor import semester
-    from .report import gradescope, terminal, write_atomic, write_results
-    from .submission import collect, read_folder
+    from grader.instructor import semester
+    from grader.report.student import gradescope, terminal, write_atomic, write_results
+    from grader.worker.submission import collect, read_folder
     student_dir = _student_dir(args.student, args.submissions)
     course = _load(args)
     extensions = _extensions(args, course)  # a bad extensions.toml: said before grading
@@ -325,12 +326,12 @@ def cmd_grade(args) -> int:
                   f"{final['extra_data']['grade']['raw_score']:g}):")
             print("\n".join(lines))
     path = write_results(result, Path(args.results), final)
-    from .html_report import render
+    from grader.report.html import render
     page = path.parent / "report.html"
     text = render(result, pictures=args.pictures)
     write_atomic(page, text if final is None else semester.with_grade(text, final))
     print(f"results written to {path} and {page}")
-    from .instructor.validate import course_errors
+    from grader.instructor.validate import course_errors
     for line in course_errors([result], session):  # the instructor's line, not the report's
         print(f"warning: {line}", file=sys.stderr)
     return 0
@@ -339,7 +340,7 @@ def cmd_grade(args) -> int:
 def _overrides_of(args, student: str) -> dict:
     """The overrides in force for ``student`` (the gradebook read, never written)."""
     import sqlite3
-    from .instructor.semester import overrides_of
+    from grader.instructor.semester import overrides_of
     path = _gradebook_path(args)
     try:
         return overrides_of(path, student)
@@ -368,30 +369,6 @@ def _selected(course, targets: list[str]):
     return tuple(chosen)
 
 
-def _needs_torch(course) -> bool:
-    """Whether any selected check hands the student a tensor or a torch object; a NumPy-only
-    self-check then never imports torch (2 s of a cold start)."""
-    from .cases import build_cases
-    from .wire import to_jsonable
-
-    def tensors(value) -> bool:
-        if isinstance(value, dict):
-            return ("__tensor__" in value or value.get("__rng__") == "torch"
-                    or any(tensors(v) for v in value.values()))
-        return isinstance(value, list) and any(tensors(v) for v in value)
-    for a in course:
-        for c in a.checks:
-            if c.probe_name not in ("call", "descent"):
-                return True
-            try:
-                if any(tensors(to_jsonable(case.inputs)) for case in
-                       build_cases(a, c, secret="", include_hidden=False)):
-                    return True
-            except Exception:  # a broken case maker: grading says so, as a course error
-                continue
-    return False
-
-
 def _work_folder(given: str | None, course) -> Path:
     """Where a self-check finds the student's files: ``--dir``, else ``./assignments``,
     else this copy's ``assignments/`` (the checkout or the unzipped release), else the
@@ -407,30 +384,30 @@ def _work_folder(given: str | None, course) -> Path:
 
 
 def cmd_check(args) -> int:
-    from .diagnose import Diagnoser
-    from .grade import Session
-    from .public import PUBLIC_FILE, PublicExpected
-    from .report import terminal
+    from grader.judge.diagnose import Diagnoser
+    from grader.grade import Session
+    from grader.judge.public import PUBLIC_FILE, PublicExpected
+    from grader.report.student import terminal
     loaded = _load(args)
     folder = _work_folder(args.dir, loaded)
     if not folder.is_dir():
         raise UsageError(f"no folder {folder}")
     course = _selected(loaded, args.targets)
-    torch_too = _needs_torch(course)
+    torch_too = needs_torch(course)
     public = loaded.root / PUBLIC_FILE
     if public.is_file():
-        from .selfrun import too_old
+        from grader.worker.selfrun import too_old
         old = too_old(torch_too)  # one line, before anything needs the version it names
         if old:
             raise UsageError(old)
     device = resolve_device(args.device) if torch_too else "cpu"
     if public.is_file():  # a student's copy: their own code, here, on any OS (``selfrun``)
-        from .selfrun import InProcessRunner, student_submission
+        from grader.worker.selfrun import InProcessRunner, student_submission
         runner, expected = InProcessRunner(), PublicExpected(public)
         work = student_submission(folder, course)
     else:  # the instructor's checkout: the reference, computed beside a fork server
-        from .reference import Expected
-        from .worker.pool import WorkerPool
+        from grader.judge.expected import Expected
+        from grader.worker.pool import WorkerPool
         runner, expected, work = WorkerPool(1), Expected(), folder
     session = Session(runner, course, device=device, secret="", include_hidden=False,
                       expected=expected, one_fork_per_student=True, repair_for="selfcheck",
@@ -446,14 +423,14 @@ def cmd_check(args) -> int:
 
 
 def cmd_release(args) -> int:
-    from .instructor.release import build_release
+    from grader.instructor.release import build_release
     target = Path(args.out)
     secret, real = _secret(args)
     _validate_first(args, _load(args))
     zip_path = build_release(target, _load(args),
                              Path(args.assignments) if args.assignments else ROOT / "assignments")
     if real:  # by construction it is not there; a secret pasted into a course file would be
-        from .instructor.release import find_text
+        from grader.instructor.release import find_text
         leaked = find_text(target, zip_path, secret)
         if leaked:
             raise UsageError(f"the hidden-case secret is written in {leaked}, which the student "
@@ -464,7 +441,7 @@ def cmd_release(args) -> int:
 
 
 def cmd_assign(args) -> int:
-    from .instructor.assign import write_assignments
+    from grader.course.stubs import write_assignments
     course = _load(args)
     _validate_first(args, course)
     for path in write_assignments(course, Path(args.out)):
@@ -477,11 +454,11 @@ def _gradebook_path(args) -> Path:
 
 
 def cmd_batch(args) -> int:
-    from .instructor import summary
-    from .instructor.batch import discover, run_batch
-    from .instructor.gradebook import Gradebook, GradebookBusy, WriterLock
-    from .report import write_atomic
-    from .signals import StopSignals
+    from grader.instructor import summary
+    from grader.instructor.batch import discover, run_batch
+    from grader.instructor.gradebook import Gradebook, GradebookBusy, WriterLock
+    from grader.report.student import write_atomic
+    from grader.signals import StopSignals
     folder = Path(args.folder)
     if not folder.is_dir():
         raise UsageError(f"no folder {folder}")
@@ -502,7 +479,7 @@ def cmd_batch(args) -> int:
     client = None
     cluster_errors: tuple = ()
     if args.cluster:
-        from .instructor.cluster.driver import ClusterError
+        from grader.instructor.cluster.driver import ClusterError
         cluster_errors = (ClusterError,)
     try:
         with lock:
@@ -515,15 +492,15 @@ def cmd_batch(args) -> int:
             session.warnings += unchecked
             runner = None
             if args.cluster:
-                from .instructor.cluster.driver import DaskRunner, connect
+                from grader.instructor.cluster.driver import DaskRunner, connect
                 client = connect(args.cluster)
                 runner = DaskRunner(client, session, pictures=args.pictures)
             gradebook = Gradebook(_gradebook_path(args))
-            from .instructor.canvas import read_ids
+            from grader.instructor.canvas import read_ids
             named = {p.name for p in students}
             gradebook.record_lms_ids({k: v for k, v in read_ids(folder).items() if k in named})
             store = _expected_store(session, args, secret, results / ".expected")
-            from .instructor import semester
+            from grader.instructor import semester
             try:
                 before = semester.test_scores(gradebook.latest())
                 outcome = run_batch(session, students, gradebook, results, force=args.force,
@@ -543,13 +520,13 @@ def cmd_batch(args) -> int:
     finally:
         signals.restore()
         if client is not None:
-            from .instructor.cluster.driver import close
+            from grader.instructor.cluster.driver import close
             close(client)
     print(f"graded {len(outcome.graded)}, unchanged {len(outcome.skipped)} (use --force to "
           f"re-grade), grader failures {len(outcome.failed)} in {outcome.seconds:.1f} s")
     for name, why in outcome.failed:
         print(f"  grader failure on {name} (not charged; re-run to retry): {why}")
-    from .instructor.validate import course_errors
+    from grader.instructor.validate import course_errors
     retried = [r.student for r in outcome.graded if any(
         c.status == "grader_error" for ch in r.checks() for c in ch.cases)]
     for line in course_errors(outcome.graded, session):  # once per check: a re-run cannot help
@@ -591,7 +568,7 @@ def cmd_batch(args) -> int:
 def _extensions(args, course):
     """The extensions in force (``--extensions``, else ``extensions.toml`` beside the
     gradebook), checked against the course: a bad entry is a usage error."""
-    from .deadlines import DeadlineError, load_extensions
+    from grader.course.deadlines import DeadlineError, load_extensions
     given = getattr(args, "extensions", None)
     path = Path(given) if given else _gradebook_path(args).parent / "extensions.toml"
     if given and not path.is_file():
@@ -604,10 +581,10 @@ def _extensions(args, course):
 
 def _dry_run(args, students) -> int:
     """``batch --dry-run``: who would be graded and why; nothing is written."""
-    from .cases import secret_id
-    from .fingerprint import grader_version
-    from .instructor.gradebook import Gradebook
-    from .instructor.semester import why_regraded
+    from grader.course.cases import secret_id
+    from grader.course.fingerprint import grader_version
+    from grader.instructor.gradebook import Gradebook
+    from grader.instructor.semester import why_regraded
     secret, _ = _secret(args)
     device = cluster_device(args.device) if args.cluster else resolve_device(args.device)
     course = _load(args)
@@ -635,8 +612,8 @@ def _regrade_report(before: dict, raw, outcome, results: Path) -> None:
     """After a batch: per student regraded, the tests whose score the grader moved, old ->
     new (overrides and late penalties are the instructor's and move nothing here), printed
     and written to ``results/regrade.csv`` (kept from the last batch that regraded anyone)."""
-    from .instructor import semester
-    from .report import write_atomic
+    from grader.instructor import semester
+    from grader.report.student import write_atomic
     graded = {r.student for r in outcome.graded}
     again = graded & set(before)
     if not again:
@@ -653,7 +630,7 @@ def _regrade_report(before: dict, raw, outcome, results: Path) -> None:
 
 
 def _open_gradebook(args):
-    from .instructor.gradebook import Gradebook
+    from grader.instructor.gradebook import Gradebook
     path = _gradebook_path(args)
     if not path.is_file():
         raise UsageError(f"no gradebook at {path} (run `make grade-all` first)")
@@ -661,9 +638,9 @@ def _open_gradebook(args):
 
 
 def _similarity(args, submissions: Path, boilerplate: list[str] = (), top: int = 20) -> None:
-    from .instructor.similarity.ranking import rank
-    from .instructor.similarity.report import csv_text, html_page
-    from .report import write_atomic
+    from grader.instructor.similarity.ranking import rank
+    from grader.instructor.similarity.report import csv_text, html_page
+    from grader.report.student import write_atomic
     for f in boilerplate:
         if not Path(f).is_file():
             raise UsageError(f"no boilerplate file {f}")
@@ -693,8 +670,8 @@ def cmd_similarity(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .instructor.export import write_exports
-    from .instructor.semester import final_latest
+    from grader.instructor.export import write_exports
+    from grader.instructor.semester import final_latest
     course = _load(args)
     extensions = _extensions(args, course)
     gradebook = _open_gradebook(args)
@@ -713,8 +690,8 @@ def cmd_export(args) -> int:
 def _export_canvas(args, latest, recorded: dict[str, str]) -> int:
     """``recorded``: the Canvas ids the batches kept in the gradebook; ``--submissions``, when
     given, wins over them (else the default folder's fill in for students they lack)."""
-    from .instructor.canvas import CanvasError, fill, read_ids
-    from .report import write_atomic
+    from grader.instructor.canvas import CanvasError, fill, read_ids
+    from grader.report.student import write_atomic
     source = Path(args.canvas_gradebook)
     if not source.is_file():
         raise UsageError(f"no Canvas gradebook file {source}")
@@ -757,18 +734,18 @@ def _export_canvas(args, latest, recorded: dict[str, str]) -> int:
 
 
 def cmd_import(args) -> int:
-    from .instructor.importer import import_zip
+    from grader.instructor.importer import import_zip
     zip_path = Path(args.zip)
     if not zip_path.is_file():
         raise UsageError(f"no such file {zip_path}")
     try:
-        from .instructor.canvas import read_ids, record_ids
+        from grader.instructor.canvas import read_ids, record_ids
         report = import_zip(zip_path, Path(args.into), _load(args).assignments,
                             known=read_ids(Path(args.into)))
     except (ValueError, OSError) as exc:
         raise UsageError(f"cannot import {zip_path.name}: {exc}") from None
     record_ids(Path(args.into), report.canvas_ids)
-    from .instructor.semester import record_lms
+    from grader.instructor.semester import record_lms
     record_lms(Path(args.into), report.submitted, report.canvas_files)
     print(f"placed {len(report.placed)} files for {len(report.students)} students in {args.into}")
     for line in report.renamed:
@@ -783,7 +760,7 @@ def cmd_import(args) -> int:
 
 
 def cmd_gradescope(args) -> int:
-    from .instructor.bundle import build
+    from grader.instructor.bundle import build
     secret, real = _secret(args)
     if not real:
         raise UsageError(f"no hidden-case secret: a Gradescope bundle must not grade with the "
@@ -795,8 +772,8 @@ def cmd_gradescope(args) -> int:
 
 
 def cmd_secret(args) -> int:
-    from .cases import new_secret
-    from .report import write_atomic
+    from grader.course.cases import new_secret
+    from grader.report.student import write_atomic
     path = Path(args.out)
     if path.exists() and not args.force:
         raise UsageError(f"{path} exists already (a new secret changes every hidden case: "
@@ -808,10 +785,10 @@ def cmd_secret(args) -> int:
 
 
 def cmd_gradescope_run(args) -> int:
-    from .instructor.bundle import EXPECTED, run
-    from .report import gradescope
+    from grader.instructor.bundle import EXPECTED, run
+    from grader.report.student import gradescope
     root = Path(args.root)
-    from .instructor.bundle import bundle_secret
+    from grader.instructor.bundle import bundle_secret
     try:
         secret = bundle_secret(ROOT)
     except SecretError as exc:
@@ -860,7 +837,7 @@ def _validate_first(args, course, device: str = "cpu") -> list[str]:
     passed: see ``validate_once``), hidden cases with the command's secret. Refuses a course
     that fails, one line per problem; returns the warnings for the command's reports (with
     ``--no-validate``)."""
-    from .instructor.validate import NO_VALIDATE, validate_once
+    from grader.instructor.validate import NO_VALIDATE, validate_once
     if getattr(args, "no_validate", False):
         print(f"warning: {NO_VALIDATE}", file=sys.stderr)
         return [NO_VALIDATE]
@@ -878,8 +855,8 @@ def _validate_first(args, course, device: str = "cpu") -> list[str]:
 
 
 def cmd_validate(args) -> int:
-    from .cases import secret_id
-    from .instructor.validate import validate_once
+    from grader.course.cases import secret_id
+    from grader.instructor.validate import validate_once
     course = _load(args)
     secret, real = load_secret(args.secret_file, ROOT)
     device = resolve_device(args.device)
@@ -915,7 +892,7 @@ def _test_name(course, latest: dict, student: str, test: str) -> str:
 
 
 def cmd_override(args) -> int:
-    from .instructor import semester
+    from grader.instructor import semester
     course = _load(args)
     extensions = _extensions(args, course)
     if args.file:
@@ -974,8 +951,8 @@ def cmd_override(args) -> int:
     semester.refresh(Path(args.results), [(n, p) for n, p in finals if n in touched])
     page = Path(args.results) / "summary.html"
     if page.is_file():  # the class summary a batch wrote: its final scores follow
-        from .instructor import summary
-        from .report import write_atomic
+        from grader.instructor import summary
+        from grader.report.student import write_atomic
         write_atomic(page, summary.html_page([p for _, p in finals]))
     for name, payload in finals:
         if name in touched:
@@ -986,7 +963,7 @@ def cmd_override(args) -> int:
 
 
 def cmd_history(args) -> int:
-    from .instructor import semester
+    from grader.instructor import semester
     gradebook = _open_gradebook(args)
     try:
         lines = semester.history(gradebook, args.student)
@@ -1001,7 +978,7 @@ def cmd_history(args) -> int:
 
 
 def cmd_feedback(args) -> int:
-    from .instructor import semester
+    from grader.instructor import semester
     course = _load(args)
     extensions = _extensions(args, course)
     gradebook = _open_gradebook(args)
@@ -1035,14 +1012,14 @@ COMMANDS.update({"override": cmd_override, "history": cmd_history, "feedback": c
 def main(argv: list[str] | None = None) -> int:
     """Run a command; whatever it prints is inert (``report.InertStream``): a student's
     name, file name, output or message cannot drive the instructor's terminal."""
-    from .report import inert_output
+    from grader.report.student import inert_output
     with inert_output():
         return _main(argv)
 
 
 def _main(argv: list[str] | None = None) -> int:
-    from .signals import Interrupted
-    from .worker.pool import WorkerStartError
+    from grader.signals import Interrupted
+    from grader.worker.pool import WorkerStartError
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)

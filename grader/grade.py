@@ -10,21 +10,24 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, ownloop, wire
-from .cases import case_seed, secret_id
-from .course import load_course
-from .diagnose import Diagnoser
-from .compare import compare_outputs
-from .diagnose.repair import MAX_PAIRS, PAIR_SEEDS, Relative, body_key, candidates, distance
-from .diagnose.repair import pairs as two_edits
-from .diagnose.uses import contract_uses
-from .judge import NOT_GRADED, Judge, attribute, point_at_lines
-from .reference import CaseMakerError, Expected, ReferenceError, make_cases
-from .results import AssignmentResult, CaseResult, CheckResult, StudentResult
-from .probes import derived, resolve
-from .spec import PUBLIC_SHARE, Assignment, Case, Check
-from .submission import RAM_FOLDER, Submission, collect, source_code
-from .worker.pool import Call, Job, ModuleCalls, WorkerPool
+from grader.course.fingerprint import __version__
+from grader.judge import ownloop
+from grader.worker import wire
+from grader.course.cases import case_seed, secret_id
+from grader.course.loader import load_course
+from grader.judge.diagnose import Diagnoser
+from grader.judge.compare import compare_outputs
+from grader.judge.diagnose.repair import (MAX_PAIRS, PAIR_SEEDS, Relative, body_key,
+                                          candidates, distance)
+from grader.judge.diagnose.repair import pairs as two_edits
+from grader.judge.diagnose.uses import contract_uses
+from grader.judge.verdict import NOT_GRADED, Judge, attribute, point_at_lines
+from grader.judge.expected import CaseMakerError, Expected, ReferenceError, make_cases
+from grader.judge.results import AssignmentResult, CaseResult, CheckResult, StudentResult
+from grader.course.probes import derived, resolve
+from grader.course.spec import PUBLIC_SHARE, Assignment, Case, Check
+from grader.worker.submission import RAM_FOLDER, Submission, collect, source_code
+from grader.worker.pool import Call, Job, ModuleCalls, WorkerPool
 
 ADAPTIVE_FACTOR, ADAPTIVE_FLOOR = 100.0, 2.0
 REPAIR_CPU_SECONDS = 2.0

@@ -16,11 +16,11 @@ import types
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cases import build_cases
-from .course import load_course
-from .judge import Judge
-from .probes import resolve, run_probe
-from .public import PUBLIC_FILE, PublicExpected
+from grader.course.cases import build_cases
+from grader.course.loader import load_course
+from grader.judge.verdict import Judge
+from grader.course.probes import resolve, run_probe
+from grader.judge.public import PUBLIC_FILE, PublicExpected
 
 HIDDEN_NOTE = "Public cases only: hidden cases with other data will also count in your grade."
 
@@ -72,7 +72,7 @@ class CheckReport:
 def _module_for(assignment, namespace: dict):
     if namespace:
         return types.SimpleNamespace(**namespace)
-    from .worker.student import load_module
+    from grader.worker.student import load_module
     return load_module(str(student_file(assignment)), assignment.module)
 
 
@@ -94,8 +94,8 @@ def _judge(course, device: str) -> Judge:
     public = course.root / PUBLIC_FILE
     if public.is_file():
         return Judge(PublicExpected(public), None, device, lambda *case: 0.0)
-    from .diagnose import Diagnoser
-    from .reference import Expected
+    from grader.judge.diagnose import Diagnoser
+    from grader.judge.expected import Expected
     return Judge(Expected(), Diagnoser(), device, lambda *case: 0.0)
 
 
@@ -109,7 +109,7 @@ def check(name: str, namespace: dict | None = None, device: str = "cpu",
     if (course.root / PUBLIC_FILE).is_file():  # a student's copy, in their own environment
         import sys
 
-        from .selfrun import too_old
+        from grader.worker.selfrun import too_old
         old = too_old(torch_too="torch" in sys.modules)
         if old:
             raise RuntimeError(old)
@@ -125,7 +125,7 @@ def check(name: str, namespace: dict | None = None, device: str = "cpu",
             outcome = {"status": "ok", "output": _plain(run_probe(
                 module, probe, spec.name, case.inputs, device, case.seed))}
         except BaseException as exc:  # the student's code failed: say how, keep going
-            from .worker.student import describe_error
+            from grader.worker.student import describe_error
             # Frames of the student's own file, or of any notebook cell (no file to filter on).
             folder = str(Path(module.__file__).resolve().parent) if not namespace else ""
             outcome = {"status": "error", "error": describe_error(exc, folder)}
@@ -138,5 +138,5 @@ def check(name: str, namespace: dict | None = None, device: str = "cpu",
 
 def _plain(output: dict) -> dict:
     """The probe's output as the grader would see it after the wire."""
-    from . import wire
+    from grader.worker import wire
     return wire.loads(wire.dumps(output))

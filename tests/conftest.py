@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import strip_markers
-from grader.course import load_course
+from grader.course.loader import strip_markers
+from grader.course.loader import load_course
 from grader.grade import Session
-from grader.reference import Expected
+from grader.judge.expected import Expected
 from grader.worker.pool import WorkerPool
 
 ROOT = Path(__file__).resolve().parents[1]

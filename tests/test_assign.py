@@ -4,8 +4,8 @@ import ast
 import pytest
 
 from conftest import ROOT
-from grader.instructor.assign import MarkerError, make_stub, stub_files
-from grader.course import load_course
+from grader.course.stubs import MarkerError, make_stub, stub_files
+from grader.course.loader import load_course
 
 COURSE = load_course()
 

@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 from conftest import ROOT, SECRET
-from grader.course import load_course, strip_markers
+from grader.course.loader import load_course, strip_markers
 from grader.grade import Session
-from grader.instructor.assign import write_assignments
+from grader.course.stubs import write_assignments
 
 EXAMPLE = ROOT / "docs" / "examples" / "metrics-course"
 FOLDER, MODULE = "01_metrics", "metrics"
@@ -86,8 +86,8 @@ module = "dropout"
 title = "Inverted dropout"
 points = 4
 '''
-DROPOUT_CHECKS = '''from grader.probes import rng, tensor
-from grader.spec import Check, random_cases
+DROPOUT_CHECKS = '''from grader.course.probes import rng, tensor
+from grader.course.spec import Check, random_cases
 
 
 def _case(rng_):
@@ -134,7 +134,7 @@ def test_a_torch_generator_marker_reaches_the_student_seeded(tmp_path, pool):
 
 
 def test_an_unknown_rng_kind_is_one_line():
-    from grader.probes import rng
+    from grader.course.probes import rng
     try:
         rng("pytorch", 1)
     except ValueError as e:

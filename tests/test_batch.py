@@ -15,7 +15,7 @@ import pytest
 
 from conftest import ROOT
 from grader.instructor.batch import discover, run_batch
-from grader.course import load_course
+from grader.course.loader import load_course
 
 COURSE = load_course()
 assignment = COURSE.assignment
@@ -186,7 +186,7 @@ def test_class_summary_has_histogram_and_pass_rates():
 def test_a_full_disk_mid_write_leaves_the_previous_results_intact(tmp_path, monkeypatch):
     import errno
 
-    from grader import report
+    from grader.report import student as report
     path = tmp_path / "alice" / "results.json"
     report.write_atomic(path, '{"score": 25}')
 
@@ -253,7 +253,8 @@ class _AllAtOnce:
 
     def __init__(self, points: dict[str, float]):
         from concurrent.futures import Future
-        from grader.results import AssignmentResult, CaseResult, CheckResult, StudentResult
+        from grader.judge.results import (AssignmentResult, CaseResult, CheckResult,
+                                          StudentResult)
         self.made = {}
         for name, score in points.items():
             case = CaseResult(id="c", hidden=False, seed=0,

@@ -6,10 +6,10 @@ import zipfile
 import pytest
 
 from grader.cli import main
-from grader.course import load_course
+from grader.course.loader import load_course
 from grader.instructor.canvas import CanvasError, fill, parse, read_ids, sniff
 from grader.instructor.gradebook import Gradebook
-from grader.results import AssignmentResult, CaseResult, CheckResult, StudentResult
+from grader.judge.results import AssignmentResult, CaseResult, CheckResult, StudentResult
 
 COURSE = load_course()
 

@@ -2,10 +2,10 @@
 ``lr``) as well as the ``call`` probe's ``args`` and ``kwargs``."""
 import numpy as np
 
-from grader.diagnose import generic
-from grader.diagnose.case import arguments, case_quantities
-from grader.diagnose.variants import _replace
-from grader.probes import tensor
+from grader.judge.diagnose import generic
+from grader.judge.diagnose.case import arguments, case_quantities
+from grader.judge.diagnose.variants import _replace
+from grader.course.probes import tensor
 
 
 def _out(v):

@@ -264,7 +264,7 @@ def test_a_node_without_this_grader_stops_the_batch_in_one_line_before_any_stude
     other = tmp_path / "other"
     shutil.copytree(ROOT / "grader", other / "grader",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    init = other / "grader" / "__init__.py"
+    init = other / "grader" / "course" / "fingerprint.py"
     init.write_text(init.read_text().replace(f'"{grader.__version__}"', '"0.1.9"'))
     write_submission(tmp_path / "submissions" / "s", A01, reference_source(A01))
     c = Cluster(tmp_path, workers=1, scheduler=bare, worker_env={"PYTHONPATH": str(other)})

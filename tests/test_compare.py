@@ -1,7 +1,7 @@
 """Closeness and its messages: pure functions, actual then expected."""
 import numpy as np
 
-from grader.compare import compare_outputs, tolerance_for
+from grader.judge.compare import compare_outputs, tolerance_for
 
 
 def described(value, kind="ndarray"):
@@ -93,8 +93,8 @@ def test_module_structure_sets_the_parameters_a_case_gives_whatever_the_init(tmp
     """Two nets built differently (float64 layers, or float32 layers made double) report the
     same forward once the case sets their parameters."""
     import torch
-    from grader.probes import PROBES, run_probe
-    from grader.wire import dumps, loads
+    from grader.course.probes import PROBES, run_probe
+    from grader.worker.wire import dumps, loads
     import types
     nets = types.SimpleNamespace(
         direct=lambda: torch.nn.Sequential(torch.nn.Linear(2, 3, dtype=torch.float64),
@@ -128,9 +128,9 @@ def test_no_relative_difference_against_expected_values_below_the_absolute_toler
 
 
 def test_reports_say_a_repeated_message_and_a_repeated_hint_once():
-    from grader.compare import Comparison, Problem
-    from grader.feedback import check_text, describe_comparison
-    from grader.results import CaseResult, CheckResult
+    from grader.judge.compare import Comparison, Problem
+    from grader.judge.feedback import check_text, describe_comparison
+    from grader.judge.results import CaseResult, CheckResult
     cmp = Comparison([Problem(f"items[{i}]", "the dtype does not match: got float64, "
                               "expected float32") for i in range(20)])
     said = describe_comparison(cmp)
@@ -152,8 +152,8 @@ def test_reports_say_a_repeated_message_and_a_repeated_hint_once():
 # ----------------------------------------------------------------- dicts, exact types (issue 26)
 def _out(value):
     """A returned value as the worker sends it: described, then through the wire."""
-    from grader import wire
-    from grader.probes import describe
+    from grader.worker import wire
+    from grader.course.probes import describe
     return wire.loads(wire.dumps({"result": describe(value)}))
 
 
@@ -224,7 +224,7 @@ def test_an_int_is_compared_exactly_and_shown_as_an_int():
 
 
 def test_a_tolerance_per_quantity():
-    from grader.spec import Check, CaseSpec
+    from grader.course.spec import Check, CaseSpec
     import pytest
     path = np.cumsum(np.ones((4, 2)), axis=0)
     e = {"path": described(path), "restored": described(path[1])}

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, broken, messages, reference_source
-from grader.course import load_course
+from grader.course.loader import load_course
 from grader.grade import Session
-from grader.reference import Expected
+from grader.judge.expected import Expected
 from grader.worker import sandbox
 from grader.worker.pool import WorkerPool
 
@@ -181,7 +181,7 @@ assert open("b.txt").read() == "x"
 def test_a_classmates_notebook_cannot_be_redated_in_a_batch(pool, tmp_path):
     """The attack of issue 25: the classmate worked in the notebook (newer than the stub
     .py); re-dating it to 1970 once made the stub the file graded (0/20 for 20/20)."""
-    from grader.instructor.assign import reference_notebook
+    from grader.course.stubs import reference_notebook
     from grader.instructor.batch import discover, run_batch
     from grader.instructor.gradebook import Gradebook
     from grader.instructor.progress import Progress

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import COURSE, ROOT, SUBMISSIONS
-from grader.course import CourseError, load_course
+from grader.course.loader import CourseError, load_course
 
 TOML = """\
 title = "A tiny course"
@@ -50,7 +50,7 @@ def normalize_(v):
 
 CHECKS = '''\
 """Checks of 01_vectors."""
-from grader.spec import Check, random_cases
+from grader.course.spec import Check, random_cases
 
 from .probes import in_place
 
@@ -69,8 +69,8 @@ CHECKS = (
 # ``call`` probe counts as a mistake.
 PROBES = '''\
 """Probes only 01_vectors needs."""
-from grader.probes import describe, materialize, probe
-from grader.spec import Report
+from grader.course.probes import describe, materialize, probe
+from grader.course.spec import Report
 
 
 @probe(reports={"after": Report("the vector after the call"),
@@ -82,7 +82,7 @@ def in_place(module, name, inputs, device):
 '''
 
 MISTAKES = '''\
-from grader.diagnose import Mistake
+from grader.course.spec import Mistake
 
 MISTAKES = (
     Mistake("01_vectors", "norm2", "square root taken",
@@ -210,7 +210,7 @@ BAD_COURSES = {
         {"course.toml": TOML.replace("points = 10\n", "points = 20\n", 1)
          + TOML.split("\n\n", 1)[1].replace("01_vectors", "02_copy"),
          "02_copy/vectors.py": REFERENCE,
-         "02_copy/checks.py": 'from grader.spec import Check, random_cases\n\n'
+         "02_copy/checks.py": 'from grader.course.spec import Check, random_cases\n\n'
                               'CHECKS = (Check("norm2", 10, "call", cases=random_cases(\n'
                               '    lambda rng: {"args": [rng.normal(0, 1, 3)]})),)\n'},
         r"02_copy/checks\.py: the contract name 'norm2' is already checked in 01_vectors"),

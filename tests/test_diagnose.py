@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import COURSE, ROOT, broken, messages, mutate, reference_source
-from grader.diagnose import Diagnosis, explain_error, generic
+from grader.judge.diagnose import Diagnosis, explain_error, generic
 
 CATALOGUE = [m for a in COURSE for m in COURSE.mistakes[a.folder]]
 BY_OUTPUT = [m for m in CATALOGUE if m.replace]
@@ -374,7 +374,7 @@ def test_a_dimension_of_size_one_and_steps_uphill():
                                        "cpu", False)
     assert "size 1 is too many" in said({"result": arr([[1.0], [2.0]])},
                                         {"result": arr([1.0, 2.0])}, "value", "cpu", False)
-    from grader.diagnose.variants import input_variants
+    from grader.judge.diagnose.variants import input_variants
     uphill = [v for v in input_variants({"args": [np.zeros(2), np.ones(5), np.ones(5), 0.1, 3]},
                                         False) if v.name == "steps uphill"]
     assert uphill and uphill[0].inputs["args"][3] == -0.1
@@ -417,7 +417,7 @@ def test_gradients_through_rows_of_a_fixed_sum_are_seen_flowing():
 
     import torch
 
-    from grader.probes import derived, module_structure
+    from grader.course.probes import derived, module_structure
 
     class RowCentred(torch.nn.Module):
         def __init__(self):

@@ -8,9 +8,9 @@ import sys
 import numpy as np
 
 from conftest import COURSE, ROOT
-from grader.expected_store import ExpectedStore
+from grader.judge.store import ExpectedStore
 from grader.grade import Session
-from grader.reference import Expected
+from grader.judge.expected import Expected
 from grader.worker.pool import WorkerPool
 
 A01 = COURSE.assignment("01_gradient_descent")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.public import PUBLIC_FILE, build_public
-from grader.results import CaseResult, CheckResult
+from grader.judge.public import PUBLIC_FILE, build_public
+from grader.judge.results import CaseResult, CheckResult
 
 from conftest import COURSE, ROOT, assignment
 
@@ -67,7 +67,7 @@ def _course(tmp_path: Path, checks_extra: str = "", toml_extra: str = "",
     (root / "01_one" / "one.py").write_text("def f(x):\n    return x\n\ndef g(x):\n"
                                             "    return x\n")
     (root / "01_one" / "checks.py").write_text(
-        "from grader.spec import Check, random_cases\n" + checks_extra + "\n"
+        "from grader.course.spec import Check, random_cases\n" + checks_extra + "\n"
         "CHECKS = (Check('f', 2, 'call', cases=random_cases(lambda rng: {'args': [1.0]})"
         f"{share}),\n"
         "          Check('g', 2, 'call', cases=random_cases(lambda rng: {'args': [1.0]})),)\n")
@@ -75,7 +75,7 @@ def _course(tmp_path: Path, checks_extra: str = "", toml_extra: str = "",
 
 
 def test_a_course_declares_its_own_split_per_check_assignment_or_course(tmp_path):
-    from grader.course import load_course
+    from grader.course.loader import load_course
     course = load_course(_course(tmp_path / "a", "PUBLIC_SHARE = 0.5",
                                  share=", public_share=0.25"))
     assert [c.public_share for c in course[0].checks] == [0.25, 0.5]
@@ -86,7 +86,7 @@ def test_a_course_declares_its_own_split_per_check_assignment_or_course(tmp_path
 @pytest.mark.parametrize("where", ["check", "assignment", "course"])
 @pytest.mark.parametrize("bad", ["1.5", "-0.1", "'half'"])
 def test_a_share_outside_0_to_1_is_refused_when_the_course_loads(tmp_path, where, bad):
-    from grader.course import CourseError, load_course
+    from grader.course.loader import CourseError, load_course
     root = _course(tmp_path, **{"check": {"share": f", public_share={bad}"},
                                 "assignment": {"checks_extra": f"PUBLIC_SHARE = {bad}"},
                                 "course": {"toml_extra": f"public_share = {bad}"}}[where])
@@ -124,9 +124,9 @@ def test_hidden_inputs_never_reach_a_report_through_the_students_own_words(grade
     report. A hidden case now shows the verdict, a known exception type and the student's
     own line; public cases keep their messages, and printed output comes from the forks of
     public cases only (hidden cases run in forks of their own)."""
-    from grader.cases import build_cases
-    from grader.html_report import render
-    from grader.report import gradescope, terminal
+    from grader.course.cases import build_cases
+    from grader.report.html import render
+    from grader.report.student import gradescope, terminal
     from conftest import reference_source
     a = assignment(A01)
     source = reference_source(A01) + "\n" + (HOSTILE / "leak_hidden.py").read_text()
@@ -183,7 +183,7 @@ def _cli(*args, env_secret: str | None = None, cwd=ROOT, timeout=600):
 
 def test_a_gradescope_bundle_without_a_secret_is_refused_in_one_line(tmp_path):
     """It was built silently, its hidden cases following the development secret, which
-    ships in grader/cases.py: anyone could compute them."""
+    ships in grader/course/cases.py: anyone could compute them."""
     if (ROOT / ".grader-secret").exists():
         pytest.skip("this checkout has a .grader-secret")
     built = _cli("gradescope", "--out", str(tmp_path / "dist"))
@@ -219,7 +219,7 @@ def test_a_bundle_grades_with_the_secret_it_was_built_with(tmp_path):
     import subprocess
     import sys
     import zipfile
-    from grader.cases import secret_id
+    from grader.course.cases import secret_id
     secret = "a-real-secret-for-this-test-0123456789"
     built = _cli("gradescope", "--out", str(tmp_path / "dist"), env_secret=secret)
     assert built.returncode == 0, built.stderr

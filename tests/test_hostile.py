@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, broken, messages, reference_source
-from grader.course import load_course
+from grader.course.loader import load_course
 
 assignment = load_course().assignment
 from grader.grade import Session
-from grader.reference import Expected
+from grader.judge.expected import Expected
 from grader.worker.pool import WorkerPool
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 from conftest import broken, messages, mutate, reference_source
-from grader.course import load_course
-from grader.diagnose.trajectories import own_loop_holds, own_loop_points
+from grader.course.loader import load_course
+from grader.judge.diagnose.trajectories import own_loop_holds, own_loop_points
 from grader.grade import Session
-from grader.reference import Expected
+from grader.judge.expected import Expected
 from grader.worker.pool import WorkerPool
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"

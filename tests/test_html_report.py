@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from conftest import ROOT
-from grader.html_report import render
+from grader.report.html import render
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -58,7 +58,7 @@ def test_report_renders_in_headless_chromium(demo_page, tmp_path, width):
 def test_the_same_wrong_numbers_are_drawn_once(grade, monkeypatch):
     """Two students with the same mistake return the same wrong numbers: their pictures are
     the same, and drawn once (a batch's largest cost of its own)."""
-    from grader import html_report
+    from grader.report import html as html_report
     drawn = []
     real = html_report.pictures_for
     monkeypatch.setattr(html_report, "pictures_for",

@@ -19,7 +19,7 @@ from grader.instructor.canvas import fill
 from grader.instructor.export import gradebook_csv
 from grader.instructor.gradebook import Gradebook
 from grader.instructor.importer import import_zip
-from grader.report import gradescope, terminal
+from grader.report.student import gradescope, terminal
 
 A01, A02 = "01_gradient_descent", "02_autograd"
 COURSE = (assignment(A01), assignment(A02))
@@ -53,7 +53,7 @@ def payload_text(payload: dict) -> str:
 def test_read_folder_leaves_out_links_hard_links_fifos_and_sockets(tmp_path):
     import socket
 
-    from grader.submission import read_folder
+    from grader.worker.submission import read_folder
     folder = tmp_path / "student"
     folder.mkdir()
     (folder / "own.py").write_text("x = 1\n")

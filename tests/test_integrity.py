@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, broken, messages, reference_source
-from grader import wire
-from grader.course import load_course
+from grader.worker import wire
+from grader.course.loader import load_course
 from grader.grade import Session
-from grader.reference import Expected
+from grader.judge.expected import Expected
 from grader.worker import messages as shapes
 from grader.worker.pool import Call, Job, ModuleCalls, WorkerPool, read_outcome
 
@@ -200,7 +200,7 @@ def test_a_deeply_nested_notebook_is_the_students_error_not_the_graders(tmp_path
 def test_grader_errors_earn_nothing(tmp_path):
     """A case whose fork the machinery lost on every try is not graded: 0 points, and the
     student is listed for a re-run."""
-    from grader.judge import Judge
+    from grader.judge.verdict import Judge
     session = _session(None)
     a = assignment(A01)
     check = a.checks[0]
@@ -280,7 +280,7 @@ def test_a_classmates_collected_copy_is_out_of_reach_on_cuda_too(tmp_path):
     """A batch collects the whole class into RAM before anyone runs; on CUDA the fork could
     read all of /dev, and with it a classmate's copy in /dev/shm (the sandbox takes its CUDA
     path whatever the machine: NumPy's assignment 01 grades on "cuda" without a GPU)."""
-    from grader.submission import Copies, collect
+    from grader.worker.submission import Copies, collect
     a = assignment(A01)
     _student(tmp_path, "bob", reference_source(A01).replace('"""', '"""BOB-SECRET-WORK ', 1))
     _student(tmp_path, "eve", (HOSTILE / "shm_classmate.py").read_text())
@@ -384,10 +384,10 @@ def test_hidden_inputs_come_only_after_every_public_call_whatever_the_fork_says(
 
 STALL = '''
 import time
-import grader.wire
+import grader.worker.wire
 
 def f(x):
-    grader.wire.read_frame = lambda stream: time.sleep(3600)  # never takes the hidden ones
+    grader.worker.wire.read_frame = lambda stream: time.sleep(3600)  # never reads hidden ones
     return float(x.sum())
 '''
 

@@ -4,8 +4,8 @@ import os
 import pytest
 
 from conftest import ROOT, broken, messages, reference_source
-from grader.instructor.assign import reference_notebook
-from grader.course import load_course
+from grader.course.stubs import reference_notebook
+from grader.course.loader import load_course
 
 COURSE = load_course()
 assignment = COURSE.assignment

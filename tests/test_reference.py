@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from conftest import COURSE, assignment
-from grader.course import import_course_module
-from grader.reference import Expected
+from grader.course.modules import import_course_module
+from grader.judge.expected import Expected
 
 _data = import_course_module(COURSE.root, "data")
 LEAST_SQUARES_X, LEAST_SQUARES_Y = _data.LEAST_SQUARES_X, _data.LEAST_SQUARES_Y

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, reference_source, write_submission
-from grader import wire
-from grader.diagnose import generic
-from grader.probes import describe
-from grader.diagnose.repair import body_key, candidates
+from grader.worker import wire
+from grader.judge.diagnose import generic
+from grader.course.probes import describe
+from grader.judge.diagnose.repair import body_key, candidates
 from mistakes_heldout_27 import TABLE_27
 
 import sys
@@ -136,9 +136,9 @@ def test_a_witnessed_factor_keeps_its_cause():
 
 
 def test_fit_credit_says_how_far_the_final_loss_is():
-    from grader.judge import Judge
+    from grader.judge.verdict import Judge
     from types import SimpleNamespace
-    from grader.spec import Case, FitGoal
+    from grader.course.spec import Case, FitGoal
     check = SimpleNamespace(fit=FitGoal(lambda row, inputs: float(row[0])))
     case = Case("c", False, 0, {"args": []})
     said = Judge._fit_credit(check, case, _desc(np.array([[2.0], [56.126]])),
@@ -151,7 +151,7 @@ def test_fit_credit_says_how_far_the_final_loss_is():
 
 def test_course_toml_chooses_what_a_fix_shows():
     from pathlib import Path
-    from grader.course import CourseError, _repair_options
+    from grader.course.loader import CourseError, _repair_options
     where = Path("course.toml")
     assert _repair_options({}, where) == {"selfcheck": "line", "graded": "fix"}
     assert _repair_options({"feedback": {"repair_graded": "nothing"}}, where)["graded"] == \
@@ -208,7 +208,7 @@ def test_a_mistake_needing_two_fixes_gets_one_fix_naming_both_lines(grade, tmp_p
 
 
 def test_pairs_are_said_against_the_students_lines():
-    from grader.diagnose.repair import pairs
+    from grader.judge.diagnose.repair import pairs
     source = ("import numpy as np\n\n\ndef f(x, idx):\n    m = len(x)\n"
               "    return -np.sum(x[idx]) / m\n")
     firsts = [e for e in candidates(source, "f") if e.after == "return np.sum(x[idx]) / m"]

@@ -20,7 +20,7 @@ IDIOMS = {"with torch.no_grad():", "super().__init__()", "loss.backward()",
 def solution_lines() -> set[str]:
     """Every line of every reference solution between its markers (stripped), but for
     lines too short or too common to mean anything (``return path``, ``else:``, IDIOMS)."""
-    from grader.course import BEGIN, END
+    from grader.course.loader import BEGIN, END
     lines = set()
     for a in COURSE:
         inside = False
@@ -110,7 +110,7 @@ def test_check_function_in_a_namespace_shows_text_and_html(bundle):
 
 
 def test_a_numpy_only_check_does_not_need_torch():
-    from grader.cli import _needs_torch
+    from grader.course.cases import needs_torch as _needs_torch
     assignment = COURSE.assignment
     assert not _needs_torch((assignment("01_gradient_descent"),))
     assert _needs_torch((assignment("02_autograd"),))

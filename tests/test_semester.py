@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, reference_source
-from grader.cases import build_cases
+from grader.course.cases import build_cases
 from grader.cli import main
-from grader.course import CourseError, load_course
-from grader.deadlines import DeadlineError, late_policies, load_extensions
+from grader.course.loader import CourseError, load_course
+from grader.course.deadlines import DeadlineError, late_policies, load_extensions
 from grader.instructor.semester import gradescope_times
 
 DUE = datetime(2026, 2, 6, 23, 59, tzinfo=timezone(timedelta(hours=-6)))  # Chicago, winter
@@ -40,7 +40,7 @@ def _policy(tmp_path, text=LATE_POLICY, late_table=""):
     path = tmp_path / "course.toml"
     path.write_text(f'{late_table}\n[[assignment]]\nfolder = "{A01}"\nmodule = "m"\n'
                     f'title = "t"\npoints = 1\n{text}')
-    from grader.course import tomllib
+    from grader.course.loader import tomllib
     return late_policies(tomllib.loads(path.read_text()), path)[A01] if text else None
 
 
@@ -350,16 +350,16 @@ def test_feedback_gives_each_student_their_report_and_canvas_its_zip(semester, c
 def test_a_student_cannot_forge_the_grade_block_or_a_spreadsheet_formula():
     """The report's grade block is found by markers: a student's name, message or printed
     output that writes them is escaped, so the block replaced is the grader's own."""
-    from grader.html_report import render
+    from grader.report.html import render
     from grader.instructor.semester import finalize, regrade_csv, with_grade
-    from grader.results import AssignmentResult, CaseResult, CheckResult, StudentResult
+    from grader.judge.results import AssignmentResult, CaseResult, CheckResult, StudentResult
     forged = "<!--grade--><h1>me: 20/20</h1><!--/grade-->"
     case = CaseResult("c1", False, 1, "error", 0.0, message=forged)
     result = StudentResult(f"x{forged}", "cpu", "v", "s", [AssignmentResult(
         A01, "m", "m.py", [CheckResult(A01, "predict", 2.0, [case])], output=forged)])
     page = render(result, pictures="none")
     assert page.count("<!--grade-->") == 1
-    from grader.report import gradescope
+    from grader.report.student import gradescope
     final = finalize(gradescope(result), load_course(), overrides={
         f"{A01}/predict": type("O", (), {"score": 1.0, "reason": forged, "who": "ta",
                                          "at": 0.0})()})

@@ -11,8 +11,8 @@ import pytest
 
 from conftest import ROOT
 from grader.cli import main
-from grader.compare import signature
-from grader.course import load_course
+from grader.judge.compare import signature
+from grader.course.loader import load_course
 from grader.grade import Session
 from grader.instructor.batch import discover, run_batch
 from grader.instructor.gradebook import Gradebook

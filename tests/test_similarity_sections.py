@@ -3,7 +3,7 @@ a mistake three students made on their own below every pair that shares code."""
 import io
 import pytest
 
-from grader.course import load_course
+from grader.course.loader import load_course
 from grader.grade import Session
 from grader.instructor.batch import discover, run_batch
 from grader.instructor.gradebook import Gradebook

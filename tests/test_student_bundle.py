@@ -300,7 +300,7 @@ def test_the_numpy_assignment_checks_on_other_pythons(bundle, tmp_path, version)
 def test_a_version_too_old_is_named_in_one_line(bundle, monkeypatch):
     import numpy
 
-    from grader import selfrun
+    from grader.worker import selfrun
     monkeypatch.setattr(numpy, "__version__", "1.19.5")
     line = selfrun.too_old(torch_too=False)
     assert line == ("numpy 1.19.5 is too old for this course's self-check: it needs numpy "

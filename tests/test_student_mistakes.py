@@ -25,7 +25,7 @@ def test_a_student_written_mistake_is_named_where_it_is(grade, tmp_path, mistake
 def test_generic_findings_carry_names_into_the_class_summary(grade, tmp_path):
     """The class summary's most common mistakes come from generic findings too."""
     from grader.instructor.summary import common_mistakes
-    from grader.report import gradescope
+    from grader.report.student import gradescope
     summed = next(m for m in MISTAKES if m.id == "loss summed over the points")
     step = next(m for m in MISTAKES if m.id == "n_steps + 1 rows")
     payloads = []

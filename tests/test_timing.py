@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, reference_source, write_submission
-from grader.course import load_course
+from grader.course.loader import load_course
 
 assignment = load_course().assignment
 from grader.grade import Session
@@ -131,7 +131,7 @@ def test_a_machinery_failing_every_try_is_a_grader_error_never_a_crash(pool, tmp
 def test_output_still_pending_when_done_arrives_is_kept_not_a_crash(tmp_path):
     """The worst moment, made certain: the child's output and its "done" are both waiting
     when the supervisor first looks, the channel first (the order epoll then reports)."""
-    from grader import wire
+    from grader.worker import wire
     from grader.worker import zygote
     sleeper = subprocess.Popen(["sleep", "60"])
     r_req, w_req = os.pipe()
@@ -280,7 +280,7 @@ def test_a_disk_filling_up_mid_batch_stops_cleanly_and_keeps_what_was_saved(
     import errno
     import io
 
-    from grader import report
+    from grader.report import student as report
     from grader.instructor import batch
     from grader.instructor.gradebook import Gradebook
     from grader.instructor.progress import Progress
@@ -316,7 +316,7 @@ def test_notebooks_in_a_row_on_busy_cores_never_retire_the_fork_server(busy_core
                                                                         tmp_path):
     """nbclient's heartbeat thread, joined but not yet gone from /proc/self/task, used to
     make the fork server retire (a 3-s restart) about once in twenty notebooks."""
-    from grader.instructor.assign import reference_notebook
+    from grader.course.stubs import reference_notebook
     a = assignment(A01)
     (tmp_path / A01).mkdir()
     (tmp_path / A01 / f"{a.module}.ipynb").write_text(reference_notebook(a))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 
 from conftest import ROOT, SECRET, mutate, reference_source, write_submission
-from grader.course import load_course
+from grader.course.loader import load_course
 from grader.grade import Session
 from grader.instructor.validate import validate
 

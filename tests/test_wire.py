@@ -5,7 +5,7 @@ import pickle
 import numpy as np
 import pytest
 
-from grader import wire
+from grader.worker import wire
 
 
 def test_round_trip_keeps_arrays_numbers_and_non_finite_floats():

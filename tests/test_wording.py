@@ -1,9 +1,9 @@
 """Counts said to a student in the right number: one step, one case."""
 import numpy as np
 
-from grader.diagnose import generic
-from grader.feedback import verdict_line
-from grader.results import CaseResult, CheckResult
+from grader.judge.diagnose import generic
+from grader.judge.feedback import verdict_line
+from grader.judge.results import CaseResult, CheckResult
 
 
 def _out(v):

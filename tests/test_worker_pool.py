@@ -1,7 +1,7 @@
 """The worker pool's speed-ups must not change what a student's code sees (issue 6)."""
 import numpy as np
 
-from grader import wire
+from grader.worker import wire
 from grader.worker.pool import Call, Job, ModuleCalls, WorkerPool
 
 MUTATES = '''
@@ -33,9 +33,9 @@ def test_a_server_warmed_for_numpy_only_still_grades_a_notebook_and_counts_cpu(t
     """Fork servers import only what a run needs (issue 16); a notebook that arrives anyway
     gets its machinery loaded before the fork (a confined child cannot read it), and the CPU
     the student's forks used comes back for benchmarks."""
-    from grader.course import load_course
+    from grader.course.loader import load_course
     from grader.grade import Session
-    from grader.instructor.assign import reference_notebook
+    from grader.course.stubs import reference_notebook
     from grader.worker.pool import Warm
     a = load_course().assignment("01_gradient_descent")
     folder = tmp_path / "s" / a.folder

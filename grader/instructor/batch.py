@@ -1,25 +1,23 @@
 """Batch grading: a whole class in parallel, resumable, each result saved as it finishes."""
 from __future__ import annotations
 
-import functools
 import gc
-import os
-import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..cases import secret_id
-from ..fingerprint import grader_version
-from ..grade import Session
-from .gradebook import Gradebook
-from .progress import Progress
-from ..html_report import render
-from ..report import gradescope
-from ..results import StudentResult
-from ..signals import Interrupted, StopSignals
-from ..submission import Copies, Submission, collect, read_folder
+from grader.course.cases import secret_id
+from grader.course.fingerprint import grader_version
+from grader.grade import Session
+from grader.instructor.durable import sync, write_atomic
+from grader.instructor.gradebook import Gradebook
+from grader.instructor.progress import Progress
+from grader.report.html import render
+from grader.report.student import gradescope
+from grader.judge.results import StudentResult
+from grader.signals import Interrupted, StopSignals
+from grader.worker.submission import Copies, Submission, collect, read_folder
 
 
 @dataclass
@@ -64,45 +62,6 @@ GROUP = 64
 filesystem and their grades recorded by one gradebook transaction, instead of two fsyncs and
 a transaction each (what bounded a cluster's driver to ~25 students a second). Students are
 saved as soon as they are taken: a group is whatever finished meanwhile, one when few do."""
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """A temporary file beside ``path`` renamed over it: never half written. Durable at its
-    group's ``sync`` (before the gradebook records it: a crash before that re-grades the
-    student, whose files are then written again)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def sync(folder: Path) -> None:
-    """Every file written under ``folder`` on disk: one ``syncfs`` of its filesystem (Linux),
-    else ``sync``."""
-    libc = _libc()
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        if libc is None or libc.syncfs(fd) != 0:
-            os.sync()
-    finally:
-        os.close(fd)
-
-
-@functools.cache
-def _libc():
-    import ctypes
-    import ctypes.util
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-        return libc if hasattr(libc, "syncfs") else None
-    except OSError:
-        return None
 
 
 def discover(folder: Path) -> list[Path]:
@@ -162,7 +121,7 @@ def run_batch(session: Session, students: list[Path], gradebook: Gradebook, resu
     grades elsewhere): whatever grades, this process alone writes results and the gradebook.
     ``lms``: what ``import`` recorded (``semester.lms_record``): each graded file's submission
     time is kept from it, else from the file's modification time as read."""
-    from . import semester
+    from grader.instructor import semester
     started = time.perf_counter()
     outcome = BatchOutcome()
     version, sid = grader_version(session.course[0].course_root), secret_id(session.secret)
@@ -195,7 +154,7 @@ def _run(session, todo, gradebook, results_root, outcome, started, progress, com
     runner = runner or LocalRunner(session, parallel)
     signals = signals or StopSignals()
     run_id = gradebook.start_run(version, sid, session.device, command)
-    from .semester import stamp_run
+    from grader.instructor.semester import stamp_run
     stamp_run(gradebook, run_id, session.course[0].course_root)
     done: set[str] = set()
     futures = {}

@@ -7,10 +7,10 @@ import traceback
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from ..fingerprint import ROOT
-from .importer import contract_target
-from ..report import write_atomic
-from ..submission import Snapshot, left_out_note, read_folder, write_snapshot
+from grader.course.fingerprint import ROOT
+from grader.instructor.importer import contract_target
+from grader.report.student import write_atomic
+from grader.worker.submission import Snapshot, left_out_note, read_folder, write_snapshot
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once when it builds the autograder image.
@@ -39,7 +39,7 @@ def bundle_secret(source: Path) -> str:
     ``$GRADER_SECRET``: the expected values it carries were computed with this one). A bundle
     without a real secret never grades: its hidden cases would follow the development secret,
     which ships with the grader."""
-    from ..cases import MAKE_SECRET, SECRET_FILE, SecretError, load_secret
+    from grader.course.cases import MAKE_SECRET, SECRET_FILE, SecretError, load_secret
     path = source / SECRET_FILE
     if not path.is_file():
         raise SecretError(f"this bundle has no hidden-case secret ({path} is missing): rebuild "
@@ -52,9 +52,9 @@ def _expected(course, staged: Path, secret: str) -> Path:
     compared with, computed here once, so that a run in Gradescope's container neither
     imports torch in the grader nor runs the reference; a container whose versions differ
     recomputes them (the store's key says so)."""
-    from ..expected_store import ExpectedStore
-    from ..grade import Session
-    from ..worker.pool import WorkerPool
+    from grader.judge.store import ExpectedStore
+    from grader.grade import Session
+    from grader.worker.pool import WorkerPool
     session = Session(WorkerPool(0), course, device="cpu", secret=secret)
     session.warm_expected()
     for a in session.course:  # and what a failure would be compared with
@@ -84,7 +84,7 @@ def build(target: Path, course, secret: str) -> Path:
 
 
 def _write_zip(zip_path: Path, course, staged: Path, stored: Path, secret: str) -> None:
-    from ..cases import SECRET_FILE
+    from grader.course.cases import SECRET_FILE
     with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as z:
         for name, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)):
             info = zipfile.ZipInfo(name)

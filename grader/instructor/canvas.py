@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .export import spreadsheet_row
+from grader.instructor.export import spreadsheet_row
 
 ASSIGNMENT_COLUMN = re.compile(r"^(?P<title>.*?\S)\s*\((?P<id>\d+)\)$")
 IDS_FILE = ".lms_ids.json"
@@ -207,7 +207,7 @@ def record_ids(submissions: Path, ids: dict[str, str]) -> None:
     """Remember LMS user ids by student folder (merged with what earlier imports recorded)."""
     if not ids:
         return
-    from ..report import write_atomic
+    from grader.report.student import write_atomic
     known = read_ids(submissions)
     known.update(ids)
     try:  # what else import keeps there (submission times, Canvas file names) stays

@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from ..report import write_atomic
+from grader.report.student import write_atomic
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """What makes a spreadsheet read a cell as a formula (OWASP's CSV injection list)."""

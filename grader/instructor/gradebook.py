@@ -15,8 +15,8 @@ import threading
 import time
 from pathlib import Path
 
-from ..report import gradescope
-from ..results import StudentResult
+from grader.report.student import gradescope
+from grader.judge.results import StudentResult
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS students (

@@ -14,7 +14,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from ..spec import Assignment
+from grader.course.spec import Assignment
 
 MAX_UNPACKED = 200 << 20
 CANVAS = re.compile(r"^(?P<student>[^_/]+?)(?P<late>_LATE)?_(?P<uid>\d+)_(?P<sid>\d+)_"
@@ -99,7 +99,7 @@ def _gradescope_names(archive: zipfile.ZipFile) -> dict[str, str]:
 def _entries(archive: zipfile.ZipFile, report: ImportReport) -> list[_Entry]:
     """The archive's files with the student each belongs to; what is neither listed."""
     gs_names = _gradescope_names(archive)
-    from .semester import gradescope_times
+    from grader.instructor.semester import gradescope_times
     meta = next((n for n in archive.namelist() if n.endswith("submission_metadata.yml")), None)
     gs_times = gradescope_times(archive.read(meta).decode("utf-8", "replace")) if meta else {}
     out = []

@@ -23,10 +23,10 @@ import json
 import shutil
 from pathlib import Path
 
-from .. import __version__
-from ..course import STUDENT_COURSE, Course
-from ..fingerprint import ROOT
-from ..public import PUBLIC_FILE, build_public
+from grader.course.fingerprint import ROOT, __version__
+from grader.course.loader import STUDENT_COURSE, Course
+from grader.course.cases import needs_torch
+from grader.judge.public import PUBLIC_FILE, build_public
 
 DIST_NAME = "course-selfcheck"
 """The name pip knows the bundle by (``pip uninstall course-selfcheck``)."""
@@ -151,7 +151,7 @@ def student_packages(grader: Path) -> list[str]:
 
 
 def _requirements(needs_torch: bool) -> list[str]:
-    from ..selfrun import SUPPORTED
+    from grader.worker.selfrun import SUPPORTED
     low = {k: ".".join(map(str, v)) for k, v in SUPPORTED.items()}
     out = [f"numpy>={low['numpy']}"]
     if needs_torch:
@@ -160,8 +160,7 @@ def _requirements(needs_torch: bool) -> list[str]:
 
 
 def build_release(target: Path, course: Course, assignments: Path) -> Path:
-    from ..cli import _needs_torch
-    from ..selfrun import SUPPORTED
+    from grader.worker.selfrun import SUPPORTED
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
@@ -177,8 +176,8 @@ def build_release(target: Path, course: Course, assignments: Path) -> Path:
         shutil.copy(path, dest)
     public = json.dumps(build_public(course))
     (shipped / PUBLIC_FILE).write_text(public)
-    needs_torch = _needs_torch(course)
-    requirements = _requirements(needs_torch)
+    torch_too = needs_torch(course)
+    requirements = _requirements(torch_too)
     python = ".".join(map(str, SUPPORTED["python"]))
     digest = hashlib.sha256(public.encode()).hexdigest()[:10]
     (target / "pyproject.toml").write_text(STUDENT_PYPROJECT.format(

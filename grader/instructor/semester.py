@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..deadlines import NO_EXTENSIONS, Extensions, Late
-from .export import spreadsheet_row
+from grader.course.deadlines import NO_EXTENSIONS, Extensions, Late
+from grader.instructor.export import spreadsheet_row
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submission_times (
@@ -56,7 +56,7 @@ def ensure(gradebook) -> None:
 
 def stamp_run(gradebook, run_id: int, course_root: Path) -> None:
     """Which course a run graded with (``history`` shows it)."""
-    from ..fingerprint import tree_hash
+    from grader.course.fingerprint import tree_hash
     ensure(gradebook)
     with gradebook._lock, gradebook.db:
         gradebook.db.execute("UPDATE runs SET course_fingerprint = ? WHERE id = ?",
@@ -78,7 +78,7 @@ def record_lms(submissions: Path, submitted: dict, canvas_files: dict) -> None:
     """Merge an import's submission times and Canvas file names into ``.lms_ids.json``."""
     if not submitted and not canvas_files:
         return
-    from ..report import write_atomic
+    from grader.report.student import write_atomic
     data = lms_record(submissions)
     for key, new in (("submitted", submitted), ("canvas_files", canvas_files)):
         known = data.get(key) if isinstance(data.get(key), dict) else {}
@@ -376,7 +376,7 @@ def refresh(results_root: Path, finals: list[tuple[str, dict]]) -> int:
     """Rewrite each student's results.json and the grade block of their report.html from
     the final grade, where they differ (made durable by one sync). Returns how many
     students' files changed."""
-    from .batch import sync, write_atomic
+    from grader.instructor.durable import sync, write_atomic
     changed = 0
     for name, payload in finals:
         folder = Path(results_root) / name
@@ -438,7 +438,7 @@ def why_regraded(gradebook, students: list[Path], version: str, sid: str, device
                  public_only: bool, force: bool) -> list[tuple[str, list[str]]]:
     """Who a batch would grade and why (nothing is written): per student folder, the
     reasons, empty for one it would skip."""
-    from ..submission import read_folder
+    from grader.worker.submission import read_folder
     last = {}
     if gradebook is not None:
         rows = gradebook.db.execute(
@@ -542,7 +542,7 @@ def write_feedback(finals: list[tuple[str, dict]], results_root: Path, out: Path
     its grade block from the final grade) and results.json (``student_copy``), and
     ``out/canvas_feedback.zip`` for Canvas's "Re-Upload Submissions", for the students whose
     Canvas names ``import`` recorded."""
-    from .batch import sync, write_atomic  # each file renamed into place, one sync at the end
+    from grader.instructor.durable import sync, write_atomic  # each file renamed into place, one sync at the end
     started = time.perf_counter()
     result = FeedbackOutcome()
     out.mkdir(parents=True, exist_ok=True)

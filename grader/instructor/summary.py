@@ -13,7 +13,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from .semester import PENALTY_TEST
+from grader.instructor.semester import PENALTY_TEST
 
 
 def _tests(payload: dict) -> list[dict]:

@@ -30,12 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
-from ..course import Course, strip_markers, top_level_names
-from ..grade import Session
-from ..probes import resolve
-from ..reference import CaseMakerError, Expected, ReferenceError, make_cases
-from ..spec import Assignment, Check
-from .assign import make_stub
+from grader.course.loader import Course, strip_markers, top_level_names
+from grader.grade import Session
+from grader.course.probes import resolve
+from grader.judge.expected import CaseMakerError, Expected, ReferenceError, make_cases
+from grader.course.spec import Assignment, Check
+from grader.course.stubs import make_stub
 
 NO_VALIDATE = ("the course was not validated (--no-validate): a course error may have been "
                "graded")
@@ -61,7 +61,7 @@ class Validation:
 def validate(course: Course, secret: str, device: str = "cpu", pool=None,
              workers: int = 2) -> Validation:
     """Every problem of ``course`` (see the module's docstring)."""
-    from ..worker.pool import WorkerPool
+    from grader.worker.pool import WorkerPool
     started = time.perf_counter()
     out = Validation()
     own_pool = pool is None
@@ -314,7 +314,7 @@ def _outputs(course: Course, session: Session, broken: set, out: Validation) -> 
 
 def _derived(probe, output: dict, inputs: dict) -> dict:
     """What the judge compares: the probe's output after its trusted ``derive`` step."""
-    from .. import probes
+    from grader.course import probes
     derive = getattr(probes, "derived", None)
     try:
         return derive(probe, output, inputs) if derive else output
@@ -336,7 +336,7 @@ def _pictures(course: Course, session: Session, broken: set, out: Validation) ->
     """Each ``Picture`` drawn from the reference's output on the first public case (the
     functions a picture calls run on it; nothing is drawn)."""
     import numpy as np
-    from ..plots import _array
+    from grader.report.plots import _array
     for a in course:
         for check in a.checks:
             if not check.pictures or (a.folder, check.name) in broken:
@@ -455,8 +455,8 @@ def cache_key(course: Course, secret: str, device: str) -> str:
     """Changes with any file of the course (code, lessons), of the engine, the secret (by its
     fingerprint) or the device: a course validates again whenever what was checked changed."""
     import hashlib
-    from ..cases import secret_id
-    from ..fingerprint import ROOT as ENGINE_ROOT, tree_hash
+    from grader.course.cases import secret_id
+    from grader.course.fingerprint import ROOT as ENGINE_ROOT, tree_hash
     parts = [tree_hash(course.root, (".py", ".toml", ".md")),
              tree_hash(ENGINE_ROOT / "grader", (".py",)), secret_id(secret), device]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]

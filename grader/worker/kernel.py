@@ -15,7 +15,7 @@ import os
 import time
 from typing import Callable
 
-from . import sandbox
+from grader.worker import sandbox
 
 PREIMPORTS = ("zmq", "tornado.ioloop", "ipykernel.kernelapp", "ipykernel.ipkernel",
               "ipykernel.zmqshell", "ipykernel.iostream", "ipykernel.displayhook",

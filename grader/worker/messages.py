@@ -13,7 +13,7 @@ from typing import Literal, TypedDict
 
 import numpy as np
 
-from .. import wire
+from grader.worker import wire
 
 MESSAGE_CHARS = 2000
 """How much of an error's message is kept."""

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .notebook import SELF_CHECK_TAG, NotebookError, read
+from grader.worker.notebook import SELF_CHECK_TAG, NotebookError, read
 
 PORTS = {"shell_port": 1, "iopub_port": 2, "stdin_port": 3, "control_port": 4, "hb_port": 5}
 IOPUB_GRACE_SECONDS = 2.0

@@ -12,10 +12,10 @@ import traceback
 import types
 from pathlib import Path
 
-from .. import wire
-from ..probes import load_probe, run_probe
-from .messages import FRAMES, MESSAGE_CHARS, ORIGIN_CHARS, ErrorReport, phase
-from .sandbox import Limits, explain_no_space
+from grader.worker import wire
+from grader.course.probes import load_probe, run_probe
+from grader.worker.messages import FRAMES, MESSAGE_CHARS, ORIGIN_CHARS, ErrorReport, phase
+from grader.worker.sandbox import Limits, explain_no_space
 
 
 def load_module(path: str, name: str) -> types.ModuleType:
@@ -143,8 +143,8 @@ def run(request: dict, channel: int, hidden_inputs=None) -> None:
 
 def load_notebook(spec: dict, kernel: dict, ready) -> types.ModuleType:
     """Serve the notebook's kernel (the fork server runs its cells), then wrap its names."""
-    from .kernel import serve
-    from .notebook import read
+    from grader.worker.kernel import serve
+    from grader.worker.notebook import read
     if "error" in kernel:
         raise RuntimeError(kernel["error"])
     read(spec["module_path"])  # not a notebook: say so before any kernel starts
@@ -214,6 +214,6 @@ def import_course_probes(request: dict) -> None:
     the course folder, which the confined worker cannot read)."""
     course = request.get("course") or {}
     if course.get("root"):
-        from ..course import import_course_module
+        from grader.course.modules import import_course_module
         for name in course.get("probes", []):
             import_course_module(Path(course["root"]), name)

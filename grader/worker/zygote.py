@@ -23,9 +23,10 @@ from dataclasses import dataclass
 
 import numpy  # noqa: F401  (imported once, shared by every fork)
 
-from .. import wire
-from . import messages, provisioner, sandbox
-from .student import HELD_INPUTS, import_course_probes, run as run_student, too_large
+from grader.worker import wire
+from grader.worker import messages, provisioner, sandbox
+from grader.worker.student import (HELD_INPUTS, import_course_probes, run as run_student,
+                                   too_large)
 
 def warm_up(torch_too: bool = True, notebooks: bool = True) -> None:
     """Import, once and before any fork, what student code will need: torch (with the
@@ -38,7 +39,7 @@ def warm_up(torch_too: bool = True, notebooks: bool = True) -> None:
         import torch.optim  # noqa: F401
         import torch.utils.data  # noqa: F401
     if notebooks:
-        from .kernel import preload
+        from grader.worker.kernel import preload
         preload()
 
 
@@ -650,7 +651,7 @@ def serve(stdin, stdout, scratch_root: str, warm) -> None:
     and nothing else: the outcomes reach the grader from the supervisors."""
     os.chmod(scratch_root, 0o700)
     os.environ["IPYTHONDIR"] = os.path.join(scratch_root, "ipython")
-    from .pool import Warm
+    from grader.worker.pool import Warm
     wire.write_frame(stdout, {"ready": True, "features": sandbox.probe_features(),
                               "pid": os.getpid()})
     grader_fd = stdout.fileno()
@@ -752,7 +753,7 @@ def main() -> None:
     global PARENT_PID
     PARENT_PID = os.getppid()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from .pool import Warm
+    from grader.worker.pool import Warm
     warm = Warm.parse(sys.argv[1:])
     if "--template" in sys.argv[1:]:  # the grader's socket is this process's stdin
         sys.stdout = sys.stderr  # fd 1 becomes each server's channel: never print to it

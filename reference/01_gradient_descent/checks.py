@@ -1,6 +1,6 @@
 """Checks of 01_gradient_descent (NumPy)."""
-from grader.probes import rng as rng_marker
-from grader.spec import CaseSpec, Check, Picture, random_cases
+from grader.course.probes import rng as rng_marker
+from grader.course.spec import CaseSpec, Check, Picture, random_cases
 
 from ..data import (NOTES_START, far_params, line_loss, notes_batches, notes_regression,
                     random_regression)

@@ -1,8 +1,8 @@
 """Checks of 02_autograd (PyTorch: autograd, optimizers, nn.Module)."""
 import numpy as np
 
-from grader.probes import tensor
-from grader.spec import CaseSpec, Check, Picture, random_cases
+from grader.course.probes import tensor
+from grader.course.spec import CaseSpec, Check, Picture, random_cases
 
 from ..data import (MODULE_SHARES, NOTES_START, far_params, line_loss, notes_regression,
                     random_regression)

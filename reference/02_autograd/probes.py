@@ -6,7 +6,7 @@ student copy, which ships this file, does not hold an ``LR`` to copy.
 """
 import types
 
-from grader.probes import model_builder
+from grader.course.probes import model_builder
 
 
 @model_builder("scalar_lr")

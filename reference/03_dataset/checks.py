@@ -1,8 +1,8 @@
 """Checks of 03_dataset (Dataset, DataLoader, random_split, mini-batch training)."""
 import numpy as np
 
-from grader.probes import tensor
-from grader.spec import CaseSpec, Check, random_cases
+from grader.course.probes import tensor
+from grader.course.spec import CaseSpec, Check, random_cases
 
 from ..data import linear_model, random_regression
 from .probes import loader, split, train_loader

@@ -1,13 +1,13 @@
 """Probes only 03_dataset needs: a loader maker, a split and a loop over a loader.
 
 Run in the student's confined worker and, on the same inputs, on the reference; they return
-plain data only (see grader.probes): what the student's code gave, never a conclusion about it
+plain data only (see grader.course.probes): what the student's code gave, never a conclusion about it
 (the loader's facts are derived in the grader, ``_loader_facts``).
 """
 import numpy as np
 
-from grader.probes import build_model, describe, materialize, probe
-from grader.spec import Report
+from grader.course.probes import build_model, describe, materialize, probe
+from grader.course.spec import Report
 
 
 def _index_dataset(n: int):

@@ -1,8 +1,8 @@
 """Checks of 04_custom_function (a custom autograd Function and polynomial fits)."""
 import numpy as np
 
-from grader.probes import tensor
-from grader.spec import CaseSpec, Check, FitGoal, Picture
+from grader.course.probes import tensor
+from grader.course.spec import CaseSpec, Check, FitGoal, Picture
 
 from ..data import sine_data
 from .probes import autograd_function

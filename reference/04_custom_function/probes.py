@@ -1,15 +1,15 @@
 """The probe only 04_custom_function needs: a custom autograd Function, used every way.
 
 Run in the student's confined worker and, on the same inputs, on the reference; it returns
-plain data only (see grader.probes): the values forward and backward gave; whether backward is
+plain data only (see grader.course.probes): the values forward and backward gave; whether backward is
 the derivative of forward (what ``torch.autograd.gradcheck`` decides) is decided in the grader
 from them (``_gradcheck``).
 """
 import numpy as np
 
-from grader.compare import described_array
-from grader.probes import describe, materialize, probe
-from grader.spec import Report
+from grader.judge.compare import described_array
+from grader.course.probes import describe, materialize, probe
+from grader.course.spec import Report
 
 EPS, ATOL, RTOL = 1e-6, 1e-5, 1e-3
 """``torch.autograd.gradcheck``'s step and tolerances (the ones it was called with here)."""

@@ -1,6 +1,6 @@
 """Checks of 05_models (closed form, multivariate GD, logistic regression)."""
-from grader.probes import tensor
-from grader.spec import CaseSpec, Check, random_cases
+from grader.course.probes import tensor
+from grader.course.spec import CaseSpec, Check, random_cases
 
 from ..data import (LEAST_SQUARES_X, LEAST_SQUARES_Y, MODULE_SHARES, classification,
                     design_matrix, linear_model, random_regression)

@@ -3,7 +3,7 @@
 Each entry is a small wrong implementation (textual changes to the reference) whose outputs
 are compared with a failing student's, or the signature of the error a mistake raises.
 """
-from grader.diagnose import Mistake
+from grader.course.spec import Mistake
 
 from ..hints import SUPER
 

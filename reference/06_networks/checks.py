@@ -1,6 +1,6 @@
 """Checks of 06_networks (layers, nn.Sequential, updates over model.parameters(), softmax)."""
-from grader.probes import tensor
-from grader.spec import CaseSpec, Check, random_cases
+from grader.course.probes import tensor
+from grader.course.spec import CaseSpec, Check, random_cases
 
 from ..data import MODULE_SHARES
 from .probes import step

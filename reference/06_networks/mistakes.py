@@ -5,7 +5,7 @@ first thing that breaks on large logits), normalising over the wrong axis, a net
 float32 or uses another activation, an update that rebinds the name instead of changing the
 parameter, gradients never cleared, the loss recorded after the update, a summed loss.
 """
-from grader.diagnose import Mistake
+from grader.course.spec import Mistake
 
 A06 = "06_networks"
 STEP = "            param -= lr * param.grad\n            param.grad = None"

@@ -7,9 +7,9 @@ whether the gradients were cleared is decided in the grader, from the gradients 
 """
 import numpy as np
 
-from grader.compare import described_array
-from grader.probes import build_model, describe, materialize, model_builder, probe
-from grader.spec import Report
+from grader.judge.compare import described_array
+from grader.course.probes import build_model, describe, materialize, model_builder, probe
+from grader.course.spec import Report
 
 LAYERS = ("0.weight", "0.bias", "2.weight", "2.bias")
 

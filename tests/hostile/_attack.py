@@ -43,3 +43,21 @@ def channels():
         except OSError:
             continue
     return out
+
+
+def print_arrays(value, seen, depth=0, limit=8):
+    """Print the digest of every array reachable from ``value`` (dicts, lists, tuples), each
+    once: what a public case shows of this process's memory."""
+    import hashlib
+    if id(value) in seen or depth > limit:
+        return
+    seen.add(id(value))
+    if isinstance(value, np.ndarray):
+        if value.size:
+            print("held", hashlib.sha1(np.ascontiguousarray(value).tobytes()).hexdigest())
+    elif isinstance(value, dict):
+        for v in list(value.values()):
+            print_arrays(v, seen, depth + 1, limit)
+    elif isinstance(value, (list, tuple)):
+        for v in list(value):
+            print_arrays(v, seen, depth + 1, limit)

@@ -1,6 +1,6 @@
 # a source the fork cannot compile and the grader cannot parse. ast.parse raises
-# MemoryError ("too complex") or RecursionError on deep nesting; grader/diagnose/uses.py and
-# grader/diagnose/repair.py (body_key, candidates) catch only SyntaxError and ValueError.
+# MemoryError ("too complex") or RecursionError on deep nesting; grader/judge/diagnose/uses.py and
+# grader/judge/diagnose/repair.py (body_key, candidates) catch only SyntaxError and ValueError.
 from honest import *  # noqa: F401,F403
 
 

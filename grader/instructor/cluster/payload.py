@@ -13,9 +13,9 @@ import io
 import tarfile
 from pathlib import Path, PurePosixPath
 
-from ...fingerprint import IGNORED_PARTS
-from ...results import StudentResult
-from ...submission import Snapshot, Submission, read_folder, write_snapshot
+from grader.course.fingerprint import IGNORED_PARTS
+from grader.judge.results import StudentResult
+from grader.worker.submission import Snapshot, Submission, read_folder, write_snapshot
 
 MAX_STUDENT_BYTES = 16 << 20
 """The most one student's folder may weigh on its way to a worker."""

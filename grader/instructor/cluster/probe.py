@@ -10,11 +10,10 @@ def node_grader() -> tuple:
     """``(version, "")`` of the grader this process imports (``fingerprint.engine_version``),
     or ``(None, why)`` where it cannot import it."""
     try:
-        import grader
+        from grader.course.fingerprint import engine_version
     except BaseException as exc:  # whatever the import raised, it is the answer
         return None, f"{type(exc).__name__}: {exc}"
     try:
-        from grader.fingerprint import engine_version
         return engine_version(), ""
-    except BaseException:  # an older grader: its release number alone
-        return str(getattr(grader, "__version__", "unknown")), ""
+    except BaseException as exc:
+        return None, f"{type(exc).__name__}: {exc}"

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from distributed import WorkerPlugin, get_worker
 
-from ..batch import finish
-from .payload import Files, detach, unpack_course, unpack_student
+from grader.instructor.batch import finish
+from grader.instructor.cluster.payload import Files, detach, unpack_course, unpack_student
 
 PLUGIN = "grader"
 WARM_TIMEOUT = 600.0
@@ -64,10 +64,10 @@ class GraderPlugin(WorkerPlugin):
 
     def _warm(self) -> None:
         try:
-            from ...course import load_course
-            from ...grade import Session
-            from ...reference import Expected
-            from ...worker.pool import WorkerPool
+            from grader.course.loader import load_course
+            from grader.grade import Session
+            from grader.judge.expected import Expected
+            from grader.worker.pool import WorkerPool
             root = unpack_course(self.course, self.scratch)
             course = load_course(root)
             chosen = tuple(course.assignment(f) for f in self.folders)

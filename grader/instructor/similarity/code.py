@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...submission import notebook_code, source_code
+from grader.worker.submission import notebook_code, source_code
 
 NOISE = 25
 """Matches shorter than this many tokens are ignored (copydetect's default)."""
@@ -40,7 +40,7 @@ def boilerplate_hashes(texts: list[str]) -> np.ndarray:
 
 def given_code(course, extra: list[Path]) -> dict[str, list[str]]:
     """Per assignment folder, the code every student saw: stub, starter notebook, notes."""
-    from ..assign import stub_files
+    from grader.course.stubs import stub_files
     stubs = stub_files(course.assignments)
     given: dict[str, list[str]] = {}
     for a in course.assignments:

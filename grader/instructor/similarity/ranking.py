@@ -5,10 +5,11 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
 
-from ...submission import choose, read_folder, source_text
-from .behaviour import (CommonMistake, PairBehaviour, SharedOutput, common_mistakes,
-                        common_threshold, corroboration, shared_outputs)
-from .code import CodeIndex, FileMatch, code_similarity, given_code
+from grader.worker.submission import choose, read_folder, source_text
+from grader.instructor.similarity.behaviour import (CommonMistake, PairBehaviour, SharedOutput,
+                                                    common_mistakes, common_threshold,
+                                                    corroboration, shared_outputs)
+from grader.instructor.similarity.code import CodeIndex, FileMatch, code_similarity, given_code
 
 
 @dataclass

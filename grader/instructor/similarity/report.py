@@ -5,9 +5,9 @@ import csv
 import io
 from pathlib import Path
 
-from ..export import spreadsheet_row
-from .code import highlighted
-from .ranking import Similarity
+from grader.instructor.export import spreadsheet_row
+from grader.instructor.similarity.code import highlighted
+from grader.instructor.similarity.ranking import Similarity
 
 CSV_COLUMNS = ("rank", "student_a", "student_b", "score", "same_wrong_outputs",
                "common_wrong_outputs", "both_wrong", "code_similarity", "evidence",

@@ -1,6 +1,6 @@
 """Checks of 01_metrics: which inputs each function gets, how its output is judged."""
-from grader.probes import tensor
-from grader.spec import Check, random_cases
+from grader.course.probes import tensor
+from grader.course.spec import Check, random_cases
 
 
 def _scores(rng):

@@ -1,5 +1,5 @@
 """Known mistakes of 01_metrics and the hint a TA gives (instructor side, never shipped)."""
-from grader.diagnose import Mistake
+from grader.course.spec import Mistake
 
 MISTAKES = (
     Mistake("01_metrics", "fit_regression", "gradients not zeroed",
