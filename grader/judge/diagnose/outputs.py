@@ -1,7 +1,7 @@
 """Findings over a probe's whole output, walked together with the expected one: NumPy for
 tensors, float32 for float64, parameters nobody registered or forward never uses, a part
 missing, one array for a pair, an order or arrangement not drawn from the random source
-passed, an activation too many or missing."""
+passed, an activation too many or missing, a Dataset whose length disagrees with its items."""
 from __future__ import annotations
 
 import re
@@ -341,3 +341,85 @@ def normalised_rows(actual: Any, expected: Any) -> Diagnosis | None:
                          "their row's sum) where each should be computed on its own, by an "
                          "elementwise activation", cause=False)
     return walk_arrays(actual, expected, look)
+
+
+def same(actual: Any, expected: Any, kind: str, device: str) -> bool:
+    """Whether two described outputs hold the same values (arrays within the check's
+    tolerance, containers part by part, anything else equal)."""
+    av = described_array(actual) if isinstance(actual, dict) else None
+    ev = described_array(expected) if isinstance(expected, dict) else None
+    if av is not None or ev is not None:
+        return av is not None and ev is not None and av.shape == ev.shape and \
+            within(av, ev, kind, device)
+    if isinstance(actual, dict) and isinstance(expected, dict):
+        if actual.get("kind") in ("list", "tuple") or expected.get("kind") in ("list", "tuple"):
+            return actual.get("kind") == expected.get("kind") and same(
+                actual.get("items"), expected.get("items"), kind, device)
+        return actual == expected
+    if isinstance(actual, list) and isinstance(expected, list):
+        return len(actual) == len(expected) and all(
+            same(a, e, kind, device) for a, e in zip(actual, expected))
+    return actual == expected
+
+
+def _loader_rows(batches: Any) -> list[np.ndarray] | None:
+    """The rows of a DataLoader's batches as the dataset probe describes them (tensors, or
+    tuples of tensors), each part's batches stacked; None where they are not that."""
+    if not isinstance(batches, list) or not batches:
+        return None
+    columns: list[list[np.ndarray]] | None = None
+    for batch in batches:
+        items = batch.get("items") if isinstance(batch, dict) and \
+            batch.get("kind") in ("list", "tuple") else [batch]
+        arrays = [described_array(x) if isinstance(x, dict) else None for x in items or []]
+        if not arrays or any(x is None or x.ndim == 0 for x in arrays):
+            return None
+        columns = columns or [[] for _ in arrays]
+        if len(arrays) != len(columns):
+            return None
+        for column, x in zip(columns, arrays):
+            column.append(x)
+    try:
+        return [np.concatenate(column) for column in columns]
+    except ValueError:
+        return None
+
+
+def dataset_length(actual: dict, expected: dict, kind: str, device: str, inputs,
+                   hidden: bool) -> Diagnosis | None:
+    """A Dataset (the engine's ``dataset`` probe: ``len``, the ``items`` asked for, a
+    DataLoader's ``batches``) whose items are all the expected ones while ``len(dataset)``
+    is not: what it counts against what it returns, seen only, never why."""
+    n_a, n_e = actual.get("len"), expected.get("len")
+    items_a, items_e = actual.get("items"), expected.get("items")
+    if not (type(n_a) is int and type(n_e) is int and n_a != n_e and
+            isinstance(items_a, list) and isinstance(items_e, list) and items_e and
+            same(items_a, items_e, kind, device)):
+        return None
+    asked = inputs.get("items") if isinstance(inputs, dict) else None
+    past = [i for i in asked if type(i) is int and i >= n_a] \
+        if isinstance(asked, list) and len(asked) == len(items_e) else []
+    if not past:
+        return Diagnosis("len disagrees with the items",
+                         ("len(dataset) is not the expected length" if hidden else
+                          f"len(dataset) is {n_a} where {n_e} is expected") +
+                         ", while every item your dataset returned (`ds[i]` at each index "
+                         "checked) is the expected one", cause=False)
+    taken = ""
+    rows_a, rows_e = _loader_rows(actual.get("batches")), _loader_rows(expected.get("batches"))
+    if n_a < n_e and rows_a and rows_e and len(rows_a) == len(rows_e) and all(
+            len(x) == n_a and x.shape[1:] == y.shape[1:] and within(x, y[:n_a], kind, device)
+            for x, y in zip(rows_a, rows_e)):
+        taken = ("; a DataLoader therefore gives only the first items" if hidden else
+                 (f"; a DataLoader therefore gives only the first {n_a} items" if n_a > 1
+                  else "; a DataLoader therefore gives only the first item"))
+    if hidden:
+        return Diagnosis("len disagrees with the items",
+                         "len(dataset) is not the expected length, yet your dataset returns "
+                         "the expected item at an index past the length it reports: "
+                         f"`__len__` counts fewer items than `__getitem__` gives{taken}",
+                         cause=False)
+    return Diagnosis("len disagrees with the items",
+                     f"len(dataset) is {n_a}, yet your dataset returns item [{past[0]}], the "
+                     f"expected one (the expected length is {n_e}): `__len__` counts fewer "
+                     f"items than `__getitem__` gives{taken}", cause=False)

@@ -19,10 +19,11 @@ from grader.judge.compare import tolerance_for, within
 from grader.course.spec import Probe
 from grader.judge.diagnose.case import arguments, case_quantities, plain
 from grader.judge.diagnose.cause import Diagnosis
-from grader.judge.diagnose.outputs import (arrangement, constant, dtypes, elementwise, kinds,
-                                           normalised_rows, order, packed, parts, precision,
-                                           registered, singleton, unused_parameters)
-from grader.judge.diagnose.trajectories import drift, extra_rows, motion
+from grader.judge.diagnose.outputs import (arrangement, constant, dataset_length, dtypes,
+                                           elementwise, kinds, normalised_rows, order, packed,
+                                           parts, precision, registered, singleton,
+                                           unused_parameters)
+from grader.judge.diagnose.trajectories import drift, extra_rows, motion, reordered
 
 WORDS = {0.5: "half", 2.0: "twice", -1.0: "the negative of", -0.5: "minus half",
          -2.0: "minus twice"}
@@ -212,9 +213,11 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
     for key, report in (probe.reports.items() if probe else ()):
         if report.hint and expected.get(key) is True and actual.get(key) is False:
             return Diagnosis(f"{report.label} fails", report.hint, cause=False)
-    found = (registered(actual, expected) or normalised_rows(actual, expected) or
-             # a path that never moves is told so by the trajectory findings below
-             (kind not in ("trajectory", "fit") and constant(actual, expected)))
+    path = kind in ("trajectory", "fit")
+    found = (registered(actual, expected) or
+             # a path's rows are parameters, not activations: a path that never moves (at
+             # a point whose entries sum to 1, say) is told so by the trajectory findings below
+             (not path and (normalised_rows(actual, expected) or constant(actual, expected))))
     if found:
         return found
     flows = actual.get("grads_flow")
@@ -223,7 +226,8 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
         return Diagnosis("no gradient flow",
                          "no gradient reaches your parameters: forward must compute with the "
                          "parameters themselves (no .detach(), .item() or new tensors)")
-    unused = unused_parameters(actual, expected)
+    unused = unused_parameters(actual, expected) or \
+        dataset_length(actual, expected, kind, device, inputs, hidden)
     if unused:
         return unused
     found = (kinds(actual, expected) or packed(actual, expected) or
@@ -264,7 +268,7 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
         if within(a[:-1], e[1:], kind, device):
             return Diagnosis("one step ahead",
                              "your trajectory is one step ahead of the expected one")
-        found = motion(a, e, kind, device)
+        found = reordered(a, e, kind, device) or motion(a, e, kind, device, hidden)
         if found:
             return found
     if expected["result"].get("dtype") == "float64" and within(a, e, kind, device, "float32"):

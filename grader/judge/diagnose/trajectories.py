@@ -1,6 +1,7 @@
 """Findings on trajectories (one row of parameters per step): how a path moves where the
-expected one moves every step, rows too many, a drift after a right start, and a loop judged
-on its own against the student's own gradient."""
+expected one moves every step (stuck at one of its rows, stopping, every k steps), the
+expected rows reversed or shifted, rows too many, a drift after a right start, and a loop
+judged on its own against the student's own gradient."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,7 +12,7 @@ from grader.judge.diagnose.cause import Diagnosis
 
 
 def motion(a: np.ndarray, e: np.ndarray, kind: str = "trajectory",
-           device: str = "cpu") -> Diagnosis | None:
+           device: str = "cpu", hidden: bool = False) -> Diagnosis | None:
     """How a trajectory moves where the expected one moves at every step."""
     if a.ndim != 2 or a.shape[0] < 3:
         return None
@@ -26,6 +27,17 @@ def motion(a: np.ndarray, e: np.ndarray, kind: str = "trajectory",
                          "every row you return equals the expected last row: each row you "
                          "record is the same array (or tensor), changed in place by the later "
                          "updates; record a copy of it (.copy(), .clone()) at every step")
+    if not moved.any() and a.shape == e.shape:
+        k = next((k for k in range(len(e) - 1)
+                  if within(a, np.repeat(e[k:k + 1], len(e), axis=0), kind, device)), None)
+        if k is not None:  # seen only: which of the expected rows, not how it came to stay
+            which = ("the first of the expected rows" if k == 0 else
+                     "one same row of the expected ones (not the first, not the last)"
+                     if hidden else
+                     f"the expected row {k} (counting from 0, of {len(e)} rows)")
+            return Diagnosis("every row one expected row",
+                             f"every row you return equals {which}, where the expected rows "
+                             "change at every step", cause=False)
     if not moved.any():
         return Diagnosis("parameters never move",
                          "your parameters never change from one row to the next (the expected "
@@ -40,6 +52,13 @@ def motion(a: np.ndarray, e: np.ndarray, kind: str = "trajectory",
                          "change from one step to the next", cause=False)
     steps = np.flatnonzero(moved) + 1  # rows where a change shows
     if moved[: steps[-1]].all() and steps[-1] < a.shape[0] - 1:
+        last = steps[-1]
+        if a.shape == e.shape and within(a[:last + 1], e[:last + 1], kind, device):
+            return Diagnosis("updates stop early",
+                             f"your trajectory stops changing after row {last}: your rows up "
+                             f"to row {last} are the expected ones, and every later row "
+                             f"repeats your row {last}, where the expected one changes at "
+                             "every row up to its last", cause=False)
         return Diagnosis("updates stop early",
                          f"your trajectory stops changing after row {steps[-1]}, where the "
                          "expected one changes at every row up to its last", cause=False)
@@ -49,6 +68,31 @@ def motion(a: np.ndarray, e: np.ndarray, kind: str = "trajectory",
         return Diagnosis("update inside a condition",
                          f"your parameters change only every {k} steps, where the expected "
                          "ones change at every step", cause=False)
+    return None
+
+
+def reordered(a: np.ndarray, e: np.ndarray, kind: str, device: str) -> Diagnosis | None:
+    """The expected rows in reverse order, or shifted by two steps or more (one step has its
+    own finding): what was seen, never why."""
+    if a.ndim != 2 or a.shape != e.shape or len(e) < 3 or \
+            not np.any(e[1:] != e[:-1], axis=1).all():
+        return None
+    if within(a, e[::-1], kind, device) and not within(e, e[::-1], kind, device):
+        return Diagnosis("rows in reverse order",
+                         "your trajectory is the expected one in reverse order: your first "
+                         "row is the expected last one and your last row the expected first",
+                         cause=False)
+    for k in range(2, len(e) - 1):  # at least two rows overlap
+        if within(a[k:], e[:-k], kind, device):
+            return Diagnosis("shifted by several steps",
+                             f"your trajectory is the expected one {k} steps late: from your "
+                             f"row {k} on, each of your rows equals the expected row {k} "
+                             "before it", cause=False)
+        if within(a[:-k], e[k:], kind, device):
+            return Diagnosis("shifted by several steps",
+                             f"your trajectory is the expected one {k} steps early: each of "
+                             f"your rows up to the last {k} equals the expected row {k} after "
+                             "it", cause=False)
     return None
 
 
