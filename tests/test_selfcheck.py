@@ -114,3 +114,82 @@ def test_a_numpy_only_check_does_not_need_torch():
     assignment = COURSE.assignment
     assert not _needs_torch((assignment("01_gradient_descent"),))
     assert _needs_torch((assignment("02_autograd"),))
+
+
+# ------------------------------------------------------------------ a fix in the notebook check
+SWAPPED = ("p = p - lr * mse_grad(p, X, y)", "p = p - lr * mse_grad(p, y, X)")
+NOTEBOOK_CHECK = (
+    "import sys\n"
+    "from grader import check\n"
+    "print('FROM FILE', check('gradient_descent'))\n"  # not in the namespace: the student's .py
+    "sys.path.insert(0, '01_gradient_descent')\n"
+    "from gradient_descent import gradient_descent\n"  # a notebook importing from the .py
+    "print('IMPORTED', check('gradient_descent'))\n"
+    "import numpy as np\n"
+    "def gradient_descent(params0, X, y, lr, n_steps):\n"  # defined in a cell: no file holds it
+    "    return np.zeros((n_steps, 2))\n"
+    "print('IN A CELL', check('gradient_descent'))\n"
+    "print('RIGHT', check('predict', {'predict': lambda p, X: p[0] + p[1] * X}))\n")
+
+
+def _notebook_check(bundle, tmp_path, show=None):
+    """``grader.check`` as a notebook calls it, in the student's copy, over a gradient descent
+    that passes its arguments to the gradient in the wrong order."""
+    work = tmp_path / "work"
+    (work / "01_gradient_descent").mkdir(parents=True)
+    source = reference_source("01_gradient_descent").replace(*SWAPPED)
+    (work / "01_gradient_descent" / "gradient_descent.py").write_text(source)
+    toml = bundle / "grader" / "_course" / "course.toml"
+    original = toml.read_text()
+    if show:
+        toml.write_text(original + f'\n[feedback]\nrepair_selfcheck = "{show}"\n')
+    try:
+        proc = subprocess.run([sys.executable, "-c", NOTEBOOK_CHECK], cwd=work, text=True,
+                              capture_output=True, timeout=300,
+                              env={**os.environ, "PYTHONPATH": str(bundle)})
+    finally:
+        toml.write_text(original)
+    assert proc.returncode == 0, proc.stderr
+    line = next(i + 1 for i, ln in enumerate(source.splitlines()) if SWAPPED[1] in ln)
+    parts = proc.stdout.split("IMPORTED")
+    return parts[0], parts[1].split("IN A CELL")[0], proc.stdout.split("IN A CELL")[1], line
+
+
+def test_the_notebook_check_shows_the_line_a_fix_changes_as_the_cli_does(bundle, tmp_path):
+    """The same search as ``python -m grader check`` (the course's ``repair_selfcheck``: the
+    line only by default), on the public cases, for a definition read from the student's
+    ``.py``; none for one made in a notebook cell, none where every case passes."""
+    from_file, imported, in_cell, line = _notebook_check(bundle, tmp_path)
+    said = (f"note: line {line}: `{SWAPPED[1]}` — a small change of this line makes "
+            "`gradient_descent` pass every public case")
+    assert said in from_file and said in imported, from_file + imported
+    # the candidates ran in this process: the notebook's import still gets the student's code
+    assert "0/3 public cases pass" in imported
+    assert "→" not in from_file + imported and "passes every case" not in from_file
+    assert "0/3 public cases pass" in in_cell and "small change" not in in_cell
+    assert "note:" not in in_cell.split("RIGHT")[1]
+
+
+def test_the_notebook_check_shows_the_fix_where_the_course_says_so(bundle, tmp_path):
+    from_file, _, _, line = _notebook_check(bundle, tmp_path, "fix")
+    assert (f"note: line {line}: `{SWAPPED[1]}` → `{SWAPPED[0]}` — with this change "
+            "`gradient_descent` passes every public case") in from_file, from_file
+    from_file, _, _, _ = _notebook_check(bundle, tmp_path / "b", "nothing")
+    assert "small change" not in from_file and "passes every" not in from_file
+
+
+def test_the_notebook_check_of_the_instructors_checkout_shows_the_line(tmp_path, monkeypatch):
+    """Without a public table (the instructor's checkout), the same check and fix line, its
+    candidates run in a confined worker."""
+    from grader.selfcheck import check
+    work = tmp_path / "assignments" / "01_gradient_descent"
+    work.mkdir(parents=True)
+    source = reference_source("01_gradient_descent").replace(*SWAPPED)
+    (work / "gradient_descent.py").write_text(source)
+    monkeypatch.chdir(tmp_path)
+    report = check("gradient_descent", course=COURSE)
+    line = next(i + 1 for i, ln in enumerate(source.splitlines()) if SWAPPED[1] in ln)
+    assert not report.passed
+    assert any(n.startswith(f"line {line}: `{SWAPPED[1]}` — a small change")
+               for n in report.notes), report.notes
+    assert f"note: line {line}" in str(report) and f"note: line {line}" in report._repr_html_()
