@@ -57,13 +57,13 @@ history: $(STAMP)
 	$(PY) -m grader history $(C) $(ARGS)
 
 assignments: $(STAMP)
-	$(PY) -m grader assign $(C)
+	$(PY) -m grader assign $(C) $(ARGS)
 
 gradescope: $(STAMP)
 	$(PY) -m grader gradescope $(C)
 
 release: $(STAMP)
-	$(PY) -m grader release dist/student $(C)
+	$(PY) -m grader release dist/student $(C) $(ARGS)
 
 test: $(STAMP) browser
 	$(PY) -m pytest -q -m "not slow" tests $(ARGS)

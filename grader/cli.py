@@ -83,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_course(r)
     a = sub.add_parser("assign", help="regenerate the student stubs and notebooks from the "
                                       "course's references")
-    a.add_argument("--out", default=str(ROOT / "assignments"))
+    a.add_argument("--out", help="where the stubs go (default: assignments/, for this "
+                                 "repository's course only: --course DIR needs --out)")
     _add_course(a)
     b = sub.add_parser("batch", help="grade every student folder under a folder, in parallel")
     b.add_argument("folder", nargs="?", default=str(ROOT / "submissions"))
@@ -193,6 +194,18 @@ def _load(args):
     if args.course and not Path(args.course).is_dir():
         raise UsageError(f"no course folder {args.course}")
     return load_course(args.course)
+
+
+def _stubs_folder(args, given, command: str, option: str) -> Path:
+    """The students' stubs folder: ``given``, else ``assignments/``, which holds this
+    repository's course's stubs, so another course must name its own (a release of it
+    would otherwise ship this course's assignments)."""
+    if given:
+        return Path(given)
+    if args.course and Path(args.course).resolve() != default_root().resolve():
+        raise UsageError(f"`{command} --course {args.course}` needs {option} DIR: the default, "
+                         f"assignments/, holds the stubs of {default_root().relative_to(ROOT)}/")
+    return ROOT / "assignments"
 
 
 def _course(args):
@@ -427,8 +440,13 @@ def cmd_release(args) -> int:
     target = Path(args.out)
     secret, real = _secret(args)
     _validate_first(args, _load(args))
-    zip_path = build_release(target, _load(args),
-                             Path(args.assignments) if args.assignments else ROOT / "assignments")
+    course = _load(args)
+    stubs = _stubs_folder(args, args.assignments, "release", "--assignments")
+    missing = [a.folder for a in course.assignments if not (stubs / a.folder).is_dir()]
+    if missing:
+        raise UsageError(f"{stubs} has no stubs for {', '.join(missing)}: run `python -m grader "
+                         f"assign --course {args.course or default_root()} --out {stubs}` first")
+    zip_path = build_release(target, course, stubs)
     if real:  # by construction it is not there; a secret pasted into a course file would be
         from grader.instructor.release import find_text
         leaked = find_text(target, zip_path, secret)
@@ -443,8 +461,9 @@ def cmd_release(args) -> int:
 def cmd_assign(args) -> int:
     from grader.course.stubs import write_assignments
     course = _load(args)
+    out = _stubs_folder(args, args.out, "assign", "--out")
     _validate_first(args, course)
-    for path in write_assignments(course, Path(args.out)):
+    for path in write_assignments(course, out):
         print(f"wrote {path}")
     return 0
 

@@ -151,3 +151,60 @@ def test_the_student_readme_is_titled_with_the_course(tmp_path):
     readme = (tmp_path / "student" / "README.md").read_text()
     assert readme.splitlines()[0] == "# Training metrics in PyTorch", readme[:200]
     assert "PyTorch course folder" not in readme
+
+
+# A two-assignment course written from docs/authoring.md alone (issue 26, "Measure"): engine
+# probes (`call`, `module_structure`, a torch.Generator marker) and course probes (an
+# optimizer subclassing torch.optim.Optimizer, a training loop with early stopping returning
+# a dict, with per-quantity tolerances and shares).
+BLOCKS = ROOT / "docs" / "examples" / "blocks-course"
+BLOCKS_POINTS = {"conv1d": 4, "dropout": 3, "LayerNorm": 3, "Momentum": 4,
+                 "train_early_stopping": 6}
+
+
+def test_the_blocks_course_validates(tmp_path):
+    env = {**os.environ, "GRADER_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-m", "grader", "validate", "--course", str(BLOCKS),
+                           "--workers", "1", "--device", "cpu"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "is valid (5 checks" in proc.stdout and "4 catalogued mistakes" in proc.stdout, \
+        proc.stdout
+
+
+def test_the_blocks_reference_earns_everything_and_its_stubs_nothing(tmp_path):
+    from grader.worker.pool import WorkerPool
+    course = load_course(BLOCKS)
+    for a in course.assignments:
+        reference = (BLOCKS / a.folder / f"{a.module}.py").read_text()
+        (tmp_path / "right" / a.folder).mkdir(parents=True)
+        (tmp_path / "right" / a.folder / f"{a.module}.py").write_text(strip_markers(reference))
+    write_assignments(course, tmp_path / "stubs")
+    with WorkerPool(size=1) as pool:
+        right = _grade(pool, course, tmp_path / "right")
+        stubs = _grade(pool, course, tmp_path / "stubs")
+    assert {n: c.score for n, c in right.items()} == BLOCKS_POINTS, \
+        {n: [x.message for x in c.cases] for n, c in right.items()}
+    assert {n: c.score for n, c in stubs.items()} == dict.fromkeys(BLOCKS_POINTS, 0)
+    assert {c.status for ch in stubs.values() for c in ch.cases} == {"error"}
+
+
+def test_another_course_is_never_assigned_or_released_over_this_repositorys_stubs(tmp_path):
+    """`assign --course DIR` once wrote DIR's stubs into assignments/ (beside this course's),
+    and `release --course DIR` shipped this course's assignments with DIR's grader."""
+    env = {**os.environ, "GRADER_CACHE": str(tmp_path / "cache")}
+    for args, option in ((("assign",), "--out"), (("release", str(tmp_path / "dist")),
+                                                   "--assignments")):
+        proc = subprocess.run([sys.executable, "-m", "grader", *args, "--course", str(BLOCKS)],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert f"needs {option} DIR" in proc.stderr, proc.stderr
+    assert not (ROOT / "assignments" / "01_layers").exists()
+    assert not (tmp_path / "dist").exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    proc = subprocess.run([sys.executable, "-m", "grader", "release", str(tmp_path / "dist"),
+                           "--course", str(BLOCKS), "--assignments", str(empty)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "has no stubs for 01_layers, 02_training" in proc.stderr, \
+        proc.stderr
