@@ -213,7 +213,8 @@ def test_running_a_notebook_leaves_no_thread_behind(tmp_path):
     path = tmp_path / A01 / "gradient_descent.ipynb"
     code = f"""
 import tempfile, threading
-from grader.worker.zygote import run_job, warm_up
+from grader.worker.supervisor import run_job
+from grader.worker.zygote import warm_up
 warm_up(torch_too=False)
 job = {{"student_dir": {str(tmp_path)!r}, "device": "cpu", "cell_seconds": 5,
        "modules": [{{"module_path": {str(path)!r}, "module_name": "m", "calls": []}}]}}

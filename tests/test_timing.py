@@ -132,17 +132,17 @@ def test_output_still_pending_when_done_arrives_is_kept_not_a_crash(tmp_path):
     """The worst moment, made certain: the child's output and its "done" are both waiting
     when the supervisor first looks, the channel first (the order epoll then reports)."""
     from grader.worker import wire
-    from grader.worker import zygote
+    from grader.worker import child, supervisor
     sleeper = subprocess.Popen(["sleep", "60"])
     r_req, w_req = os.pipe()
     r_chan, w_chan = os.pipe()
     r_out, w_out = os.pipe()
     wire.write_frame(w_chan, {"event": "done"})
     os.write(w_out, b"progress 1\nprogress 2\npartial line without newline")
-    spare = zygote.Spare(sleeper.pid, str(tmp_path), w_req, r_chan, r_out)
+    spare = child.Spare(sleeper.pid, str(tmp_path), w_req, r_chan, r_out)
     try:
-        outcome, finished = zygote.run_job({"modules": [], "device": "cpu"}, str(tmp_path),
-                                           spare)
+        outcome, finished = supervisor.run_job({"modules": [], "device": "cpu"},
+                                               str(tmp_path), spare)
     finally:  # the child's ends stay open until it exits, as a live child's do
         for fd in (r_req, w_chan, w_out):
             os.close(fd)
