@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +18,7 @@ from grader.course.cases import case_seed, secret_id
 from grader.course.loader import load_course
 from grader.judge.diagnose import Diagnoser
 from grader.judge.compare import compare_outputs
-from grader.judge.diagnose.repair import (MAX_PAIRS, PAIR_SEEDS, Relative, body_key,
+from grader.judge.diagnose.repair import (MAX_PAIRS, PAIR_SEEDS, Lazy, Relative, body_key,
                                           candidates, distance)
 from grader.judge.diagnose.repair import pairs as two_edits
 from grader.judge.diagnose.uses import contract_uses
@@ -295,7 +296,7 @@ class Session:
         all within ``REPAIR_CPU_SECONDS`` of the candidates' CPU; None where none does."""
         import tempfile
         pairs = [(ch, ca) for ch, ca in plan.pairs if ch.name == check.name]
-        edits = candidates(source, check.name)
+        edits = candidates(source, check.name, lazy=True)  # compiled as the chunks read them
         if not edits or not pairs:
             return None
         # The first failing case screens every candidate; the few that pass it run the rest.
@@ -324,8 +325,8 @@ class Session:
                 origin = self._distance(plan, check, pairs[first][1], plan.outcomes[at])
                 seeds = sorted((d, k) for k, d in enumerate(scores) if d < origin * 0.999)
                 seeds = seeds[:PAIR_SEEDS]
-                both = [e for _, k in seeds for e in two_edits(
-                    source, check.name, edits[k], MAX_PAIRS // max(len(seeds), 1))]
+                both = Lazy(e for _, k in seeds for e in two_edits(
+                    source, check.name, edits[k], MAX_PAIRS // max(len(seeds), 1), lazy=True))
                 if both:
                     found = self._screen(plan, both, pairs, first, limit, name, tmp, size, run)
         self._log(check, run["tried"], run["spent"], run["started"], found is not None, result)
@@ -338,11 +339,13 @@ class Session:
         budget (``run`` holds the CPU spent, the candidates tried, the start) or at the first
         candidate that runs past its limit (``run["stalled"]``). ``scores`` gets each screened
         candidate's ``distance`` to the expected output (inf where a chunk was not run)."""
-        for at in range(0, len(edits), size):
+        for at in itertools.count(0, size):
             if run["stalled"] or run["spent"] > REPAIR_CPU_SECONDS or \
                     time.perf_counter() - run["started"] > REPAIR_WALL_SECONDS:
                 break
-            chunk = edits[at:at + size]
+            chunk = edits[at:at + size]  # a Lazy list: only what is read is made
+            if not chunk:
+                break
             paths = []
             for k, edit in enumerate(chunk):
                 folder = Path(tmp) / f"c{run['tried'] + k}"
