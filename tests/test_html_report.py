@@ -69,3 +69,23 @@ def test_the_same_wrong_numbers_are_drawn_once(grade, monkeypatch):
     assert drawn == ["gradient_descent"]  # the one failing trajectory check, drawn once
     assert pages[0].count("<img") == pages[1].count("<img") == 1
     assert re.findall(r'src="([^"]+)"', pages[0]) == re.findall(r'src="([^"]+)"', pages[1])
+
+
+def test_the_same_right_numbers_are_drawn_once_and_as_before(grade, monkeypatch):
+    """Passing cases have no wrong-output signature: two students whose numbers are the same
+    bit for bit share their pictures (drawn once), and the page is the one drawn afresh."""
+    from grader.report import html as html_report
+    drawn = []
+    real = html_report.pictures_for
+    monkeypatch.setattr(html_report, "pictures_for",
+                        lambda check, evidence: drawn.append(check.name) or real(check, evidence))
+    html_report.DRAWN.clear()
+    result = grade(ROOT / "submissions" / "demo", "01_gradient_descent")
+    first = render(result, pictures="all")
+    once = len(drawn)
+    assert once > 1  # the passing trajectory cases are drawn too
+    again = render(grade(ROOT / "submissions" / "demo", "01_gradient_descent"), pictures="all")
+    assert len(drawn) == once and again.count("<img") == first.count("<img") == once
+    html_report.DRAWN.clear()
+    fresh = render(result, pictures="all")
+    assert re.findall(r'src="([^"]+)"', fresh) == re.findall(r'src="([^"]+)"', again)

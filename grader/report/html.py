@@ -2,26 +2,46 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import threading
 from collections import OrderedDict
 
+import numpy as np
+
 from grader.judge.feedback import verdict_line
-from grader.report.plots import pictures_for
+from grader.report.plots import _array, pictures_for
 from grader.judge.results import StudentResult
 
 DRAWN: "OrderedDict[tuple, list[bytes]]" = OrderedDict()
 """Pictures already drawn, by (check, case, seed, the wrong output's signature): students who
-return the same wrong numbers (a common mistake) get the same pictures, drawn once. (A
-passing case has no signature and is drawn each time: its picture shows the student's own
-numbers within tolerance, which may differ in the last digits.)"""
+return the same wrong numbers (a common mistake) get the same pictures, drawn once. A
+passing case has no signature (its picture shows the student's own numbers within
+tolerance, which may differ in the last digits): it is kept by the exact bytes of its
+output instead, so only the students whose numbers are bit for bit the same share it (most
+of a class, on the passing cases of a check that lost points elsewhere)."""
 DRAWN_MAX = 256
 _drawn_lock = threading.Lock()
 
 
+def _exact(value) -> str | None:
+    """A digest of an output's exact numbers (shape, type and bytes); None where the
+    picture would not be drawn from an array."""
+    values = _array(value)
+    if values is None:
+        return None
+    values = np.ascontiguousarray(values)
+    return hashlib.sha256(f"{values.shape}{values.dtype.str}".encode() +
+                          values.tobytes()).hexdigest()
+
+
 def _pictures(case) -> list[bytes]:
-    key = (id(case.evidence["check"]), case.id, case.seed, case.signature) \
-        if case.signature else None
+    check = case.evidence["check"]
+    if case.signature:
+        key = (id(check), case.id, case.seed, case.signature)
+    else:
+        exact = _exact(case.evidence["actual"])
+        key = (id(check), case.id, case.seed, "exact", exact) if exact else None
     with _drawn_lock:
         if key is not None and key in DRAWN:
             DRAWN.move_to_end(key)
