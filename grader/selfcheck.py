@@ -116,7 +116,7 @@ def _source_file(assignment, name: str, namespace: dict) -> Path | None:
     import inspect
     try:
         found = inspect.getsourcefile(namespace[name])
-    except TypeError:
+    except (TypeError, OSError):  # a built-in, or a class made in a notebook cell
         return None
     path = Path(found) if found else None
     if path is None or path.suffix != ".py" or not path.is_file() or \

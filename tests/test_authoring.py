@@ -208,3 +208,37 @@ def test_another_course_is_never_assigned_or_released_over_this_repositorys_stub
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2 and "has no stubs for 01_layers, 02_training" in proc.stderr, \
         proc.stderr
+
+
+def test_a_catalogued_cause_is_told_only_on_the_cases_it_reproduces(tmp_path):
+    """A loop that never restores its best epoch *and* returns that epoch as a float: the
+    catalogued "not restored" mistake once explained all four cases ("hint (all 4 cases)"),
+    its witness compared without the check's exact-type rule (the float then matched), even
+    where restoring changes nothing. The mistake alone is told exactly where it shows."""
+    from grader.worker.pool import WorkerPool
+    course = load_course(BLOCKS)
+    a = course.assignment("02_training")
+    check = a.check("train_early_stopping")
+    source = strip_markers((BLOCKS / a.folder / f"{a.module}.py").read_text())
+    alone = source.replace("    model.load_state_dict(best_state)\n", "")
+    both = alone.replace('"best_epoch": best_epoch,', '"best_epoch": float(best_epoch),')
+    assert alone != source and both.count("float(best_epoch)") == 1
+    graded = {}
+    with WorkerPool(size=1) as pool:
+        session = Session(pool, (a,), device="cpu", secret=SECRET, max_timeout=10.0,
+                          repair=False)
+        for name, text in (("alone", alone), ("both", both)):
+            (tmp_path / name / a.folder).mkdir(parents=True)
+            (tmp_path / name / a.folder / f"{a.module}.py").write_text(text)
+            graded[name] = next(c for c in session.grade(tmp_path / name).checks()
+                                if c.name == check.name)
+        cases = {c.id: c for c in session.cases(a, check)}
+        shows = {}
+        for cid, case in cases.items():  # where not restoring changes what is returned
+            out = session.expected.get(a, check, case, "cpu")["result"]
+            shows[cid] = int(out["items"][2]["value"]) != out["items"][0]["shape"][0] - 1
+    assert 0 < sum(shows.values()) < len(shows), shows  # both kinds of case
+    told = {c.id for c in graded["alone"].cases if "load the parameters" in c.hint}
+    assert told == {cid for cid, s in shows.items() if s}
+    assert all(c.status != "passed" for c in graded["both"].cases)  # the float costs each
+    assert not [c.id for c in graded["both"].cases if "load the parameters" in c.hint]

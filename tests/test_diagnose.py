@@ -452,3 +452,20 @@ def test_one_minus_the_expected_an_entry_off_by_a_case_factor_and_repeated_indic
     assert "2 of your indices repeat others" in said(parts([3, 3], [0, 3]),
                                                      parts([2, 0], [1, 3]), "exact", "cpu",
                                                      False)
+
+
+def test_one_step_behind_names_its_cause_only_where_its_first_row_is_the_start():
+    """Rows one step behind the expected ones are "recorded before each update" only where
+    the first row is the starting point the loop was given; otherwise only what was seen."""
+    out = lambda v: {"result": {"kind": "ndarray", "dtype": "float64", "shape": list(v.shape),
+                                "value": v.tolist()}}
+    start = np.array([0.5, -1.0])
+    e = np.array([[0.4, -0.8], [0.3, -0.6], [0.2, -0.4], [0.1, -0.2]])
+    behind = np.vstack([start, e[:-1]])
+    with_start = {"args": [start, 0.1, 4]}
+    assert "before each update" in said(out(behind), out(e), "trajectory", "cpu", False,
+                                        inputs=with_start)
+    elsewhere = np.vstack([[9.0, 9.0], e[:-1]])  # row 0 is no input of the case
+    found = generic(out(elsewhere), out(e), "trajectory", "cpu", False, inputs=with_start)
+    assert found is not None and not found.cause
+    assert "before each update" not in found.hint and "one step behind" in found.hint

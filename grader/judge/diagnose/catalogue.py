@@ -66,15 +66,30 @@ class Diagnoser:
 
     def from_output(self, assignment: Assignment, check: Check, case: Case, actual: dict,
                     device: str) -> Diagnosis | None:
+        reference = None
         for m in self.candidates(assignment, check.name):
             if not m.replace:
                 continue
             out = self._output(assignment, check, case, m, device)
-            if out is not None and compare_outputs(actual, out, check.kind, device,
-                                                   equal_nan=True,
-                                                   probe=resolve(check.probe)).passed:
-                return diagnosis(m, check.name)
+            if out is None or not self._same(check, actual, out, device):
+                continue
+            # A mistake that changes nothing on this case explains nothing here (the
+            # student's output then differs from the reference for another reason).
+            reference = reference or self._output(assignment, check, case, None, device)
+            if reference is not None and self._same(check, out, reference, device):
+                continue
+            return diagnosis(m, check.name)
         return None
+
+    @staticmethod
+    def _same(check: Check, a: dict, b: dict, device: str) -> bool:
+        """Whether two outputs are alike as the check judges them (its dtype, container,
+        exact-type and per-quantity rules): a witness is held to the verdict's own terms."""
+        return compare_outputs(a, b, check.kind, device, equal_nan=True,
+                               strict_dtype=check.strict_dtype, probe=resolve(check.probe),
+                               strict_container=check.strict_container,
+                               strict_type=check.strict_type,
+                               tolerances=check.tolerances).passed
 
     def from_variants(self, assignment: Assignment, check: Check, case: Case, actual: dict,
                       device: str, reference_seconds: float = 0.0) -> Diagnosis | None:
@@ -86,10 +101,7 @@ class Diagnoser:
             out = self._output(assignment, check, case, None, device, variant)
             if out is None:
                 continue
-            if compare_outputs(actual, out, check.kind, device, equal_nan=True,
-                               strict_dtype=check.strict_dtype,
-                               probe=resolve(check.probe),
-                               strict_container=check.strict_container).passed:
+            if self._same(check, actual, out, device):
                 return Diagnosis(variant.name, variant.hint)
             if variant.scale != 1.0 and _scaled(actual, out, variant.scale, check.kind, device):
                 return Diagnosis(variant.name, variant.hint + "; the values you record are "

@@ -29,6 +29,18 @@ WORDS = {0.5: "half", 2.0: "twice", -1.0: "the negative of", -0.5: "minus half",
          -2.0: "minus twice"}
 
 
+def _is_an_input(row: np.ndarray, inputs, kind: str, device: str) -> bool:
+    """Whether ``row`` is one of the case's inputs (the starting point a loop was given)."""
+    for _, value in arguments(inputs):
+        try:
+            x = np.asarray(plain(value), dtype=np.float64)
+        except (TypeError, ValueError):
+            continue
+        if x.size == row.size and x.size and within(row, x.reshape(row.shape), kind, device):
+            return True
+    return False
+
+
 def _factor(c: float, inputs, hidden: bool) -> Diagnosis | None:
     """``c`` in a student's terms: a quantity of the case, or None."""
     for name, q in case_quantities(inputs):
@@ -262,9 +274,15 @@ def generic(actual: dict, expected: dict, kind: str, device: str, hidden: bool,
         return None
     if kind in ("trajectory", "fit") and a.ndim == 2 and a.shape[0] > 1:
         if within(a[1:], e[:-1], kind, device):
+            if _is_an_input(a[0], inputs, kind, device):  # the witness: row 0 is the start
+                return Diagnosis("one step behind",
+                                 "your trajectory is one step behind: it records the "
+                                 "parameters before each update (the starting point first) "
+                                 "instead of after it")
             return Diagnosis("one step behind",
-                             "your trajectory is one step behind: it records the parameters "
-                             "before each update (the starting point first) instead of after it")
+                             "your trajectory is one step behind the expected one: from your "
+                             "second row on, each row is the expected row before it",
+                             cause=False)
         if within(a[:-1], e[1:], kind, device):
             return Diagnosis("one step ahead",
                              "your trajectory is one step ahead of the expected one")
