@@ -225,18 +225,7 @@ def test_pairs_are_said_against_the_students_lines():
 
 
 # ------------------------------------------------------------------ the repair in self-check
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory):
-    import os
-    from conftest import COURSE
-    from grader.instructor.release import build_release
-    target = tmp_path_factory.mktemp("release") / "student"
-    os.environ["GRADER_SECRET"] = "not-shipped"
-    try:
-        build_release(target, COURSE, ROOT / "assignments")
-    finally:
-        del os.environ["GRADER_SECRET"]
-    return target
+from test_selfcheck import bundle  # noqa: E402,F401  (a student's copy, built once)
 
 
 def _self_check(bundle, tmp_path, show: str | None):

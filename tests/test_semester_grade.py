@@ -5,22 +5,15 @@ import os
 import re
 import shutil
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
 from conftest import ROOT, reference_source
 from grader.cli import main
+from test_semester import DUE, LATE_POLICY  # one policy for both files
 
 A01 = "01_gradient_descent"
-DUE = datetime(2026, 2, 6, 23, 59, tzinfo=timezone(timedelta(hours=-6)))  # Chicago, winter
-LATE_POLICY = '''due = 2026-02-06T23:59:00
-timezone = "America/Chicago"
-grace = "15 minutes"
-penalty = "10% per day"
-cap = "30%"
-no_credit_after = "7 days"
-'''
 HEAD = ('folder = "01_gradient_descent"\nmodule = "gradient_descent"\n'
         'title = "Linear regression and gradient descent in NumPy"\npoints = 20\n')
 LATENESS = {"carol": timedelta(hours=20), "bob": timedelta(minutes=10),
