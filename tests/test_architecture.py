@@ -8,9 +8,10 @@ from conftest import ROOT
 
 GRADER = ROOT / "grader"
 ORDER = ["course", "worker", "judge", "report", "entry", "instructor", "cli", "package"]
-"""Each stage may import the stages before it. ``entry``: grade.py, selfcheck.py and
-signals.py; ``package``: ``grader/__init__`` (``grader.check``) and ``__main__``."""
+"""Each stage may import the stages before it. ``entry``: grade.py, selfcheck.py,
+signals.py and options.py; ``package``: ``grader/__init__`` (``grader.check``) and ``__main__``."""
 ENTRY = {"grader.grade": "entry", "grader.selfcheck": "entry", "grader.signals": "entry",
+         "grader.options": "entry",
          "grader.cli": "cli", "grader.__main__": "package", "grader": "package"}
 
 
