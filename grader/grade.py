@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import functools
-import itertools
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,8 +16,8 @@ from grader.worker import wire
 from grader.course.cases import case_seed, secret_id
 from grader.course.loader import load_course
 from grader.judge.diagnose import Diagnoser
-from grader.judge.compare import compare_outputs
-from grader.judge.diagnose.repair import (MAX_PAIRS, PAIR_SEEDS, Lazy, Relative, body_key,
+from grader.judge.compare import compare_for
+from grader.judge.diagnose.repair import (MAX_PAIRS, PAIR_SEEDS, Relative, body_key,
                                           candidates, distance)
 from grader.judge.diagnose.repair import pairs as two_edits
 from grader.judge.diagnose.uses import contract_uses
@@ -296,7 +295,7 @@ class Session:
         all within ``REPAIR_CPU_SECONDS`` of the candidates' CPU; None where none does."""
         import tempfile
         pairs = [(ch, ca) for ch, ca in plan.pairs if ch.name == check.name]
-        edits = candidates(source, check.name, lazy=True)  # compiled as the chunks read them
+        edits = candidates(source, check.name)
         if not edits or not pairs:
             return None
         # The first failing case screens every candidate; the few that pass it run the rest.
@@ -325,8 +324,8 @@ class Session:
                 origin = self._distance(plan, check, pairs[first][1], plan.outcomes[at])
                 seeds = sorted((d, k) for k, d in enumerate(scores) if d < origin * 0.999)
                 seeds = seeds[:PAIR_SEEDS]
-                both = Lazy(e for _, k in seeds for e in two_edits(
-                    source, check.name, edits[k], MAX_PAIRS // max(len(seeds), 1), lazy=True))
+                both = [e for _, k in seeds for e in two_edits(
+                    source, check.name, edits[k], MAX_PAIRS // max(len(seeds), 1))]
                 if both:
                     found = self._screen(plan, both, pairs, first, limit, name, tmp, size, run)
         self._log(check, run["tried"], run["spent"], run["started"], found is not None, result)
@@ -339,13 +338,11 @@ class Session:
         budget (``run`` holds the CPU spent, the candidates tried, the start) or at the first
         candidate that runs past its limit (``run["stalled"]``). ``scores`` gets each screened
         candidate's ``distance`` to the expected output (inf where a chunk was not run)."""
-        for at in itertools.count(0, size):
+        for at in range(0, len(edits), size):
             if run["stalled"] or run["spent"] > REPAIR_CPU_SECONDS or \
                     time.perf_counter() - run["started"] > REPAIR_WALL_SECONDS:
                 break
-            chunk = edits[at:at + size]  # a Lazy list: only what is read is made
-            if not chunk:
-                break
+            chunk = edits[at:at + size]
             paths = []
             for k, edit in enumerate(chunk):
                 folder = Path(tmp) / f"c{run['tried'] + k}"
@@ -419,11 +416,7 @@ class Session:
             expected = derived(probe, self.expected.get(assignment, check, case, self.device),
                                case.inputs)
             actual = derived(probe, outcome["output"], case.inputs)
-            return compare_outputs(actual, expected, check.kind, self.device,
-                                   strict_dtype=check.strict_dtype, probe=probe,
-                                   strict_container=check.strict_container,
-                                   strict_type=check.strict_type,
-                                   tolerances=check.tolerances).passed
+            return compare_for(check, actual, expected, self.device).passed
         except Exception:  # unreadable, or the reference failing: no fix is claimed
             return False
 

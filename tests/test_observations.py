@@ -98,11 +98,15 @@ def test_a_reversed_trajectory_is_observed():
 
 def test_a_trajectory_shifted_by_several_steps_is_observed():
     late = np.vstack([np.zeros((3, 2)), E[:-3]])
-    _seen_only(generic(_desc(late), _desc(E), "trajectory", "cpu", False, None, {"args": []}),
-               "3 steps late", "from your row 3 on")
+    found = generic(_desc(late), _desc(E), "trajectory", "cpu", False, None, {"args": []})
+    assert found is not None and not found.cause
+    assert "3 steps late" in found.hint and "from your row 3 on" in found.hint, found.hint
+    _seen_only(found)
     early = np.vstack([E[2:], np.repeat(E[-1:], 2, axis=0)])
-    _seen_only(generic(_desc(early), _desc(E), "trajectory", "cpu", False, None,
-                       {"args": []}), "2 steps early")
+    found = generic(_desc(early), _desc(E), "trajectory", "cpu", False, None, {"args": []})
+    assert found is not None and not found.cause
+    assert "2 steps early" in found.hint, found.hint
+    _seen_only(found)
 
 
 def test_a_trajectory_stuck_at_one_of_the_expected_rows_is_observed():

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.course.probes import described_array
+from grader.course.probes import described_array, resolve
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,17 @@ class Comparison:
     @property
     def passed(self) -> bool:
         return not self.problems
+
+
+def compare_for(check, actual: dict, expected: dict, device: str, **options) -> Comparison:
+    """Compare as ``check`` judges (its kind, probe, dtype, container, exact-type and
+    per-quantity rules): the verdict, its witnesses, the own-loop rule and the repair search
+    all hold outputs to the same terms. ``options``: ``reveal``, ``equal_nan``."""
+    return compare_outputs(actual, expected, check.kind, device,
+                           strict_dtype=check.strict_dtype, probe=resolve(check.probe),
+                           strict_container=check.strict_container,
+                           strict_type=check.strict_type, tolerances=check.tolerances,
+                           **options)
 
 
 def compare_outputs(actual: dict, expected: dict, kind: str, device: str = "cpu",

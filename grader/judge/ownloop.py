@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader.judge.compare import compare_outputs
+from grader.judge.compare import compare_for
 from grader.judge.diagnose.trajectories import own_loop_holds, own_loop_points
 from grader.course.probes import described_array, materialize, resolve, tensor
 from grader.judge.results import CaseResult
@@ -90,10 +90,7 @@ def _ask(judge, assignment: Assignment, check: Check, case: Case, actual: dict,
         expected = judge.expected.get(assignment, check, case, judge.device)
     except Exception:
         return None
-    cmp = compare_outputs(actual, expected, check.kind, judge.device,
-                          strict_dtype=check.strict_dtype, probe=resolve(check.probe),
-                          strict_container=check.strict_container,
-                          strict_type=check.strict_type, tolerances=check.tolerances)
+    cmp = compare_for(check, actual, expected, judge.device)
     if cmp.passed or not all(p.first_step is not None for p in cmp.problems):
         return None  # a wrong type, shape or a modified input: not a matter of values
     rows = described_array(actual.get("result"))

@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from grader.judge.compare import compare_outputs, signature
+from grader.judge.compare import compare_for, signature
 from grader.judge.diagnose import Diagnoser, explain_error, generic
 from grader.judge.feedback import (describe_comparison, describe_crash,
                                    describe_hidden_comparison, describe_student_error,
@@ -104,10 +104,7 @@ class Judge:
             return CaseResult(**base, status="wrong", fraction=0.0,
                               message=f"`{check.name}`: what came back from your code could "
                                       "not be read" + ("" if case.hidden else f" ({exc})"))
-        cmp = compare_outputs(actual, expected, check.kind, self.device, reveal=not case.hidden,
-                              strict_dtype=check.strict_dtype, probe=probe,
-                              strict_container=check.strict_container,
-                              strict_type=check.strict_type, tolerances=check.tolerances)
+        cmp = compare_for(check, actual, expected, self.device, reveal=not case.hidden)
         for note in cmp.notes:
             _add_note(notes, note)
         first = next((p.first_step for p in cmp.problems if p.first_step is not None), None)
@@ -118,8 +115,8 @@ class Judge:
         if cmp.passed:
             return CaseResult(**base, status="passed", fraction=1.0)
         message = describe_hidden_comparison(cmp) if case.hidden else describe_comparison(cmp)
-        found = self.diagnoser.from_output(assignment, check, case, actual, self.device) \
-            if self.diagnoser else None
+        found = self.diagnoser.from_output(assignment, check, case, actual, self.device,
+                                           expected) if self.diagnoser else None
         plain = generic(actual, expected, check.kind, self.device, case.hidden, probe,
                         case.inputs)
         if plain is None and self.diagnoser and (found is None or found.blames):

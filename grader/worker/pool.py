@@ -403,15 +403,16 @@ class Runner(abc.ABC):
             modules_first = [mi for mi in order
                              if not job.modules[mi].module_path.endswith(".ipynb")]
             order = modules_first or order[:1]
-            # Its public calls run first, its hidden ones after (messages.phase).
-            batch = {mi: list(pending[mi]) for mi in order}
-            out, failure = self._attempt(job, order, batch)
+            # Every call left goes: its public calls run first, its hidden ones after
+            # (messages.phase).
+            sent = {mi: pending[mi] for mi in order}
+            out, failure = self._attempt(job, order, sent)
             forks += 1
             if out is None:  # the machinery failed every try: not the student's doing
                 for mi in order:
-                    for i in batch[mi]:
+                    for i in sent[mi]:
                         results[mi][i] = {"status": "grader_error", "reason": failure}
-                    pending[mi] = [i for i in pending[mi] if i not in batch[mi]]
+                    pending[mi] = []
                 continue
             output.append(out["output"])  # printed before any hidden input was there
             dropped += out["output_dropped"]
@@ -432,7 +433,7 @@ class Runner(abc.ABC):
                     progressed = True
                     continue
                 finished = []
-                for local, i in enumerate(batch[mi]):
+                for local, i in enumerate(sent[mi]):
                     r = got["results"][local]
                     if r is None and out["running"] == [local_m, local]:
                         r = {"status": "died", "exit": out["exit"], "killed": out.get("killed")}
@@ -445,10 +446,10 @@ class Runner(abc.ABC):
                 progressed |= bool(finished)
             if not progressed:  # the child died outside any call: do not loop
                 for mi in order:
-                    for i in batch[mi]:
+                    for i in sent[mi]:
                         results[mi][i] = {"status": "died", "exit": out["exit"],
                                           "killed": out.get("killed")}
-                    pending[mi] = [i for i in pending[mi] if i not in batch[mi]]
+                    pending[mi] = []
         return JobOutcome([ModuleOutcome(import_errors[mi], results[mi], notes[mi])
                            for mi in range(len(job.modules))], "".join(output), dropped, forks,
                           cpu)

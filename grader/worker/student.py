@@ -91,7 +91,7 @@ def _forget_student_modules(student_dir: str, before: set[str]) -> None:
             del sys.modules[name]
 
 
-def run(request: dict, channel: int, hidden_inputs=None) -> None:
+def run(request: dict, channel: int, hidden_inputs) -> None:
     """Import each student module in turn and make its public calls, then its hidden ones
     (``messages.phase``); one message per event. ``hidden_inputs()`` waits for the hidden
     calls' inputs (by key), which the supervisor sends only once it has cut what this
@@ -127,7 +127,7 @@ def run(request: dict, channel: int, hidden_inputs=None) -> None:
         if notebook and mi + 1 < len(request["modules"]):
             return  # a process serves one kernel: the modules left get a fresh fork
     hidden = [(mi, i) for mi in loaded for i in phase(request["modules"][mi], hidden=True)]
-    if not hidden or hidden_inputs is None:
+    if not hidden:
         return
     sys.stdout.flush()
     sys.stderr.flush()

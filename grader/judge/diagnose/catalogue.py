@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.worker import wire
-from grader.judge.compare import compare_outputs, tolerance_for
+from grader.judge.compare import compare_for, tolerance_for
 from grader.course.probes import derived, described_array, resolve, run_probe
 from grader.course.spec import Assignment, Case, Check, Mistake
 from grader.judge.diagnose.cause import Diagnosis
@@ -65,18 +65,16 @@ class Diagnoser:
         return None
 
     def from_output(self, assignment: Assignment, check: Check, case: Case, actual: dict,
-                    device: str) -> Diagnosis | None:
-        reference = None
+                    device: str, expected: dict | None = None) -> Diagnosis | None:
+        """The catalogued mistake whose output on ``case`` is the student's. One that gives
+        the reference's output here (``expected``, as the judge has it) explains nothing on
+        this case: the student's output then differs from it for another reason."""
         for m in self.candidates(assignment, check.name):
             if not m.replace:
                 continue
             out = self._output(assignment, check, case, m, device)
-            if out is None or not self._same(check, actual, out, device):
-                continue
-            # A mistake that changes nothing on this case explains nothing here (the
-            # student's output then differs from the reference for another reason).
-            reference = reference or self._output(assignment, check, case, None, device)
-            if reference is not None and self._same(check, out, reference, device):
+            if out is None or not self._same(check, actual, out, device) or \
+                    (expected is not None and self._same(check, out, expected, device)):
                 continue
             return diagnosis(m, check.name)
         return None
@@ -85,11 +83,7 @@ class Diagnoser:
     def _same(check: Check, a: dict, b: dict, device: str) -> bool:
         """Whether two outputs are alike as the check judges them (its dtype, container,
         exact-type and per-quantity rules): a witness is held to the verdict's own terms."""
-        return compare_outputs(a, b, check.kind, device, equal_nan=True,
-                               strict_dtype=check.strict_dtype, probe=resolve(check.probe),
-                               strict_container=check.strict_container,
-                               strict_type=check.strict_type,
-                               tolerances=check.tolerances).passed
+        return compare_for(check, a, b, device, equal_nan=True).passed
 
     def from_variants(self, assignment: Assignment, check: Check, case: Case, actual: dict,
                       device: str, reference_seconds: float = 0.0) -> Diagnosis | None:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import ast
 import copy
 import hashlib
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -355,59 +354,16 @@ def _op(op: ast.operator) -> str:
     return ast.unparse(ast.BinOp(ast.Name("a"), op, ast.Name("b")))[2:-2].strip()
 
 
-class Lazy:
-    """A list made as it is read (indexing, slicing, iterating; ``len`` makes all of it): the
-    repair search reads candidates a chunk at a time and mostly stops long before the last,
-    so most are never compiled."""
-
-    def __init__(self, items):
-        self._items, self._have = iter(items), []
-
-    def _fill(self, n: int | None) -> None:
-        while n is None or len(self._have) < n:
-            try:
-                self._have.append(next(self._items))
-            except StopIteration:
-                break
-
-    def __getitem__(self, k):
-        if isinstance(k, slice):
-            whole = k.stop is None or k.stop < 0 or (k.start or 0) < 0
-            self._fill(None if whole else k.stop)
-        else:
-            self._fill(None if k < 0 else k + 1)
-        return self._have[k]
-
-    def __iter__(self):
-        at = 0
-        while True:
-            self._fill(at + 1)
-            if at >= len(self._have):
-                return
-            yield self._have[at]
-            at += 1
-
-    def __bool__(self) -> bool:
-        self._fill(1)
-        return bool(self._have)
-
-    def __len__(self) -> int:
-        self._fill(None)
-        return len(self._have)
-
-
-def candidates(source: str, name: str, limit: int = MAX_CANDIDATES,
-               lazy: bool = False) -> "list[Edit] | Lazy":
+def candidates(source: str, name: str, limit: int = MAX_CANDIDATES) -> list[Edit]:
     """One-edit changes of ``name``'s top-level definition in ``source`` that still compile,
-    each once (the same new file from two rules counts once), the smallest first. ``lazy``:
-    the same list, each candidate compiled only once it is read (``Lazy``)."""
+    each once (the same new file from two rules counts once), the smallest first."""
     tree = parse(source)
     if tree is None:
-        return Lazy(()) if lazy else []
+        return []
     fn = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef,
                                                       ast.ClassDef)) and n.name == name), None)
     if fn is None:
-        return Lazy(()) if lazy else []
+        return []
     text = _Text(source)
     seen, out = {source}, []
 
@@ -415,6 +371,10 @@ def candidates(source: str, name: str, limit: int = MAX_CANDIDATES,
         if new in seen:
             return
         seen.add(new)
+        try:
+            compile(new, "<candidate>", "exec", dont_inherit=True)
+        except UNPARSABLE:
+            return
         out.append(Edit(line, text.line(line), after, new, size, rank))
 
     for rank, node, new_node in _expression_edits(fn):
@@ -433,44 +393,29 @@ def candidates(source: str, name: str, limit: int = MAX_CANDIDATES,
              _distance(old, replacement), rank)
     for line, after, new, rank in _statement_edits(source, fn):
         keep(line, after, new, len(after) or 10, rank)
-    # Sorted before the compile check (a stable sort: the same order as sorting the ones
-    # that compile), so only the candidates read are compiled.
     out.sort(key=lambda e: (e.rank, e.size))
-    compiling = itertools.islice(filter(_compiles, out), limit)
-    return Lazy(compiling) if lazy else list(compiling)
+    return out[:limit]
 
 
-def _compiles(edit: Edit) -> bool:
-    try:
-        compile(edit.source, "<candidate>", "exec", dont_inherit=True)
-    except UNPARSABLE:
-        return False
-    return True
-
-
-def pairs(source: str, name: str, first: Edit, limit: int = MAX_PAIRS,
-          lazy: bool = False) -> "list[Edit] | Lazy":
+def pairs(source: str, name: str, first: Edit, limit: int = MAX_PAIRS) -> list[Edit]:
     """Two-edit candidates: ``first`` (a one-edit candidate of ``source``) and then each
     one-edit change of its file, said against the student's lines. Only a first edit that
     keeps the file's line count is used (the second edit's line is then the student's line);
-    a second edit that undoes the first is left out. ``lazy``: made as read (``Lazy``)."""
-    made = _pairs(source, name, first, limit)
-    return Lazy(made) if lazy else list(made)
-
-
-def _pairs(source: str, name: str, first: Edit, limit: int):
+    a second edit that undoes the first is left out."""
     if first.source.count("\n") != source.count("\n"):
-        return
-    for second in candidates(first.source, name, limit, lazy=True):
+        return []
+    out = []
+    for second in candidates(first.source, name, limit):
         if second.source == source:
             continue
         if second.line == first.line:  # both on one line: said as one change of it
-            yield Edit(first.line, first.before, second.after, second.source,
-                       first.size + second.size, first.rank + second.rank)
+            out.append(Edit(first.line, first.before, second.after, second.source,
+                            first.size + second.size, first.rank + second.rank))
         else:
-            yield Edit(first.line, first.before, first.after, second.source,
-                       first.size + second.size, first.rank + second.rank,
-                       also=((second.line, second.before, second.after),))
+            out.append(Edit(first.line, first.before, first.after, second.source,
+                            first.size + second.size, first.rank + second.rank,
+                            also=((second.line, second.before, second.after),)))
+    return out
 
 
 def distance(actual, expected) -> float:
