@@ -9,11 +9,11 @@ import threading
 from pathlib import Path
 
 from grader.course.cases import SecretError, load_secret, needs_torch
+from grader.course.fingerprint import ROOT
 from grader.course.loader import default_root, load_course
 from grader.worker.device import DeviceError, cluster_device, resolve_device
 from grader.worker import sandbox
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 class UsageError(Exception):
