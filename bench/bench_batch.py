@@ -100,7 +100,8 @@ def timed(cmd: list[str], env=None) -> tuple[float, int, str]:
 
 def per_student(results: Path) -> list[tuple[float, float, float]]:
     """(wall seconds of grading the student, seconds inside their code, CPU seconds of their
-    forks) from the gradebook."""
+    forks) from the gradebook. Inside their code: public cases only (since 2026-12-05 a
+    hidden case records no time: the student's code chooses it)."""
     import sqlite3
     db = sqlite3.connect(results / "gradebook.sqlite")
     rows = []

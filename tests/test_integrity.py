@@ -408,3 +408,36 @@ def test_a_fork_that_never_reads_its_hidden_inputs_times_out_on_them(tmp_path):
     public, hidden = out.modules[0].results
     assert public["status"] == "ok" and public["output"]["result"]["value"] == 3.0
     assert hidden["status"] == "timeout", hidden
+
+
+def test_no_fork_finds_the_request_the_fork_server_read_last(tmp_path):
+    """The fork server once read each request whole (a student's folder, the hidden cases'
+    inputs) and forked the next supervisor with it still in its frame: the next student's
+    public call printed all 36 hidden inputs and scored 20/20. Now the server reads a notice
+    of course data only and passes the request on unread (``zygote._pass_on``)."""
+    import hashlib
+    with WorkerPool(size=1) as pool:
+        session = _session(pool)
+        session.grade(ROOT / "reference")
+        result = session.grade(_hostile(tmp_path, "serve_frame"))
+    a = assignment(A01)
+    hidden = {hashlib.sha1(np.ascontiguousarray(x).tobytes()).hexdigest()
+              for check in a.checks for case in session.cases(a, check) if case.hidden
+              for x in _arrays(case.inputs) if x.size > 1}
+    printed = result.assignments[0].output
+    assert "SERVE FRAME SEEN" in printed  # the attack reached the server's frame
+    assert hidden and not hidden & set(printed.split())
+
+
+def test_a_hidden_case_records_no_time_the_student_could_choose():
+    """A hidden call's ``seconds`` is the student's (a forged event, a sleep): it once went
+    into results.json, about 50 bits of a hidden input per case."""
+    from grader.report.student import gradescope
+    with WorkerPool(size=1) as pool:
+        result = _session(pool).grade(ROOT / "reference")
+    cases = [c for ch in result.checks() for c in ch.cases]
+    assert all(c.seconds is None for c in cases if c.hidden)
+    assert all(c.seconds is not None for c in cases if not c.hidden)
+    shown = [c for t in gradescope(result)["tests"] for c in t["extra_data"]["cases"]
+             if c.get("hidden")]
+    assert shown and all(c["seconds"] is None for c in shown)

@@ -108,7 +108,9 @@ class Judge:
         for note in cmp.notes:
             _add_note(notes, note)
         first = next((p.first_step for p in cmp.problems if p.first_step is not None), None)
-        base["seconds"] = outcome.get("seconds")
+        # A hidden call's time is the student's to choose (a sleep, a forged event): a number
+        # that could carry its inputs, so it is not kept.
+        base["seconds"] = None if case.hidden else outcome.get("seconds")
         if check.kind in ("trajectory", "fit") and not case.hidden:
             base["evidence"] = {"actual": actual.get("result"), "expected": expected.get("result"),
                                 "inputs": case.inputs, "check": check}

@@ -91,15 +91,14 @@ def _calls(request: dict):
     return (call for module in request["modules"] for call in module["calls"])
 
 
-def hold_inputs(request: dict) -> None:
-    """Keep, decoded, the inputs a request carries: every child forked from now on inherits
-    them, and later requests name them by key (the same cases serve every student)."""
-    for call in _calls(request):
-        if call.get("hidden"):  # every later fork would hold them: public ones too
-            continue
-        if "inputs" in call and call["key"] not in HELD_INPUTS:
-            _HELD_JSON[call["key"]] = call["inputs"]
-            HELD_INPUTS[call["key"]] = wire.from_jsonable(call["inputs"])
+def hold_inputs(public: dict) -> None:
+    """Keep, decoded, public cases' inputs by key (``Notice.hold``): every child forked from
+    now on inherits them, and later requests name them by key (the same cases serve every
+    student). Nothing else a request carries is ever here."""
+    for key, inputs in public.items():
+        if key not in HELD_INPUTS:
+            _HELD_JSON[key] = inputs
+            HELD_INPUTS[key] = wire.from_jsonable(inputs)
 
 
 def inputs_for(request: dict, spare: Spare) -> dict:

@@ -331,16 +331,25 @@ class Zygote:
             raise WorkerStartError(f"the worker process said {hello!r} instead of ready")
 
     def run(self, request: dict) -> dict:
-        # Inputs this server already holds go by key only (it keeps them decoded).
+        """Two frames: a notice the server reads (the public inputs it is to keep, whether a
+        notebook comes, the course's probes: course data only), then the request, which
+        the server passes to a supervisor unread (``zygote.serve``): a student's folder and
+        the hidden cases' inputs never enter the memory later forks inherit."""
+        hold = {}
         for module in request["modules"]:
             for call in module["calls"]:
                 if call.get("hidden"):  # sent in full every time: the server keeps none
                     continue
-                if call["key"] in self.holds:
+                if call["key"] in self.holds:  # it keeps them decoded: by key only
                     del call["inputs"]
                 else:
                     self.holds.add(call["key"])
-        wire.write_frame(self.proc.stdin, request)  # already-encoded inputs pass through as is
+                    hold[call["key"]] = call["inputs"]
+        notice = {"hold": hold, "course": request.get("course") or {},
+                  "notebook": any(m["module_path"].endswith(".ipynb")
+                                  for m in request["modules"])}
+        wire.write_frame(self.proc.stdin, notice)  # already-encoded inputs pass through as is
+        wire.write_frame(self.proc.stdin, request)
         return read_outcome(wire.read_payload(self.proc.stdout))
 
     def kill(self) -> None:

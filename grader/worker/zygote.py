@@ -55,32 +55,27 @@ def serve(stdin, stdout, scratch_root: str, warm) -> None:
     grader_fd = stdout.fileno()
     gc.freeze()  # what the imports made is never collected again: children copy less
     spare = presupervise(scratch_root, grader_fd)
+    requests = os.fdopen(stdin.fileno(), "rb", buffering=0, closefd=False)  # read no further
     try:
         while True:
-            try:
-                raw = wire.read_payload(stdin)
+            try:  # the notice: course data only (plain JSON; arrays decoded when held)
+                notice = json.loads(wire.read_payload(requests))
             except EOFError:
                 break
-            # Plain JSON: arrays are decoded (and validated) where they are used.
-            request = json.loads(raw)
-            if not warm.notebooks and any(m["module_path"].endswith(".ipynb")
-                                          for m in request["modules"]):
+            if not warm.notebooks and notice["notebook"]:
                 # A notebook where none was expected: its machinery must be loaded here,
                 # unconfined, and inherited (a confined child cannot read the grader's files).
                 warm_up(torch_too=False, notebooks=True)
                 warm = Warm(warm.torch, True)
                 spare.finish()
                 spare = presupervise(scratch_root, grader_fd)
-            hold_inputs(request)
+            hold_inputs(notice["hold"])
             try:  # every later fork inherits them
-                import_course_probes(request)
+                import_course_probes(notice)
             except Exception:  # the fork reports it, in the student's terms
                 pass
             running = spare
-            try:
-                wire.write_payload(running.request_fd, raw)
-            except OSError:  # it died while waiting: _await says how
-                pass
+            _pass_on(requests.fileno(), running.request_fd)
             os.close(running.request_fd)
             running.request_fd = -1
             spare = presupervise(scratch_root, grader_fd)  # forked while this one works
@@ -93,6 +88,39 @@ def serve(stdin, stdout, scratch_root: str, warm) -> None:
     finally:
         spare.finish()
         shutil.rmtree(scratch_root, ignore_errors=True)
+
+
+def _pass_on(source: int, target: int) -> None:
+    """Move the next frame from ``source`` to ``target`` without reading it: ``splice``
+    moves a pipe's bytes in the kernel, so a student's request (their folder, the hidden
+    cases' inputs) never enters this process's memory, which every later fork inherits.
+    Where the supervisor is gone already, the rest goes to /dev/null (``_await`` then says
+    how it ended)."""
+    header = b""
+    while len(header) < 4:
+        chunk = os.read(source, 4 - len(header))
+        if not chunk:
+            raise EOFError("the grader closed its end inside a request")
+        header += chunk
+    left = int.from_bytes(header, "big")
+    sink = -1
+    try:
+        os.write(target, header)
+    except OSError:
+        target = sink = os.open(os.devnull, os.O_WRONLY)
+    try:
+        while left:
+            try:
+                moved = os.splice(source, target, left)
+            except OSError:  # the supervisor died meanwhile: the rest is dropped
+                target = sink = os.open(os.devnull, os.O_WRONLY) if sink < 0 else sink
+                continue
+            if not moved:
+                raise EOFError("the grader closed its end inside a request")
+            left -= moved
+    finally:
+        if sink >= 0:
+            os.close(sink)
 
 
 def template(control: socket.socket, warm) -> None:
