@@ -1,5 +1,6 @@
 """The worker pool's speed-ups must not change what a student's code sees (issue 6)."""
 import numpy as np
+import pytest
 
 from grader.worker import wire
 from grader.worker.pool import Call, Job, ModuleCalls, WorkerPool
@@ -129,3 +130,70 @@ def test_without_unix_sockets_each_fork_server_starts_alone(tmp_path, monkeypatc
         pool.wait_ready()
         assert pool._template is None and len(pool._all) == 2
         assert _values(pool.run(_job(tmp_path))) == [1.0, 2.0, 3.0]
+
+
+def _huge_pages_expected() -> str | None:
+    """Why this machine cannot collapse memory into huge pages (None where it should)."""
+    import os
+    import platform
+    if not platform.system() == "Linux":
+        return "not Linux"
+    try:
+        if "[never]" in open("/sys/kernel/mm/transparent_hugepage/enabled").read():
+            return "transparent huge pages are off ([never])"
+    except OSError:
+        return "no transparent huge pages in this kernel"
+    major, minor = (int(x) for x in os.uname().release.split(".")[:2])
+    if (major, minor) < (6, 1):
+        return f"kernel {major}.{minor} has no MADV_COLLAPSE (6.1)"
+    return None
+
+
+def _anon_huge_kib(pid: int) -> int:
+    for line in open(f"/proc/{pid}/smaps_rollup"):
+        if line.startswith("AnonHugePages:"):
+            return int(line.split()[1])
+    return 0
+
+
+def test_the_template_shares_its_memory_in_huge_pages_so_each_fork_copies_less(tmp_path):
+    """Forking a process that holds torch copies a page-table entry per written page; the
+    template collapses its memory into 2 MiB pages first (``pages.collapse``), so the servers
+    and every fork of theirs inherit far fewer. Where the kernel cannot, nothing changes."""
+    why = _huge_pages_expected()
+    if why:
+        pytest.skip(why)
+    with WorkerPool(size=2) as pool:
+        pool.wait_ready()
+        assert _anon_huge_kib(pool._template.proc.pid) > 32 * 1024
+        assert all(_anon_huge_kib(z.proc.pid) > 0 for z in pool._all)  # inherited
+        assert _values(pool.run(_job(tmp_path))) == [1.0, 2.0, 3.0]
+    with WorkerPool(size=1) as alone:  # one server, no template: it collapses its own
+        alone.wait_ready()
+        assert _anon_huge_kib(alone._all[0].proc.pid) > 32 * 1024
+
+
+def test_collapsing_keeps_every_byte_and_a_fork_writes_its_own_copy():
+    import os
+    import subprocess
+    import sys
+    why = _huge_pages_expected()
+    if why:
+        pytest.skip(why)
+    script = (
+        "import os\n"
+        "from grader.worker import pages\n"
+        "buf = bytearray(os.urandom(1 << 20) * 48)\n"
+        "before = bytes(buf)\n"
+        "done = pages.collapse()\n"
+        "assert bytes(buf) == before\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    buf[5] ^= 0xFF\n"
+        "    os._exit(0 if buf[5] != before[5] else 1)\n"
+        "assert os.waitpid(pid, 0)[1] == 0 and bytes(buf) == before\n"
+        "print(done >> 20)\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120, cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout) >= 32  # MiB collapsed: at least most of the 48 MiB buffer

@@ -21,7 +21,7 @@ import tempfile
 
 import numpy  # noqa: F401  (imported once, shared by every fork)
 
-from grader.worker import sandbox, supervisor, wire
+from grader.worker import pages, sandbox, supervisor, wire
 from grader.worker.child import hold_inputs
 from grader.worker.student import import_course_probes
 from grader.worker.supervisor import SupervisorFailed, _await, presupervise
@@ -131,6 +131,7 @@ def template(control: socket.socket, warm) -> None:
     Ends when the grader closes its end."""
     warm_up(warm.torch, warm.notebooks)
     gc.freeze()
+    pages.collapse()  # every server forked from here, and each of its forks, copies less
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # ended servers are reaped by the kernel
     control.sendall(json.dumps({"ready": True}).encode())
     me = os.getpid()
@@ -189,6 +190,8 @@ def main() -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but frames on the channel
     warm_up(warm.torch, warm.notebooks)  # torch, nbformat and IPython, once, for every fork
+    gc.freeze()
+    pages.collapse()  # alone, it is its own template
     serve(stdin, stdout, scratch_root, warm)
 
 
