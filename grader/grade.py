@@ -39,7 +39,12 @@ REPAIR_WALL_SECONDS = 6.0
 limit (the rest of its chunk is skipped): a candidate that sleeps costs no CPU, yet each
 may wait out its whole limit (a student's code can tell it is being repaired)."""
 REPAIR_CHUNK = 40
-"""Candidates screened in one fork (fewer where the check is slow)."""
+"""Candidates screened in the first fork of a search (fewer where the check is slow); each
+later fork of the same search screens twice as many as the one before, up to
+``REPAIR_CHUNK_MAX`` (and never more than half the CPU budget at the reference's pace): a fix
+found early costs little, and a search that finds none (most of them: a crash no small edit
+mends) takes a few forks instead of one per 40 candidates."""
+REPAIR_CHUNK_MAX = 320
 REPAIR_TIME_FACTOR = 5.0
 """A candidate's call may take this many times the reference's longest case (+0.5 s)."""
 
@@ -313,7 +318,7 @@ class Session:
         with tempfile.TemporaryDirectory(prefix="repair-", dir=ram) as tmp:
             # a chunk the budget can afford on slow checks (a fit), 40 on quick ones
             each = self.expected.time_of(plan.assignment, check, pairs[first][1], self.device)
-            size = max(4, min(REPAIR_CHUNK, int(REPAIR_CPU_SECONDS / 2 / max(each, 1e-3))))
+            size = max(4, min(REPAIR_CHUNK_MAX, int(REPAIR_CPU_SECONDS / 2 / max(each, 1e-3))))
             scores: list[float] = []
             found = self._screen(plan, edits, pairs, first, limit, name, tmp, size, run,
                                  scores)
@@ -333,16 +338,19 @@ class Session:
 
     def _screen(self, plan: "Plan", edits: list, pairs: list, first: int, limit: float,
                 name: str, tmp: str, size: int, run: dict, scores: list | None = None):
-        """The first of ``edits`` (in chunks of ``size``) that passes every one of ``pairs``:
-        each chunk screened on ``pairs[first]``, the survivors run on the rest. Stops at the
-        budget (``run`` holds the CPU spent, the candidates tried, the start) or at the first
-        candidate that runs past its limit (``run["stalled"]``). ``scores`` gets each screened
-        candidate's ``distance`` to the expected output (inf where a chunk was not run)."""
-        for at in range(0, len(edits), size):
+        """The first of ``edits`` (in chunks growing from ``REPAIR_CHUNK`` to ``size``) that
+        passes every one of ``pairs``: each chunk screened on ``pairs[first]``, the survivors
+        run on the rest. Stops at the budget (``run`` holds the CPU spent, the candidates
+        tried, the start) or at the first candidate that runs past its limit
+        (``run["stalled"]``). ``scores`` gets each screened candidate's ``distance`` to the
+        expected output (inf where a chunk was not run)."""
+        at, grown = 0, min(REPAIR_CHUNK, size)
+        while at < len(edits):
             if run["stalled"] or run["spent"] > REPAIR_CPU_SECONDS or \
                     time.perf_counter() - run["started"] > REPAIR_WALL_SECONDS:
                 break
-            chunk = edits[at:at + size]
+            chunk = edits[at:at + grown]
+            at, grown = at + len(chunk), min(size, grown * 2)
             paths = []
             for k, edit in enumerate(chunk):
                 folder = Path(tmp) / f"c{run['tried'] + k}"
@@ -416,7 +424,8 @@ class Session:
             expected = derived(probe, self.expected.get(assignment, check, case, self.device),
                                case.inputs)
             actual = derived(probe, outcome["output"], case.inputs)
-            return compare_for(check, actual, expected, self.device).passed
+            return compare_for(check, actual, expected, self.device,
+                               reveal=False).passed  # only whether: no numbers formatted
         except Exception:  # unreadable, or the reference failing: no fix is claimed
             return False
 

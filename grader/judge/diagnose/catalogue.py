@@ -83,7 +83,7 @@ class Diagnoser:
     def _same(check: Check, a: dict, b: dict, device: str) -> bool:
         """Whether two outputs are alike as the check judges them (its dtype, container,
         exact-type and per-quantity rules): a witness is held to the verdict's own terms."""
-        return compare_for(check, a, b, device, equal_nan=True).passed
+        return compare_for(check, a, b, device, equal_nan=True, reveal=False).passed
 
     def from_variants(self, assignment: Assignment, check: Check, case: Case, actual: dict,
                       device: str, reference_seconds: float = 0.0) -> Diagnosis | None:
