@@ -4,7 +4,9 @@ copy of the grader has no ``instructor`` package, so these are never imported th
 from __future__ import annotations
 
 import csv
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 from grader.course.cases import MAKE_SECRET, SECRET_ENV, SecretError, load_secret
@@ -65,11 +67,20 @@ def cmd_batch(args) -> int:
     unchecked = validate_first(args, course_of(args),
                                 "cpu" if args.cluster else resolve_device(args.device))
     try:
+        # Every folder the batch writes must take a new file: a folder made read-only whose
+        # files are still writable (their owner's) opens the old lock and gradebook fine,
+        # and SQLite fails only when it makes its journal, student by student.
+        place = results
+        for place in dict.fromkeys([results, gradebook_path(args).parent]):
+            place.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(dir=place, prefix=".writable-")
+            os.close(fd)
+            os.unlink(probe)
         lock = WriterLock(gradebook_path(args), wait=args.wait)
     except GradebookBusy as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:
-        raise UsageError(f"cannot write results in {results}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot write results in {place}: {exc.strerror or exc}") from None
     signals = StopSignals().install()
     client = None
     cluster_errors: tuple = ()
