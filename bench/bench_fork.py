@@ -2,7 +2,8 @@
 
 A fork server holds NumPy and torch (with ``torch._dynamo``, which optimizers need) so that
 no student pays the imports; forking a process that large, and the child's exit, cost CPU
-that no student's code uses. This measures both, with and without torch, and the time to
+that no student's code uses. This measures both, with and without torch (and with its memory collapsed into huge
+pages, as the template does: ``grader.worker.pages``), and the time to
 import what the fork servers' template imports: together they bound from below what a
 batch can reach against its floor (the students' own CPU time over the cores).
 Usage: python bench/bench_fork.py [--forks 200]
@@ -20,6 +21,10 @@ import numpy
 if sys.argv[1] == "torch":
     import torch, torch._dynamo, torch.nn.functional, torch.optim, torch.utils.data
 gc.freeze()
+if sys.argv[3] == "huge":
+    sys.path.insert(0, sys.argv[4])
+    from grader.worker import pages
+    pages.collapse()
 n = int(sys.argv[2])
 parent = child = 0.0
 for _ in range(n):
@@ -42,11 +47,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--forks", type=int, default=200)
     args = ap.parse_args()
-    for holds in ("numpy", "torch"):
-        out = subprocess.run([sys.executable, "-c", CHILD, holds, str(args.forks)],
-                             capture_output=True, text=True, check=True).stdout.split()
-        print(f"a process holding {holds:5s} ({out[2]} MiB resident): fork {out[0]} ms of "
-              f"the parent's CPU, the child's exit {out[1]} ms of its own")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for holds, pages in (("numpy", "small"), ("torch", "small"), ("torch", "huge")):
+        out = subprocess.run([sys.executable, "-c", CHILD, holds, str(args.forks), pages,
+                              root], capture_output=True, text=True, check=True).stdout.split()
+        said = " in huge pages (pages.collapse)" if pages == "huge" else ""
+        print(f"a process holding {holds:5s}{said} ({out[2]} MiB resident): fork {out[0]} ms "
+              f"of the parent's CPU, the child's exit {out[1]} ms of its own")
     usage = []
     for _ in range(3):
         before = os.times()

@@ -4,10 +4,12 @@ A fork copies an entry of the page table for every page the parent has written, 
 drops them all again. A process holding torch has written about 210 MiB of anonymous memory
 (its heap, the libraries' data): some 54,000 pages of 4 KiB, copied twice per job (fork
 server → supervisor → child) and dropped twice. Measured on the 2-core machine
-(``bench/bench_fork.py``): 5.9 ms of the parent's CPU per fork and 7.9 ms of the child's to
+(``bench/bench_fork.py``): 6.4 ms of the parent's CPU per fork and 8.9 ms of the child's to
 exit. ``MADV_COLLAPSE`` (Linux 6.1 and later, whatever the system's transparent-huge-page
-setting short of ``never``) makes most of it 2 MiB pages, about a hundred entries: 1.5 ms and
-3.3 ms. The contents stay the same; a later write in a fork copies 4 KiB as before.
+setting short of ``never``) makes most of it 2 MiB pages, about a hundred entries: 1.0 ms and
+2.3 ms. The contents stay the same; a later write in a fork copies 4 KiB as before (and
+splits that 2 MiB page's entry: a fork server that has run a while keeps about half of its
+memory in huge pages).
 
 Done once, in the template, after its imports and before it forks any server: the servers
 inherit the huge pages. Not done again in a server: there a page the server wrote is its own
