@@ -30,7 +30,7 @@ import hashlib
 from dataclasses import dataclass
 
 import numpy as np
-from grader.judge.diagnose.uses import UNPARSABLE, parse
+from grader.judge.diagnose.uses import parse
 
 MAX_CANDIDATES = 600
 """At most this many one-edit candidates per failing definition (the cheapest rules first)."""
@@ -355,8 +355,8 @@ def _op(op: ast.operator) -> str:
 
 
 def candidates(source: str, name: str, limit: int = MAX_CANDIDATES) -> list[Edit]:
-    """One-edit changes of ``name``'s top-level definition in ``source`` that still parse,
-    each once (the same new file from two rules counts once), the smallest first."""
+    """One-edit changes of ``name``'s top-level definition in ``source``, each once (the same
+    new file from two rules counts once), the smallest first."""
     tree = parse(source)
     if tree is None:
         return []
@@ -366,24 +366,15 @@ def candidates(source: str, name: str, limit: int = MAX_CANDIDATES) -> list[Edit
         return []
     text = _Text(source)
     seen, out = {source}, []
-    # Only an edit that still parses is kept. Every edit changes the definition's own lines
-    # alone, so only they are parsed again (compiling the whole file, hundreds of times, was
-    # most of the search's CPU in the grader). What parses yet does not compile (a ``break``
-    # moved out of its loop) fails to import in the candidates' fork, as any such file would.
-    first = min([fn.lineno, *(d.lineno for d in fn.decorator_list)]) - 1
-    head, tail = "".join(text.lines[:first]), "".join(text.lines[fn.end_lineno:])
 
     def keep(line, after, new, size, rank):
-        if new in seen:
-            return
-        seen.add(new)
-        own = new[len(head):len(new) - len(tail)] if new.startswith(head) and \
-            new.endswith(tail) and len(new) >= len(head) + len(tail) else new
-        try:
-            compile(own, "<candidate>", "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
-        except UNPARSABLE:
-            return
-        out.append(Edit(line, text.line(line), after, new, size, rank))
+        # Not parsed here: every edit is made from the syntax tree, and the few that do not
+        # compile (an emptied block, a ``break`` moved out of its loop) fail to import in the
+        # candidates' fork, which parses each candidate anyway. Compiling each one here too
+        # was most of the search's CPU in the grader.
+        if new not in seen:
+            seen.add(new)
+            out.append(Edit(line, text.line(line), after, new, size, rank))
 
     for rank, node, new_node in _expression_edits(fn):
         try:
