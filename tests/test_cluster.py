@@ -127,6 +127,13 @@ def _verdicts(results):
     return out
 
 
+def _stored_diagnoses(results) -> set:
+    """The diagnoser outputs a batch's expected-value store holds, by what they are of."""
+    [store] = (results / ".expected").glob("expected-*.json")
+    rows = json.loads(json.loads(store.read_text())["body"])["diagnoses"]
+    return {tuple(row[:8]) for row in rows}
+
+
 def test_a_cluster_grades_a_mixed_class_as_the_local_pool_does(cluster, tmp_path):
     subs = _mixed_class(tmp_path)
     local = _batch(subs, tmp_path / "local", "--workers", "2")
@@ -144,6 +151,10 @@ def test_a_cluster_grades_a_mixed_class_as_the_local_pool_does(cluster, tmp_path
     assert 0 < scores["segfault"] < 20 and 0 < scores["exits"] < 20
     assert 0 < scores["wrong_factor"] < 20 and 0 < scores["loops"] < 20
     assert (tmp_path / "remote" / "correct_a" / "report.html").is_file()
+    # what the workers' diagnosers computed came back to the driver's store, as a local
+    # batch keeps its own: the next batch ships it instead of every worker computing it
+    assert _stored_diagnoses(tmp_path / "remote") == _stored_diagnoses(tmp_path / "local")
+    assert _stored_diagnoses(tmp_path / "remote")  # the wrong factor is a catalogued mistake
     # the driver wrote the gradebook; unchanged students are skipped on the cluster too
     again = _batch(subs, tmp_path / "remote", "--cluster", cluster.address)
     assert again.returncode == 0 and "graded 0, unchanged 11" in again.stdout

@@ -45,6 +45,10 @@ class Finished:
     payload: dict
     text: str
     page: str
+    diagnoses: list = field(default_factory=list)
+    """The outputs its worker's diagnoser computed since that worker last sent some
+    (``Diagnoser.export``): the driver keeps them with its expected values, so the next
+    batch ships them to every worker instead of each computing them again."""
 
 
 def finish(result: StudentResult, version: str, pictures: str = "failing") -> Finished:

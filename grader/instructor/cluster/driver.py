@@ -49,7 +49,8 @@ def connect(spec: str):
                          "distributed.admin.tick.interval": "1s",
                          "distributed.admin.system-monitor.interval": "5s",
                          "distributed.worker.memory.monitor-interval": "1s"})
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+        # Each worker: one fork server and two threads (see worker.GraderPlugin.setup).
+        cluster = LocalCluster(n_workers=n, threads_per_worker=2, processes=True,
                                dashboard_address=None, silence_logs=50)
         return Client(cluster)
     try:
@@ -105,7 +106,9 @@ class DaskRunner:
                               self.session.secret, self.session.device,
                               self.session.include_hidden, self.session.confine,
                               self.max_timeout, expected=self.session.expected.export(),
-                              version=self.version, pictures=self.pictures)
+                              version=self.version, pictures=self.pictures,
+                              diagnoses=self.session.diagnoser.export()
+                              if self.session.diagnoser else [])
         self.client.register_plugin(plugin, name=PLUGIN)
 
     def check_nodes(self) -> None:
@@ -198,6 +201,9 @@ class DaskRunner:
             raise
         if isinstance(result, Finished):  # results.json and the page made on the worker
             attach(result.result, self.full_course)
+            if result.diagnoses and self.session.diagnoser is not None:  # for the store
+                self.session.diagnoser.preload(result.diagnoses,
+                                               self.course[0].course_root)
             return result
         return attach(result, self.full_course)
 

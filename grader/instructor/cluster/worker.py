@@ -34,7 +34,7 @@ class GraderPlugin(WorkerPlugin):
     def __init__(self, course: bytes, folders: list[str], secret: str, device: str,
                  include_hidden: bool, confine: bool, max_timeout: float | None = None,
                  forks: int = 1, expected: list[tuple] = (), version: str = "",
-                 pictures: str = "failing"):
+                 pictures: str = "failing", diagnoses: list = ()):
         self.course, self.folders, self.secret = course, folders, secret
         self.version, self.pictures = version, pictures
         """What the driver records (its grader version) and which pictures its pages get:
@@ -42,6 +42,12 @@ class GraderPlugin(WorkerPlugin):
         self.expected = list(expected)
         """The driver's expected values (``Expected.export``): computed once for the class,
         not once per worker; whatever is missing the worker computes itself."""
+        self.diagnoses = list(diagnoses)
+        """The driver's diagnoser outputs (``Diagnoser.export``: the catalogue's mistakes and
+        the reference on varied inputs, from its store); what a worker computes beyond them
+        goes back to the driver with each student (``Finished.diagnoses``)."""
+        self._sent = 0
+        self._sent_lock = threading.Lock()
         self.device, self.include_hidden, self.confine = device, include_hidden, confine
         self.max_timeout, self.forks = max_timeout, forks
         self.session = None
@@ -50,16 +56,21 @@ class GraderPlugin(WorkerPlugin):
 
     def __getstate__(self):  # what travels: the settings, never a session or a thread
         state = dict(self.__dict__)
-        state.update(session=None, error=None, ready=None)
+        state.update(session=None, error=None, ready=None, _sent_lock=None)
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
         self.ready = threading.Event()
+        self._sent_lock = threading.Lock()
 
     def setup(self, worker) -> None:
         self.scratch = Path(tempfile.mkdtemp(prefix="grader-dask-"))
-        self.forks = max(1, int(getattr(worker, "nthreads", 0) or self.forks))
+        # As on one machine (a batch's pool runs one grading thread more than it has fork
+        # servers), one fork server fewer than the worker's threads: while a thread judges,
+        # draws or searches for a repair, its server grades another thread's student.
+        threads = int(getattr(worker, "nthreads", 0) or self.forks)
+        self.forks = max(1, threads - 1)
         threading.Thread(target=self._warm, name="grader-warm", daemon=True).start()
 
     def _warm(self) -> None:
@@ -77,6 +88,9 @@ class GraderPlugin(WorkerPlugin):
                               secret=self.secret, include_hidden=self.include_hidden,
                               confine=self.confine, one_fork_per_student=True,
                               max_timeout=self.max_timeout, expected=expected)
+            session.diagnoser.preload(self.diagnoses, root)
+            self._sent = session.diagnoser.computed()  # the driver has these already
+            self.diagnoses = []
             session.warm_expected()
             session.pool.wait_ready()
             gc.freeze()  # torch's and the expected values' objects: never traversed again
@@ -102,7 +116,11 @@ class GraderPlugin(WorkerPlugin):
             submission = unpack_student(files, folder, name, decided)
             if decided is None:  # not collected by a batch: collected here
                 return detach(self.session.grade(folder, name))
-            return finish_here(self.session.grade(submission), self.version, self.pictures)
+            made = finish_here(self.session.grade(submission), self.version, self.pictures)
+            with self._sent_lock:  # one thread's student carries what every thread computed
+                made.diagnoses = self.session.diagnoser.export(self._sent)
+                self._sent += len(made.diagnoses)
+            return made
         finally:
             shutil.rmtree(folder.parent, ignore_errors=True)
 

@@ -9,6 +9,7 @@ probe; a match shows its hint. The same machinery runs the reference itself on v
 """
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import types
@@ -112,13 +113,20 @@ class Diagnoser:
         for variant in _variants(case, reference_seconds):
             self._output(assignment, check, case, None, device, variant)
 
-    def export(self) -> list[list]:
+    def export(self, start: int = 0) -> list[list]:
         """The outputs computed so far as plain data: [folder, mistake target, mistake name,
-        check, case id, seed, device, variant, JSON or None]."""
+        check, case id, seed, device, variant, JSON or None]; from the ``start``-th one on
+        (they are kept in the order they were computed: a cluster's worker sends the driver
+        only what it computed since it last sent)."""
         with self._lock:
             return [[k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8],
                      None if v is None else wire.dumps(v).decode()]
-                    for k, v in self._outputs.items()]
+                    for k, v in itertools.islice(self._outputs.items(), start, None)]
+
+    def computed(self) -> int:
+        """How many outputs it holds (``export``'s ``start`` for what comes after them)."""
+        with self._lock:
+            return len(self._outputs)
 
     def preload(self, rows: list, course_root: Path) -> None:
         """Take outputs ``export`` gave, for the course now at ``course_root``."""
