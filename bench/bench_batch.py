@@ -73,9 +73,38 @@ every 50 ms it took 5% of the class of 300's wall time (75.7 s against 71.9 s un
 every 0.5 s it costs nothing measurable, and a process's CPU is known to within that."""
 
 
+TREE_CPU = {"seconds": None}
+"""CPU seconds of the whole process tree of the last ``timed`` command (the grader, the
+template, the fork servers, each job's supervisor, the students' forks), from a CPU-accounting
+cgroup made for the run (None where none can be made: the processes are not all reaped by
+their parents, so ``RUSAGE_CHILDREN`` misses most of them)."""
+
+
+def _cpu_group() -> tuple[Path, callable] | None:
+    """A fresh CPU-accounting cgroup and a reader of its CPU seconds, or None."""
+    v2, v1 = Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/cpuacct")
+    try:
+        if (v2 / "cgroup.controllers").is_file():
+            group = v2 / f"bench-batch-{os.getpid()}"
+            group.mkdir()
+            return group, lambda: int(next(line.split()[1] for line in
+                                           (group / "cpu.stat").read_text().splitlines()
+                                           if line.startswith("usage_usec"))) / 1e6
+        if (v1 / "cpuacct.usage").is_file():
+            group = v1 / f"bench-batch-{os.getpid()}"
+            group.mkdir()
+            return group, lambda: int((group / "cpuacct.usage").read_text()) / 1e9
+    except OSError:
+        pass
+    return None
+
+
 def timed(cmd: list[str], env=None) -> tuple[float, int, str]:
     """Wall seconds, peak RSS of the process tree (sampled every SAMPLE_EVERY s), and
     stdout."""
+    group = _cpu_group()
+    if group is not None:  # the shell enters the cgroup, then becomes the command
+        cmd = ["sh", "-c", f'echo $$ > "{group[0]}/cgroup.procs" && exec "$@"', "sh", *cmd]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             text=True, env=env)
@@ -95,6 +124,14 @@ def timed(cmd: list[str], env=None) -> tuple[float, int, str]:
     out = proc.communicate()[0]
     done.set()
     t.join()
+    TREE_CPU["seconds"] = None
+    if group is not None:
+        time.sleep(0.5)  # what the command left running (fork servers) ends
+        TREE_CPU["seconds"] = group[1]()
+        try:
+            group[0].rmdir()
+        except OSError:
+            pass
     return time.perf_counter() - started, peak, out
 
 
@@ -145,6 +182,12 @@ def main() -> None:
           f"{wall / floor:.2f}")
     print("  CPU of the rest (last seen before each process ended): " + ", ".join(
         f"{role} {sum(seen.values()):.1f} s" for role, seen in CPU_SEEN.items()))
+    tree = TREE_CPU["seconds"]
+    rest = (tree or 0.0) - cpu
+    if tree is not None:
+            print(f"  CPU of the whole process tree {tree:.1f} s; minus the students' forks = "
+              f"{rest:.1f} s of non-student CPU (grader, template, fork servers, "
+              f"supervisors), {rest / args.students * 1000:.0f} ms per student")
     print(f"  student code ran {inside:.1f} s in all; grader overhead per student "
           f"(wall x cores - student time) / students = {overhead * 1000:.0f} ms "
           "(includes start-up, the reference and time limits of looping students)")

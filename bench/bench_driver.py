@@ -55,7 +55,10 @@ def record(n: int) -> tuple[Path, dict]:
     """A real class of ``n`` graded once on the local pool: its folder and its results."""
     klass, stored = OUT / f"driver_record_class_{n}", OUT / f"driver_record_{n}.pkl"
     if stored.is_file() and klass.is_dir():
-        return klass, pickle.loads(stored.read_bytes())
+        try:
+            return klass, pickle.loads(stored.read_bytes())
+        except (ImportError, AttributeError, pickle.UnpicklingError):
+            pass  # recorded by an engine whose classes have moved since: recorded again
     print(f"recording: grading a generated class of {n} for real (once)...", flush=True)
     make_class(klass, n)
     results = OUT / "driver_record_results"
