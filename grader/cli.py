@@ -32,7 +32,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    help="run student code without Landlock/seccomp (trusted code only)")
     p.add_argument("--strict-sandbox", action="store_true",
                    help="refuse to grade when the kernel lacks a confinement feature")
-    p.add_argument("--workers", type=int, default=max(1, min(os.cpu_count() or 1, 5)))
+    p.add_argument("--workers", type=int, default=max(1, min(os.cpu_count() or 1, 5)),
+                   help="fork servers grading at once (default: the cores, at most 5)")
     p.add_argument("-v", "--verbose", action="store_true", help="show passing cases too")
 
 
@@ -304,7 +305,8 @@ def _add_validate(parser: argparse.ArgumentParser, sub) -> None:
     v.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
     v.add_argument("--secret-file", help="file holding the hidden-case secret (else "
                    "$GRADER_SECRET, else .grader-secret): hidden cases are checked with it")
-    v.add_argument("--workers", type=int, default=2)
+    v.add_argument("--workers", type=int, default=2,
+                   help="fork servers checking assignments at once (default 2)")
     _add_course(v)
 
 
