@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import os
 import time
+from collections.abc import MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,7 +90,10 @@ class Session:
     repair: bool = True
     """Search a verified fix for failing definitions (``repairs``); off where only verdicts
     and hints matter (the course's own validation grades dozens of catalogued mistakes)."""
-    _repairs: dict = field(default_factory=dict)
+    repairs_found: MutableMapping = field(default_factory=dict)
+    """Each search's outcome (a ``repair.Relative`` or None) by (folder, check, body): every
+    student with the same body gets the same fix, searched once. A cluster's worker puts a
+    mapping here that the batch's other workers share (``cluster.worker.SharedRepairs``)."""
     repair_log: list = field(default_factory=list)
     """(check, candidates run, their CPU seconds, wall seconds, found) per search (benchmarks)."""
     repair_for: str = "graded"
@@ -286,9 +290,9 @@ class Session:
             key = (plan.assignment.folder, check.name, body_key(source, check.name))
             if key[2] is None:
                 continue
-            if key not in self._repairs:
-                self._repairs[key] = self._search(plan, check, source, result)
-            found = self._repairs[key]
+            if key not in self.repairs_found:
+                self.repairs_found[key] = self._search(plan, check, source, result)
+            found = self.repairs_found[key]
             if found is not None:
                 checked.notes.append(found.at(source, check.name).said(check.name, show,
                                                                        cases))

@@ -297,3 +297,38 @@ def test_a_node_without_this_grader_stops_the_batch_in_one_line_before_any_stude
         assert book.latest() == []
     finally:
         book.close()
+
+
+def test_a_batchs_workers_share_their_repair_searches_and_another_batch_sees_none():
+    """A wrong definition many students share is searched once on the cluster, not once per
+    worker (``SharedRepairs``): what one worker found (a fix, or that none passes), another
+    of the same batch reads instead of searching; another batch reads nothing."""
+    from distributed import Client, LocalCluster
+
+    from grader.instructor.cluster.worker import SharedRepairs
+    from grader.judge.diagnose.repair import Relative
+
+    fix = Relative(2, "return a - b", "return a + b", ((4, "x = 1", "x = 2"),))
+    key, other = ("01", "mse_grad", "body-digest"), ("01", "mse_grad", "another body")
+
+    def found_here(batch):
+        shared = SharedRepairs(batch)
+        shared[key] = fix
+        shared[other] = None  # searched: no small edit passes
+        return True
+
+    def seen_there(batch):
+        shared = SharedRepairs(batch)
+        return [k in shared and shared[k] for k in (key, other)] + [
+            ("01", "mse_grad", "never searched") in shared]
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        first, second = list(client.scheduler_info()["workers"])
+        assert client.submit(found_here, "b1", workers=[first], pure=False).result()
+        got = client.submit(seen_there, "b1", workers=[second], pure=False).result()
+        assert got[0] == fix and got[0].also == fix.also
+        assert got[1] is None and got[2] is False  # "none passes" is known, not searched again
+        assert client.submit(seen_there, "b2", workers=[second], pure=False).result() == \
+            [False, False, False]
+    assert ("a", "b", "c") not in SharedRepairs("b1")  # outside a task: searched here

@@ -84,6 +84,8 @@ class DaskRunner:
         self.max_timeout = max_timeout
         self.address = getattr(client.scheduler, "address", "the scheduler")
         self.resources = {"GPU": 1} if session.device.startswith("cuda") else None
+        self.batch = uuid.uuid4().hex
+        """This batch's name on the scheduler, where its workers share repair searches."""
 
     def prepare(self) -> None:
         from grader.course.loader import load_course
@@ -108,7 +110,7 @@ class DaskRunner:
                               self.max_timeout, expected=self.session.expected.export(),
                               version=self.version, pictures=self.pictures,
                               diagnoses=self.session.diagnoser.export()
-                              if self.session.diagnoser else [])
+                              if self.session.diagnoser else [], batch=self.batch)
         self.client.register_plugin(plugin, name=PLUGIN)
 
     def check_nodes(self) -> None:
@@ -218,8 +220,13 @@ class DaskRunner:
             pass
 
     def close(self) -> None:
+        from grader.instructor.cluster.worker import REPAIRS
         try:
             self.client.unregister_worker_plugin(PLUGIN)
+        except Exception:
+            pass
+        try:  # the batch's shared repair searches leave the scheduler with it
+            self.client.set_metadata([REPAIRS, self.batch], {})
         except Exception:
             pass
 

@@ -11,6 +11,7 @@ student code; that runs only in confined forks of the fork servers, as on one ma
 from __future__ import annotations
 
 import gc
+import hashlib
 import shutil
 import tempfile
 import threading
@@ -23,6 +24,63 @@ from grader.instructor.cluster.payload import Files, detach, unpack_course, unpa
 
 PLUGIN = "grader"
 WARM_TIMEOUT = 600.0
+REPAIRS = "grader-repairs"
+"""Where on the scheduler a batch's workers share their repair searches (its metadata)."""
+
+
+class SharedRepairs(dict):
+    """A worker's repair searches (``Session.repairs_found``), shared with the other workers
+    of its batch through the scheduler's metadata (``Client.set_metadata``): a wrong
+    definition that many students share is searched once on the cluster, as on one machine,
+    not once per worker. Plain data only (a fix's offset and lines, or None where no small
+    edit passes); the scheduler is trusted as it is with the plugin. Where the scheduler does
+    not answer, the worker searches itself: sharing saves time, it never decides a grade."""
+
+    def __init__(self, batch: str):
+        super().__init__()
+        self.batch = batch
+
+    def _where(self, key) -> list[str]:
+        return [REPAIRS, self.batch, hashlib.sha256(repr(key).encode()).hexdigest()]
+
+    def __contains__(self, key) -> bool:
+        if dict.__contains__(self, key):
+            return True
+        try:
+            from distributed import get_client
+            shared = get_client().get_metadata(self._where(key), default=None)
+        except Exception:  # no scheduler to ask (or not in a task): search here
+            return False
+        if not isinstance(shared, dict) or "fix" not in shared:
+            return False
+        try:
+            dict.__setitem__(self, key, _relative(shared["fix"]))
+        except (TypeError, ValueError):
+            return False
+        return True
+
+    def __setitem__(self, key, value) -> None:
+        dict.__setitem__(self, key, value)
+        try:
+            from distributed import get_client
+            get_client().set_metadata(self._where(key), {"fix": _plain(value)})
+        except Exception:  # the others search themselves
+            pass
+
+
+def _plain(found) -> list | None:
+    if found is None:
+        return None
+    return [found.offset, found.before, found.after, [list(a) for a in found.also]]
+
+
+def _relative(plain):
+    from grader.judge.diagnose.repair import Relative
+    if plain is None:
+        return None
+    offset, before, after, also = plain
+    return Relative(int(offset), str(before), str(after),
+                    tuple((int(o), str(b), str(a)) for o, b, a in also))
 
 
 class GraderPlugin(WorkerPlugin):
@@ -34,7 +92,7 @@ class GraderPlugin(WorkerPlugin):
     def __init__(self, course: bytes, folders: list[str], secret: str, device: str,
                  include_hidden: bool, confine: bool, max_timeout: float | None = None,
                  forks: int = 1, expected: list[tuple] = (), version: str = "",
-                 pictures: str = "failing", diagnoses: list = ()):
+                 pictures: str = "failing", diagnoses: list = (), batch: str = ""):
         self.course, self.folders, self.secret = course, folders, secret
         self.version, self.pictures = version, pictures
         """What the driver records (its grader version) and which pictures its pages get:
@@ -48,6 +106,9 @@ class GraderPlugin(WorkerPlugin):
         goes back to the driver with each student (``Finished.diagnoses``)."""
         self._sent = 0
         self._sent_lock = threading.Lock()
+        self.batch = batch
+        """This batch's name on the scheduler (``SharedRepairs``): one batch's workers share
+        their repair searches, never another batch's."""
         self.device, self.include_hidden, self.confine = device, include_hidden, confine
         self.max_timeout, self.forks = max_timeout, forks
         self.session = None
@@ -88,6 +149,8 @@ class GraderPlugin(WorkerPlugin):
                               secret=self.secret, include_hidden=self.include_hidden,
                               confine=self.confine, one_fork_per_student=True,
                               max_timeout=self.max_timeout, expected=expected)
+            if self.batch:
+                session.repairs_found = SharedRepairs(self.batch)
             session.diagnoser.preload(self.diagnoses, root)
             self._sent = session.diagnoser.computed()  # the driver has these already
             self.diagnoses = []
