@@ -1,4 +1,4 @@
-# Student version generated from the reference by `make assignments`.
+# Student version generated from the reference by the grader's `assign`.
 # Replace each `raise NotImplementedError` with your code; keep the names and
 # signatures: the grader calls them exactly as they are written here.
 """Linear regression by hand: the model, the MSE loss, its gradient and gradient descent.

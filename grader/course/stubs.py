@@ -17,7 +17,7 @@ from pathlib import Path
 
 from grader.course.loader import BEGIN, END, Course, strip_markers
 from grader.course.spec import Assignment
-STUB_HEADER = ("# Student version generated from the reference by `make assignments`.\n"
+STUB_HEADER = ("# Student version generated from the reference by the grader's `assign`.\n"
                "# Replace each `raise NotImplementedError` with your code; keep the names and\n"
                "# signatures: the grader calls them exactly as they are written here.\n")
 
