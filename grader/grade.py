@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import time
 from collections.abc import MutableMapping
 from concurrent.futures import ThreadPoolExecutor
@@ -18,8 +17,8 @@ from grader.course.cases import case_seed, secret_id
 from grader.course.loader import load_course
 from grader.judge.diagnose import Diagnoser
 from grader.judge.compare import compare_for
-from grader.judge.diagnose.repair import (MAX_PAIRS, PAIR_SEEDS, Relative, body_key,
-                                          candidates, distance)
+from grader.judge.diagnose.repair import (MAX_CANDIDATES, MAX_PAIRS, PAIR_SEEDS, Relative,
+                                          body_key, candidates, distance)
 from grader.judge.diagnose.repair import pairs as two_edits
 from grader.judge.diagnose.uses import contract_uses
 from grader.judge.verdict import NOT_GRADED, Judge, attribute, point_at_lines
@@ -27,7 +26,7 @@ from grader.judge.expected import CaseMakerError, Expected, ReferenceError, make
 from grader.judge.results import AssignmentResult, CaseResult, CheckResult, StudentResult
 from grader.course.probes import derived, resolve
 from grader.course.spec import PUBLIC_SHARE, Assignment, Case, Check
-from grader.worker.submission import RAM_FOLDER, Submission, collect, source_code
+from grader.worker.submission import Submission, collect, ram_folder, source_code
 from grader.worker.pool import Call, Job, ModuleCalls, WorkerPool
 
 ADAPTIVE_FACTOR, ADAPTIVE_FLOOR = 100.0, 2.0
@@ -317,9 +316,10 @@ class Session:
                         plan.assignment, check, ca, self.device) for _, ca in pairs) + 0.5)
         name = Path(plan.module.module_path).name
         run = dict(spent=0.0, tried=0, started=time.perf_counter(), stalled=False)
-        # Hundreds of small files, written and removed: in RAM where there is one.
-        ram = str(RAM_FOLDER) if os.access(RAM_FOLDER, os.W_OK) else None
-        with tempfile.TemporaryDirectory(prefix="repair-", dir=ram) as tmp:
+        # Hundreds of small files, written and removed: in RAM where there is room.
+        with tempfile.TemporaryDirectory(prefix="repair-",
+                                         dir=ram_folder((MAX_CANDIDATES + MAX_PAIRS) *
+                                                        len(source.encode()))) as tmp:
             # a chunk the budget can afford on slow checks (a fit), 40 on quick ones
             each = self.expected.time_of(plan.assignment, check, pairs[first][1], self.device)
             size = max(4, min(REPAIR_CHUNK_MAX, int(REPAIR_CPU_SECONDS / 2 / max(each, 1e-3))))

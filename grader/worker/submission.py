@@ -317,6 +317,18 @@ RAM_HEADROOM = 1 << 30
 """Free space a RAM folder keeps after a copy, or the copy goes to disk instead."""
 
 
+def ram_folder(size: int) -> Path | None:
+    """``RAM_FOLDER`` where it is writable and keeps ``RAM_HEADROOM`` free after ``size``
+    more bytes; None (the temporary folder on disk) otherwise."""
+    try:
+        st = os.statvfs(RAM_FOLDER)
+        if os.access(RAM_FOLDER, os.W_OK) and st.f_bavail * st.f_frsize > size + RAM_HEADROOM:
+            return RAM_FOLDER
+    except OSError:
+        pass
+    return None
+
+
 class Copies:
     """Where collected copies go: a RAM folder (``/dev/shm``) while it has room to spare,
     else the temporary folder. Writing and removing a class's copies there costs a tenth of
@@ -326,13 +338,7 @@ class Copies:
         self.folders: dict[bool, Path] = {}
 
     def folder(self, size: int) -> Path:
-        ram = False
-        try:
-            st = os.statvfs(RAM_FOLDER)
-            ram = os.access(RAM_FOLDER, os.W_OK) and \
-                st.f_bavail * st.f_frsize > size + RAM_HEADROOM
-        except OSError:
-            pass
+        ram = ram_folder(size) is not None
         if ram not in self.folders:
             self.folders[ram] = Path(tempfile.mkdtemp(prefix="grader-copies-",
                                                       dir=RAM_FOLDER if ram else None))

@@ -13,7 +13,7 @@ from pathlib import Path
 from grader.instructor.batch import Finished, RunnerLost
 from grader.instructor.cluster.payload import (SubmissionTooLarge, attach, decisions,
                                                pack_course, pack_student)
-from grader.instructor.cluster.worker import PLUGIN, GraderPlugin, grade_student
+from grader.instructor.cluster.worker import PLUGIN, REPAIRS, GraderPlugin, grade_student
 
 CONNECT_TIMEOUT = 10.0
 WORKERS_TIMEOUT = 60.0
@@ -220,7 +220,6 @@ class DaskRunner:
             pass
 
     def close(self) -> None:
-        from grader.instructor.cluster.worker import REPAIRS
         try:
             self.client.unregister_worker_plugin(PLUGIN)
         except Exception:
