@@ -13,8 +13,9 @@ Four layers, each checked at start-up (``probe_features``):
   seccomp takes over for metadata (below); scratch space is then capped per file only;
 - Landlock (filesystem): read-only Python, site-packages and the student's own folder,
   read-write only the scratch folder; abstract sockets scoped (ABI >= 6);
-- seccomp (system calls): no ``socket()`` at all (so no network, loopback included), no new
-  processes (threads are allowed), no ``ptrace`` or ``process_vm_*``; signals (``kill``,
+- seccomp (system calls): no ``socket()`` at all, nor io_uring (which makes sockets too),
+  so no network, loopback included; no new processes (threads are allowed), no ``ptrace``
+  or ``process_vm_*``; signals (``kill``,
   ``tgkill``, ``rt_sigqueueinfo``, ``rt_tgsigqueueinfo``) and ``prlimit64`` only to the
   fork itself, ``tkill`` and pidfds refused — on every kernel, so Landlock's signal scoping
   is not needed. Without the private scratch (or without Landlock), the chmod and utime
@@ -140,7 +141,8 @@ _SYSCALLS = {
                "utime": 132, "utimes": 235, "futimesat": 261, "utimensat": 280,
                "setxattr": 188, "lsetxattr": 189, "fsetxattr": 190, "setxattrat": 463,
                "removexattr": 197, "lremovexattr": 198, "fremovexattr": 199,
-               "removexattrat": 466, "file_setattr": 469},
+               "removexattrat": 466, "file_setattr": 469,
+               "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427},
     "aarch64": {"arch": 0xC00000B7, "socket": 198, "seccomp": 277,
                 "clone": 220, "clone3": 435, "ptrace": 117,
                 "process_vm_readv": 270, "process_vm_writev": 271, "ioctl": 29,
@@ -150,7 +152,8 @@ _SYSCALLS = {
                 "fchown": 55, "fchownat": 54, "utimensat": 88,
                 "setxattr": 5, "lsetxattr": 6, "fsetxattr": 7, "setxattrat": 463,
                 "removexattr": 14, "lremovexattr": 15, "fremovexattr": 16,
-                "removexattrat": 466, "file_setattr": 469},
+                "removexattrat": 466, "file_setattr": 469,
+                "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427},
 }
 MODE_AND_TIME_CALLS = ("chmod", "fchmod", "fchmodat", "fchmodat2", "utime", "utimes",
                        "futimesat", "utimensat")
@@ -215,7 +218,10 @@ def seccomp_program(allow_unix_sockets: bool = False, pid: int | None = None,
                  _bpf(_RET, 0, 0, deny(errno.EACCES)), _bpf(_LD_ABS, 0, 0, 0)]
     rules = [("socket", errno.EACCES), ("fork", errno.EAGAIN), ("vfork", errno.EAGAIN),
              ("clone3", errno.ENOSYS), ("ptrace", errno.EPERM), ("process_vm_readv", errno.EPERM),
-             ("process_vm_writev", errno.EPERM)]
+             ("process_vm_writev", errno.EPERM),
+             # io_uring makes sockets (IORING_OP_SOCKET) and runs calls no rule here sees
+             ("io_uring_setup", errno.ENOSYS), ("io_uring_enter", errno.ENOSYS),
+             ("io_uring_register", errno.ENOSYS)]
     if pid is not None:
         rules += [(name, errno.EPERM) for name in ("tkill", "pidfd_open", "pidfd_send_signal")]
     if metadata:  # errno 0: the call returns 0 without running
