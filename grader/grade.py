@@ -303,7 +303,10 @@ class Session:
         all within ``REPAIR_CPU_SECONDS`` of the candidates' CPU; None where none does."""
         import tempfile
         pairs = [(ch, ca) for ch, ca in plan.pairs if ch.name == check.name]
-        edits = candidates(source, check.name)
+        try:  # bounded by repair.MAX_CANDIDATE_BYTES; a file built to exhaust it still may
+            edits = candidates(source, check.name)
+        except (MemoryError, RecursionError):
+            return None
         if not edits or not pairs:
             return None
         # The first failing case screens every candidate; the few that pass it run the rest.

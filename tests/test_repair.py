@@ -281,3 +281,26 @@ def test_trajectory_observations_without_a_witness_name_no_cause():
         found = generic(_desc(actual), _desc(e), "trajectory", "cpu", False, None, {"args": []})
         assert found is not None and not found.cause and seen in found.hint, found
         assert not any(w in found.hint for w in causes), found.hint
+
+
+def test_a_file_built_to_make_huge_candidates_costs_the_grader_bounded_memory():
+    """Each candidate is a whole copy of the student's file: thousands of statements in a
+    file of tens of KiB once made the grader hold gigabytes of them (a 4 MiB file, 10 GB).
+    Candidates are made only up to ``MAX_CANDIDATE_BYTES``; a file over
+    ``MAX_SOURCE_BYTES`` is not searched at all."""
+    import tracemalloc
+
+    from grader.judge.diagnose import repair
+    body = "".join(f"    x{i} = x{i - 1} + 1 if {i} else 0\n" for i in range(1, 3000))
+    source = f"def mse_grad(params, X, y):\n    x0 = 0\n{body}    return x0 - 1\n"
+    assert repair.MAX_SOURCE_BYTES > len(source) > 64 << 10
+    tracemalloc.start()
+    try:
+        made = repair.candidates(source, "mse_grad")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert 0 < len(made) <= repair.MAX_CANDIDATES
+    assert peak < 2 * repair.MAX_CANDIDATE_BYTES, peak
+    huge = source + "#" * repair.MAX_SOURCE_BYTES + "\n"
+    assert repair.candidates(huge, "mse_grad") == []

@@ -27,6 +27,7 @@ from __future__ import annotations
 import ast
 import copy
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,16 @@ MAX_PAIRS = 600
 """At most this many two-edit candidates per failing definition (within the same CPU budget)."""
 PAIR_SEEDS = 3
 """The one-edit candidates (closest to the expected output first) a second edit is tried on."""
+GENERATED_FACTOR = 4
+MAX_CANDIDATE_BYTES = 64 << 20
+"""Candidates made per definition before the smallest ``MAX_CANDIDATES`` are kept: at most
+``GENERATED_FACTOR`` times that many, and never more than these bytes of copies of the file
+(a 4 MiB file with a few extra lines once made the grader hold 10 GB of them)."""
+MAX_PROPOSALS = 20 * MAX_CANDIDATES
+"""Expression edits proposed per definition at most (a definition with thousands of names in
+scope proposes names x uses: 9 million, 30 s of the grader's CPU, for 3,000)."""
+MAX_SOURCE_BYTES = 256 << 10
+"""A file larger than this is not searched at all (a student's file is a few KiB)."""
 
 CONFUSABLE = {
     "mean": ("sum",), "sum": ("mean",), "BCELoss": ("BCEWithLogitsLoss",),
@@ -199,7 +210,23 @@ def _expression_edits(fn: ast.AST) -> list[tuple[int, ast.AST, ast.AST]]:
     out: list[tuple[int, ast.AST, ast.AST]] = []
 
     def add(rank, node, new):
+        if len(out) >= MAX_PROPOSALS:  # thousands of names in scope: names x uses
+            raise _Enough
         out.append((rank, node, new))
+
+    try:
+        _propose(fn, names, params, unused, add)
+    except _Enough:
+        pass
+    return out
+
+
+class _Enough(Exception):
+    """``MAX_PROPOSALS`` reached."""
+
+
+def _propose(fn: ast.AST, names, params, unused, add) -> None:
+    """Every expression rule's proposals for ``fn``, each given to ``add``."""
 
     # x.append(x): a value passed to a method of itself is never a fix (a list that holds
     # itself makes np.array recurse until the candidate runs past its limit)
@@ -275,7 +302,6 @@ def _expression_edits(fn: ast.AST) -> list[tuple[int, ast.AST, ast.AST]]:
         if isinstance(stmt, ast.Assign) and unused:
             for p in sorted(unused):
                 add(0, stmt.value, ast.Name(p, ast.Load()))
-    return [(rank, node, new) for rank, node, new in out]
 
 
 def _blocks(fn: ast.AST):
@@ -304,10 +330,10 @@ def _shift(lines: list[str], by: int) -> list[str]:
     return [ln[-by:] if ln[:-by].strip() == "" else ln.lstrip() for ln in lines]
 
 
-def _statement_edits(source: str, fn: ast.AST) -> list[tuple[int, str, str, int]]:
-    """(line, changed line, new source, rank) for the statement rules."""
+def _statement_edits(source: str, fn: ast.AST) -> Iterator[tuple[int, str, str, int]]:
+    """(line, changed line, new source, rank) for the statement rules, one at a time (each is
+    a whole copy of the file: ``candidates`` stops taking them at its budget)."""
     lines = source.splitlines(keepends=True)
-    out = []
 
     def rebuild(start, end, new_lines):
         return "".join(lines[:start - 1] + new_lines + lines[end:])
@@ -317,37 +343,38 @@ def _statement_edits(source: str, fn: ast.AST) -> list[tuple[int, str, str, int]
             a, b = _span(stmt)
             chunk = lines[a - 1:b]
             if isinstance(stmt, ast.AugAssign):  # an update in place made a rebinding
-                target = ast.unparse(stmt.target)
-                text = f"{target} = {target} {_op(stmt.op)} ({ast.unparse(stmt.value)})"
-                new = " " * _indent(chunk[0]) + text + "\n"
-                if stmt.lineno == stmt.end_lineno:
-                    out.append((a, text, rebuild(a, b, [new]), 1))
+                try:
+                    target = ast.unparse(stmt.target)
+                    text = f"{target} = {target} {_op(stmt.op)} ({ast.unparse(stmt.value)})"
+                except (RecursionError, ValueError):  # nested deeper than unparse goes
+                    text = None
+                if text is not None and stmt.lineno == stmt.end_lineno:
+                    yield a, text, rebuild(a, b, [" " * _indent(chunk[0]) + text + "\n"]), 1
             if isinstance(stmt, ast.If) and not stmt.orelse:  # the condition removed
                 ba, bb = stmt.body[0].lineno, stmt.body[-1].end_lineno
                 inner = lines[ba - 1:bb]
                 new = _shift(inner, _indent(chunk[0]) - _indent(inner[0]))
-                out.append((a, new[0].strip(), rebuild(a, b, new), 1))
+                yield a, new[0].strip(), rebuild(a, b, new), 1
             if len(block) > 1 and not (isinstance(owner, (ast.FunctionDef, ast.ClassDef)) and
                                        k == 0 and isinstance(stmt, ast.Expr) and
                                        isinstance(stmt.value, ast.Constant)):
                 new = rebuild(a, b, [])
-                out.append((a, "", new, 3))  # the statement removed
+                yield a, "", new, 3  # the statement removed
             if k + 1 < len(block):  # two statements swapped
                 c, d = _span(block[k + 1])
-                out.append((a, lines[c - 1].strip(), "".join(
-                    lines[:a - 1] + lines[c - 1:d] + lines[a - 1:b] + lines[d:]), 2))
+                yield a, lines[c - 1].strip(), "".join(
+                    lines[:a - 1] + lines[c - 1:d] + lines[a - 1:b] + lines[d:]), 2
             if isinstance(stmt, (ast.For, ast.While)) and k + 1 < len(block):
                 c, d = _span(block[k + 1])  # the next statement moved into the loop
                 body_indent = _indent(lines[stmt.body[0].lineno - 1])
                 moved = _shift(lines[c - 1:d], body_indent - _indent(lines[c - 1]))
-                out.append((c, lines[c - 1].strip(), "".join(
-                    lines[:b] + moved + lines[b:c - 1] + lines[d:]), 2))
+                yield c, lines[c - 1].strip(), "".join(
+                    lines[:b] + moved + lines[b:c - 1] + lines[d:]), 2
             if isinstance(stmt, (ast.For, ast.While)) and len(stmt.body) > 1:
                 c, d = _span(stmt.body[-1])  # the loop's last statement moved after it
                 moved = _shift(lines[c - 1:d], _indent(chunk[0]) - _indent(lines[c - 1]))
-                out.append((c, lines[c - 1].strip(), "".join(
-                    lines[:c - 1] + lines[d:b] + moved + lines[b:]), 2))
-    return out
+                yield c, lines[c - 1].strip(), "".join(
+                    lines[:c - 1] + lines[d:b] + moved + lines[b:]), 2
 
 
 def _op(op: ast.operator) -> str:
@@ -357,6 +384,8 @@ def _op(op: ast.operator) -> str:
 def candidates(source: str, name: str, limit: int = MAX_CANDIDATES) -> list[Edit]:
     """One-edit changes of ``name``'s top-level definition in ``source``, each once (the same
     new file from two rules counts once), the smallest first."""
+    if len(source) > MAX_SOURCE_BYTES:
+        return []
     tree = parse(source)
     if tree is None:
         return []
@@ -366,15 +395,19 @@ def candidates(source: str, name: str, limit: int = MAX_CANDIDATES) -> list[Edit
         return []
     text = _Text(source)
     seen, out = {source}, []
+    # Each candidate is a whole copy of the file: at most this many are made.
+    room = min(GENERATED_FACTOR * limit, MAX_CANDIDATE_BYTES // max(len(source), 1))
 
-    def keep(line, after, new, size, rank):
-        # Not parsed here: every edit is made from the syntax tree, and the few that do not
-        # compile (an emptied block, a ``break`` moved out of its loop) fail to import in the
-        # candidates' fork, which parses each candidate anyway. Compiling each one here too
-        # was most of the search's CPU in the grader.
+    def keep(line, after, new, size, rank) -> bool:
+        """Take one candidate; False once there is no room for more. Not parsed here: every
+        edit is made from the syntax tree, and the few that do not compile (an emptied
+        block, a ``break`` moved out of its loop) fail to import in the candidates' fork,
+        which parses each candidate anyway (compiling each here too was most of the
+        search's CPU in the grader)."""
         if new not in seen:
             seen.add(new)
             out.append(Edit(line, text.line(line), after, new, size, rank))
+        return len(out) < room
 
     for rank, node, new_node in _expression_edits(fn):
         try:
@@ -388,10 +421,12 @@ def candidates(source: str, name: str, limit: int = MAX_CANDIDATES) -> list[Edit
         old = text.segment(node)
         new = text.replace(node, replacement)
         changed = text.line_after(node, replacement)
-        keep(node.lineno, changed, new, abs(len(replacement) - len(old)) +
-             _distance(old, replacement), rank)
-    for line, after, new, rank in _statement_edits(source, fn):
-        keep(line, after, new, len(after) or 10, rank)
+        if not keep(node.lineno, changed, new, abs(len(replacement) - len(old)) +
+                    _distance(old, replacement), rank):
+            break
+    for line, after, new, rank in _statement_edits(source, fn) if len(out) < room else ():
+        if not keep(line, after, new, len(after) or 10, rank):
+            break
     out.sort(key=lambda e: (e.rank, e.size))
     return out[:limit]
 
