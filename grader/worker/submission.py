@@ -324,7 +324,7 @@ def ram_folder(size: int) -> Path | None:
         st = os.statvfs(RAM_FOLDER)
         if os.access(RAM_FOLDER, os.W_OK) and st.f_bavail * st.f_frsize > size + RAM_HEADROOM:
             return RAM_FOLDER
-    except OSError:
+    except (OSError, AttributeError):  # no such folder; no statvfs at all (Windows)
         pass
     return None
 
