@@ -38,7 +38,7 @@ def tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-CPU_SEEN: dict[str, dict[int, float]] = {"grader": {}, "fork servers": {}}
+CPU_SEEN: dict[str, dict[int, float]] = {"grader": {}, "fork servers": {}, "forkers": {}}
 """The last CPU seconds seen of each process of the tree, by role (the forks are the
 students': their CPU comes back in results.json)."""
 
@@ -56,15 +56,26 @@ def _cpu_by_role(ps: psutil.Process) -> None:
                 family += p.children(recursive=False)
         except psutil.Error:
             continue
+    forkers = []
     for p in family:
         try:
             t = p.cpu_times()
             role = "grader" if p.pid == ps.pid else \
                 "fork servers" if "grader.worker.zygote" in " ".join(p.cmdline()) else ""
+            if role == "fork servers" and "--template" not in p.cmdline():
+                # its forker is its first child (the others are the students' forks)
+                forkers += sorted(p.children(recursive=False),
+                                  key=lambda c: c.create_time())[:1]
         except psutil.Error:
             continue
         if role:
             CPU_SEEN[role][p.pid] = t.user + t.system
+    for p in forkers:
+        try:
+            t = p.cpu_times()
+        except psutil.Error:
+            continue
+        CPU_SEEN["forkers"][p.pid] = t.user + t.system
 
 
 SAMPLE_EVERY = 0.5
@@ -75,7 +86,7 @@ every 0.5 s it costs nothing measurable, and a process's CPU is known to within 
 
 TREE_CPU = {"seconds": None}
 """CPU seconds of the whole process tree of the last ``timed`` command (the grader, the
-template, the fork servers, each job's supervisor, the students' forks), from a CPU-accounting
+template, the fork servers, their forkers, the students' forks), from a CPU-accounting
 cgroup made for the run (None where none can be made: the processes are not all reaped by
 their parents, so ``RUSAGE_CHILDREN`` misses most of them)."""
 
@@ -185,9 +196,9 @@ def main() -> None:
     tree = TREE_CPU["seconds"]
     rest = (tree or 0.0) - cpu
     if tree is not None:
-            print(f"  CPU of the whole process tree {tree:.1f} s; minus the students' forks = "
+        print(f"  CPU of the whole process tree {tree:.1f} s; minus the students' forks = "
               f"{rest:.1f} s of non-student CPU (grader, template, fork servers, "
-              f"supervisors), {rest / args.students * 1000:.0f} ms per student")
+              f"forkers), {rest / args.students * 1000:.0f} ms per student")
     print(f"  student code ran {inside:.1f} s in all; grader overhead per student "
           f"(wall x cores - student time) / students = {overhead * 1000:.0f} ms "
           "(includes start-up, the reference and time limits of looping students)")

@@ -86,10 +86,10 @@ def test_no_fork_inherits_an_earlier_students_output(tmp_path, size, batch):
     assert replay.grader_errors == 0
 
 
-def test_the_fork_server_holds_nothing_a_student_sends(tmp_path):
-    """An output flood, results near their limit and an oversized message head: the fork
-    server's own peak memory does not move (it never reads them); the supervisor that does
-    stays bounded."""
+def test_the_forker_holds_nothing_a_student_sends(tmp_path):
+    """An output flood, results near their limit and an oversized message head: the peak
+    memory of the forker (the process children are forked from) does not move (it never
+    reads them); the fork server, which does, stays bounded."""
     flood = '''
 import os, struct, sys
 from honest import *  # noqa: F401,F403
@@ -114,7 +114,7 @@ def mse_loss(params, X, y):
               str(student))
     with WorkerPool(size=1) as pool:
         pool.wait_ready()
-        pid = pool._all[0].proc.pid
+        pid = pool._all[0].forker
         before = _peak(pid)
         seen = {}
         original = read_outcome

@@ -99,6 +99,45 @@ def test_a_template_killed_from_outside_is_started_again_and_no_student_pays(tmp
             pool._template.proc.pid
 
 
+PARENTS = "import os\n\ndef f(x):\n    return [os.getpid(), os.getppid()]\n"
+
+
+def test_each_child_is_the_fork_servers_child_forked_by_its_forker(tmp_path):
+    """The server, which reads what students send, forks nothing after its forker; the forker
+    forks each child with CLONE_PARENT, so the server waits for it, and its exit status
+    (here a segfault, as the student reads it) comes back."""
+    import os
+    (tmp_path / "m.py").write_text(PARENTS + "\ndef crash(x):\n    os.kill(os.getpid(), 11)\n")
+    calls = [Call("call", "f", {"args": [0]}, seed=1, timeout=10.0)]
+    crash = [Call("call", "crash", {"args": [0]}, seed=1, timeout=10.0)]
+    with WorkerPool(size=2) as pool:
+        pool.wait_ready()
+        runs = [pool.run(Job([ModuleCalls(str(tmp_path / "m.py"), "m", calls)],
+                             str(tmp_path))) for _ in range(4)]
+        servers = {z.proc.pid: z.forker for z in pool._all}
+        died = pool.run(Job([ModuleCalls(str(tmp_path / "m.py"), "m", crash)], str(tmp_path)))
+    seen = [tuple(item["value"] for item in out.modules[0].results[0]["output"]["result"]["items"])
+            for out in runs]
+    assert len({pid for pid, _ in seen}) == 4  # a fresh child each time
+    assert {parent for _, parent in seen} <= set(servers)
+    assert all(forker not in servers and forker > 0 for forker in servers.values())
+    assert "signal 11" in str(died.modules[0].results[0]), died.modules[0].results[0]
+
+
+def test_a_forker_killed_from_outside_costs_no_student_anything(tmp_path):
+    """Its server cannot fork again: it ends, and the machinery's retry grades the next
+    request in a fresh server (never charged to the student)."""
+    import os
+    import signal
+    with WorkerPool(size=1) as pool:
+        assert _values(pool.run(_job(tmp_path))) == [1.0, 2.0, 3.0]
+        server = pool._all[0]
+        os.kill(server.forker, signal.SIGKILL)
+        assert _values(pool.run(_job(tmp_path))) == [1.0, 2.0, 3.0]
+        assert _values(pool.run(_job(tmp_path))) == [1.0, 2.0, 3.0]
+        assert server.proc.poll() is not None  # the server without a forker ended
+
+
 def test_fork_servers_are_watched_by_pid_where_the_kernel_has_no_pidfd(tmp_path, monkeypatch):
     """Linux before 5.3 has no pidfd_open: the pool still grades, stops and replaces."""
     import os

@@ -2,8 +2,8 @@
 
 Everything that touches a student's code or files: ``submission`` reads a student's folder
 without following it, ``pool`` (the grader's side) sends requests to warm fork servers
-(``zygote``), which fork a ``supervisor`` and a confined ``child`` (``sandbox``) per
-student; ``student`` runs inside the child, ``messages`` declares what the child may say, ``wire``
+(``zygote``), which supervise (``supervisor``) each student's confined ``child``
+(``sandbox``), forked by a clean ``forker``; ``student`` runs inside the child, ``messages`` declares what the child may say, ``wire``
 encodes plain data across every process boundary; ``kernel``/``notebook``/``provisioner``
 run a notebook; ``selfrun`` is a student's self-check in their own process; ``device``
 chooses the device.

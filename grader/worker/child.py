@@ -1,6 +1,6 @@
-"""The student's child: forked from the fork server ahead of need, set up, then given one
-request, confined, and made to run the student's code (``student.run``). Its ``Spare``
-handle is what its supervisor holds; the inputs it inherited decoded (held by the server
+"""The student's child: forked by the forker ahead of need, set up, then given one request,
+confined, and made to run the student's code (``student.run``). Its ``Spare`` handle is what
+the fork server supervising it holds; the inputs it inherited decoded (held by the forker
 before the fork) travel by key.
 """
 from __future__ import annotations
@@ -41,6 +41,32 @@ class Spare:
         self.pid = 0
         shutil.rmtree(self.scratch, ignore_errors=True)
 
+    def kill(self) -> "Spare":
+        """SIGKILL the child and close its pipes now; reap it later (``reaped``): its exit
+        takes milliseconds that the next request need not wait for."""
+        _close(self.request_fd, self.channel_fd, self.output_fd)
+        self.request_fd = self.channel_fd = self.output_fd = -1
+        if self.pid > 0:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return self
+
+    def reaped(self) -> bool:
+        """Whether the child is reaped (reaping it now if it has exited), its scratch folder
+        then removed."""
+        if self.pid > 0:
+            try:
+                done, _ = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                done = self.pid
+            if not done:
+                return False
+            self.pid = 0
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        return True
+
 
 def _close(*fds: int) -> None:
     for fd in fds:
@@ -66,13 +92,15 @@ def _stop(pid: int) -> None:
             pass
 
 
-def prefork(scratch_root: str) -> Spare:
+def prefork(scratch_root: str, fork=None) -> Spare:
+    """Fork a child ahead of need: by ``os.fork``, or by ``fork`` (the forker's clone, whose
+    child's parent is this process's parent: the one it then dies with)."""
     scratch = tempfile.mkdtemp(prefix="scratch-", dir=scratch_root)
     r_req, w_req = os.pipe()
     r_chan, w_chan = os.pipe()
     r_out, w_out = os.pipe()
-    parent = os.getpid()
-    pid = os.fork()
+    parent = os.getpid() if fork is None else os.getppid()
+    pid = (fork or os.fork)()
     if pid == 0:
         sandbox.die_with_parent(parent)
         for fd in (w_req, r_chan, r_out):
@@ -91,13 +119,15 @@ def _calls(request: dict):
     return (call for module in request["modules"] for call in module["calls"])
 
 
-def hold_inputs(public: dict) -> None:
-    """Keep, decoded, public cases' inputs by key (``Notice.hold``): every child forked from
-    now on inherits them, and later requests name them by key (the same cases serve every
-    student). Nothing else a request carries is ever here."""
+def hold_inputs(public: dict, decoded: bool = True) -> None:
+    """Keep public cases' inputs by key (``Notice.hold``), decoded where children are forked
+    (every child forked from now on inherits them), as JSON where requests are completed
+    (``inputs_for``); later requests name them by key (the same cases serve every student).
+    Nothing else a request carries is ever here."""
     for key, inputs in public.items():
-        if key not in HELD_INPUTS:
+        if key not in _HELD_JSON:
             _HELD_JSON[key] = inputs
+        if decoded and key not in HELD_INPUTS:
             HELD_INPUTS[key] = wire.from_jsonable(inputs)
 
 

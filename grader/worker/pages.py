@@ -2,8 +2,8 @@
 
 A fork copies an entry of the page table for every page the parent has written, and an exit
 drops them all again. A process holding torch has written about 210 MiB of anonymous memory
-(its heap, the libraries' data): some 54,000 pages of 4 KiB, copied twice per job (fork
-server → supervisor → child) and dropped twice. Measured on the 2-core machine
+(its heap, the libraries' data): some 54,000 pages of 4 KiB, copied once per job (forker →
+child) and dropped once. Measured on the 2-core machine
 (``bench/bench_fork.py``): 6.4 ms of the parent's CPU per fork and 8.9 ms of the child's to
 exit. ``MADV_COLLAPSE`` (Linux 6.1 and later, whatever the system's transparent-huge-page
 setting short of ``never``) makes most of it 2 MiB pages, about a hundred entries: 1.0 ms and

@@ -329,11 +329,13 @@ class Zygote:
         if not (isinstance(hello, dict) and hello.get("ready")):
             self.kill()
             raise WorkerStartError(f"the worker process said {hello!r} instead of ready")
+        self.forker = hello.get("forker")
+        """The pid of the process its children are forked from (``forker``)."""
 
     def run(self, request: dict) -> dict:
-        """Two frames: a notice the server reads (the public inputs it is to keep, whether a
-        notebook comes, the course's probes: course data only), then the request, which
-        the server passes to a supervisor unread (``zygote.serve``): a student's folder and
+        """Two frames: a notice (the public inputs to keep, whether a notebook comes, the
+        course's probes: course data only), which the server passes on to its forker, then
+        the request, which only the server reads (``zygote.serve``): a student's folder and
         the hidden cases' inputs never enter the memory later forks inherit."""
         hold = {}
         for module in request["modules"]:

@@ -1,4 +1,4 @@
-"""In a request's supervisor: run a notebook's cells with nbclient, in a kernel forked warm.
+"""In the fork server, supervising a request: run a notebook's cells with nbclient, in a kernel forked warm.
 
 A kernel's usual start (a fresh ``python -m ipykernel``, then ``import torch``) costs
 seconds. Here the kernel is the worker itself: forked from the warm fork server, confined,
@@ -139,7 +139,7 @@ def _ready_client_class():
 
 
 def exit_status(pid: int) -> int | None:
-    """None while the process runs; never reaps it (the fork server's supervisor does)."""
+    """None while the process runs; never reaps it (``supervisor.run_job`` does)."""
     try:
         info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
     except ChildProcessError:
@@ -195,7 +195,7 @@ def execute(path: str, connection_file: str, pid: int, cell_seconds: float,
     Returns once the kernel's loop has been asked to stop (its process goes on to the
     probes) or the process has been killed (``failure`` says why). ``output_fd`` is the
     worker's stdout pipe, drained meanwhile into ``on_output``; cell outputs go to
-    ``on_text``. The supervisor that calls it ends with the request.
+    ``on_text``. Everything it made (sockets, contexts, its loop) is closed on return.
     """
     run = NotebookRun()
     try:

@@ -1,10 +1,11 @@
-"""The supervisor: one process per request, forked by the fork server ahead of need.
+"""Supervising one request's child, in the fork server (``zygote.serve``).
 
-It forks the student's child at once (``child.prefork``), so the child is a copy of the
-server as it was; given the request, it hands it to the child, watches its time, reads every
-event and every byte it prints (``messages`` says what counts), sends the hidden cases'
-inputs only once the public calls are done (``messages.phase``), writes the outcome straight
-to the grader and ends. Everything a student's code sends dies with this process.
+The child was forked ahead of need by the server's forker (``forker``), so it is a copy of
+a process that never held a student's byte; given the request, the server hands it to the
+child, watches its time, reads every event and every byte it prints (``messages`` says what
+counts) and sends the hidden cases' inputs only once the public calls are done
+(``messages.phase``). The server forks nothing after it has read a request: what students
+sent stays in this process and reaches no child.
 """
 from __future__ import annotations
 
@@ -12,18 +13,16 @@ import json
 import os
 import select
 import selectors
-import shutil
 import signal
 import time
-from dataclasses import dataclass
 
 from grader.worker import messages, provisioner, sandbox, wire
-from grader.worker.child import Spare, _close, _close_all_but, _stop, inputs_for, prefork
+from grader.worker.child import Spare, _close, prefork
 from grader.worker.student import too_large
 
 PARENT_PID = 0
 """The process whose end ends this one: in a fork server, the grader or the template the
-grader started (0 where a grader forks for itself); in a supervisor, its fork server."""
+grader started (0 where a grader forks for itself)."""
 PARENT_POLL = 0.5
 """How often a supervising fork server checks that its grader is still there."""
 
@@ -376,103 +375,25 @@ def _send_within(fd: int, payload: bytes, deadline: float) -> bool:
     return True
 
 
-@dataclass
-class Supervisor:
-    """A process forked from the fork server ahead of need, to run one request.
-
-    It forks the student's child at once, before any request (so the child is a copy of the
-    server as it was: it holds no other student's data), then, given the request, supervises
-    the child and writes the outcome straight to the grader. Everything a student's code
-    sends (results, printed text, a notebook's messages) is read here and dies with this
-    process: the fork server itself never holds a byte a student wrote, so no later fork can
-    find one in the memory it inherits."""
-
-    pid: int
-    request_fd: int
-    said_fd: int
-    """Read end of a pipe on which it says ``w`` before writing its outcome to the grader."""
-
-    def finish(self) -> None:
-        """Stop and reap it (its child dies with it) unless it has ended already."""
-        _close(self.request_fd, self.said_fd)
-        self.request_fd = self.said_fd = -1
-        _stop(self.pid)
-        self.pid = 0
+def reset_peak() -> None:
+    """Start this process's peak resident memory afresh (Linux's ``clear_refs`` 5): the fork
+    server reports each request's peak, not its start's (importing torch, huge pages)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
 
 
-def presupervise(scratch_root: str, grader_fd: int) -> Supervisor:
-    """Fork a supervisor (which forks its student's child at once): see Supervisor."""
-    r_req, w_req = os.pipe()
-    r_said, w_said = os.pipe()
-    server = os.getpid()
-    pid = os.fork()
-    if pid == 0:
-        code = 70
-        try:
-            global PARENT_PID
-            sandbox.die_with_parent(server)
-            os.dup2(os.open(os.devnull, os.O_RDONLY), 0)  # not the server's requests
-            _close_all_but({0, 1, 2, r_req, w_said, grader_fd})  # nor its other pipes
-            PARENT_PID = server  # run_job stops when its server is gone
-            spare = prefork(scratch_root)
-            with os.fdopen(r_req, "rb") as stream:
-                try:
-                    raw = wire.read_payload(stream)
-                except EOFError:  # the server dropped this spare unused
-                    code = 0
-                    spare.finish()
-                    raise SystemExit(0) from None
-            outcome, finished = run_job(inputs_for(json.loads(raw), spare), scratch_root,
-                                        spare)
-            outcome["supervisor_peak"] = _peak_bytes()
-            payload = outcome_payload(outcome)
-            shutil.rmtree(finished.scratch, ignore_errors=True)  # gone before the outcome
-            os.write(w_said, b"w")
-            wire.write_payload(grader_fd, payload)
-            code = 0
-            finished.finish()
-        except BaseException:  # the server reports it (it knows whether we wrote)
-            pass
-        finally:
-            os._exit(code)
-    os.close(r_req)
-    os.close(w_said)
-    return Supervisor(pid, w_req, r_said)
-
-
-def _peak_bytes() -> int:
-    """This process's peak resident memory (bytes), for the grader's benchmarks and tests."""
+def peak_bytes() -> int:
+    """This process's peak resident memory (bytes) since ``reset_peak``, for the grader's
+    benchmarks and tests."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
     import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-class SupervisorFailed(Exception):
-    """A supervisor ended without its outcome: ``wrote`` says whether it had begun to write
-    it (then the stream to the grader may hold half a message, and the server must end)."""
-
-    def __init__(self, message: str, wrote: bool):
-        super().__init__(message)
-        self.wrote = wrote
-
-
-def _await(supervisor: Supervisor) -> None:
-    """Wait for ``supervisor`` to end, stopping it (and ourselves) if our grader is gone;
-    SupervisorFailed unless it wrote its outcome and exited cleanly."""
-    said = b""
-    while True:
-        if PARENT_PID and os.getppid() != PARENT_PID:  # the grader is gone: so are we
-            supervisor.finish()
-            raise SystemExit(1)
-        ready, _, _ = select.select([supervisor.said_fd], [], [], PARENT_POLL)
-        if ready:
-            data = os.read(supervisor.said_fd, 16)
-            if not data:
-                break  # it has exited (or is exiting): nothing else holds the pipe
-            said += data
-    _, status = os.waitpid(supervisor.pid, 0)
-    supervisor.pid = 0
-    if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and said == b"w"):
-        supervisor.finish()
-        raise SupervisorFailed(f"the worker's supervisor {_describe_exit(status)}",
-                               wrote=bool(said))
-    supervisor.finish()

@@ -1,12 +1,13 @@
-"""The warm fork server: imports NumPy and torch once, then runs each job in a supervisor
-forked ahead of need, which forks the job's confined child (``supervisor``, ``child``).
+"""The warm fork server: imports NumPy and torch once, forks its forker (``forker``), then
+runs each job in a confined child the forker forked ahead of need, supervising it here
+(``supervisor``, ``child``).
 
-Run as ``python -m grader.worker.zygote``. It reads one job at a time from stdin; the
-outcome reaches the grader from the supervisor (length-prefixed JSON on the same stream).
-It never computes anything itself: no torch operation runs here (a forked child of a process
-that ran a multi-threaded op can deadlock), CUDA is never initialised here (a CUDA context
-does not survive fork), it never holds an expected value or the hidden-case secret, and it
-never reads a byte a student's code wrote.
+Run as ``python -m grader.worker.zygote``. It reads one job at a time from stdin and writes
+each outcome to stdout (length-prefixed JSON). It never computes anything itself: no torch
+operation runs here or in the forker (a forked child of a process that ran a multi-threaded
+op can deadlock), CUDA is never initialised here (a CUDA context does not survive fork), and
+it never holds an expected value or the hidden-case secret. It reads what students send, so
+it forks nothing after the forker: no child is a copy of it.
 """
 from __future__ import annotations
 
@@ -22,9 +23,8 @@ import tempfile
 import numpy  # noqa: F401  (imported once, shared by every fork)
 
 from grader.worker import pages, sandbox, supervisor, wire
-from grader.worker.child import hold_inputs
-from grader.worker.student import import_course_probes
-from grader.worker.supervisor import SupervisorFailed, _await, presupervise
+from grader.worker.child import Spare, hold_inputs, inputs_for
+from grader.worker.forker import Forker
 
 
 def warm_up(torch_too: bool = True, notebooks: bool = True) -> None:
@@ -43,84 +43,65 @@ def warm_up(torch_too: bool = True, notebooks: bool = True) -> None:
 
 
 def serve(stdin, stdout, scratch_root: str, warm) -> None:
-    """The fork server's loop: say it is ready, then one request at a time, each run by a
-    supervisor forked ahead of need (see Supervisor), until the grader closes ``stdin``.
-    What ``warm`` names is imported already. The server reads requests (the course's inputs)
-    and nothing else: the outcomes reach the grader from the supervisors."""
+    """The fork server's loop: say it is ready, fork the forker (``forker``: every child is
+    forked from it, never from here), then one request at a time, each run in a child forked
+    ahead of need and supervised here (``supervisor.run_job``), until the grader closes
+    ``stdin``. What ``warm`` names is imported already."""
     os.chmod(scratch_root, 0o700)
     os.environ["IPYTHONDIR"] = os.path.join(scratch_root, "ipython")
     from grader.worker.pool import Warm
-    wire.write_frame(stdout, {"ready": True, "features": sandbox.probe_features(),
-                              "pid": os.getpid()})
-    grader_fd = stdout.fileno()
     gc.freeze()  # what the imports made is never collected again: children copy less
-    spare = presupervise(scratch_root, grader_fd)
-    requests = os.fdopen(stdin.fileno(), "rb", buffering=0, closefd=False)  # read no further
+    forker = Forker(scratch_root, warm)  # before this process reads a byte of a request
+    wire.write_frame(stdout, {"ready": True, "features": sandbox.probe_features(),
+                              "pid": os.getpid(), "forker": forker.pid})
+    grader_fd = stdout.fileno()
+    requests = os.fdopen(stdin.fileno(), "rb", buffering=0, closefd=False)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the children are ours to wait for
+    ended: list[Spare] = []  # children done with, reaped once they have exited
     try:
+        spare = forker.take()
         while True:
-            try:  # the notice: course data only (plain JSON; arrays decoded when held)
-                notice = json.loads(wire.read_payload(requests))
+            try:  # the notice: course data only, passed on to the forker
+                raw = wire.read_payload(requests)
             except EOFError:
                 break
-            if not warm.notebooks and notice["notebook"]:
-                # A notebook where none was expected: its machinery must be loaded here,
-                # unconfined, and inherited (a confined child cannot read the grader's files).
-                warm_up(torch_too=False, notebooks=True)
+            notice = json.loads(raw)
+            forker.notice(raw)
+            hold_inputs(notice["hold"], decoded=False)  # to complete requests (inputs_for)
+            if not warm.notebooks and notice["notebook"]:  # the forker loads its machinery
                 warm = Warm(warm.torch, True)
-                spare.finish()
-                spare = presupervise(scratch_root, grader_fd)
-            hold_inputs(notice["hold"])
-            try:  # every later fork inherits them
-                import_course_probes(notice)
-            except Exception:  # the fork reports it, in the student's terms
-                pass
-            running = spare
-            _pass_on(requests.fileno(), running.request_fd)
-            os.close(running.request_fd)
-            running.request_fd = -1
-            spare = presupervise(scratch_root, grader_fd)  # forked while this one works
+                spare.finish()  # forked without it
+                spare = forker.take()
+            request = json.loads(wire.read_payload(requests))
+            forker.ask()  # the next child is forked while this one works
+            wrote = False
+            supervisor.reset_peak()
             try:
-                _await(running)
-            except SupervisorFailed as exc:
-                if exc.wrote:  # half a message may be on its way: this stream is done
+                outcome, finished = supervisor.run_job(inputs_for(request, spare),
+                                                       scratch_root, spare)
+                del request
+                outcome["supervisor_peak"] = supervisor.peak_bytes()
+                payload = supervisor.outcome_payload(outcome)
+                del outcome
+                shutil.rmtree(finished.scratch, ignore_errors=True)  # gone before the outcome
+                wrote = True
+                wire.write_payload(grader_fd, payload)
+                del payload
+                ended.append(finished.kill())
+            except Exception as exc:
+                if wrote:  # half a message may be on its way: this stream is done
                     raise SystemExit(1) from None
-                wire.write_frame(stdout, {"failed": str(exc)})
+                spare.finish()
+                wire.write_frame(stdout, {"failed": f"the worker's supervision failed: "
+                                                    f"{type(exc).__name__}: {exc}"})
+            ended = [s for s in ended if not s.reaped()]
+            spare = forker.take()
     finally:
+        for s in ended:
+            s.finish()
         spare.finish()
+        forker.close()
         shutil.rmtree(scratch_root, ignore_errors=True)
-
-
-def _pass_on(source: int, target: int) -> None:
-    """Move the next frame from ``source`` to ``target`` without reading it: ``splice``
-    moves a pipe's bytes in the kernel, so a student's request (their folder, the hidden
-    cases' inputs) never enters this process's memory, which every later fork inherits.
-    Where the supervisor is gone already, the rest goes to /dev/null (``_await`` then says
-    how it ended)."""
-    header = b""
-    while len(header) < 4:
-        chunk = os.read(source, 4 - len(header))
-        if not chunk:
-            raise EOFError("the grader closed its end inside a request")
-        header += chunk
-    left = int.from_bytes(header, "big")
-    sink = -1
-    try:
-        os.write(target, header)
-    except OSError:
-        target = sink = os.open(os.devnull, os.O_WRONLY)
-    try:
-        while left:
-            try:
-                moved = os.splice(source, target, left)
-            except OSError:  # the supervisor died meanwhile: the rest is dropped
-                target = sink = os.open(os.devnull, os.O_WRONLY) if sink < 0 else sink
-                continue
-            if not moved:
-                raise EOFError("the grader closed its end inside a request")
-            left -= moved
-    finally:
-        if sink >= 0:
-            os.close(sink)
 
 
 def template(control: socket.socket, warm) -> None:
