@@ -1,6 +1,7 @@
 """Grading one student: cases, worker runs, comparison with the reference, verdicts."""
 from __future__ import annotations
 
+
 import functools
 import time
 from collections.abc import MutableMapping
@@ -225,7 +226,8 @@ class Session:
             module = ModuleCalls(str(located.path), assignment.module, [
                 Call(resolve(ch.probe), ch.name, ca.inputs, ca.seed,
                      self.timeout(assignment, ch, ca),
-                     encoded_inputs=self.encoded(assignment, ch, ca), hidden=ca.hidden)
+                     encoded_inputs=self.encoded(assignment, ch, ca), shared=True,
+                     hidden=ca.hidden)
                 for ch, ca in pairs])
         return Plan(assignment, out, pairs, module, outcomes)
 
@@ -409,7 +411,8 @@ class Session:
         one's ``distance`` to the expected output on the first of ``pairs``."""
         modules = [ModuleCalls(path, plan.assignment.module, [
             Call(resolve(ch.probe), ch.name, ca.inputs, ca.seed, limit,
-                 encoded_inputs=self.encoded(plan.assignment, ch, ca), hidden=ca.hidden)
+                 encoded_inputs=self.encoded(plan.assignment, ch, ca), shared=True,
+                 hidden=ca.hidden)
             for ch, ca in pairs]) for path in paths]
         job = self.job(modules, root)
         job.stop_on_timeout = True
@@ -452,12 +455,18 @@ class Session:
                                                   plan.module.module_name, calls)], student_dir))
         if result is not None:
             result.cpu += ran.cpu
-        answers, at = ran.modules[0].results, 0
+        # The reference's gradient at the same points, in a fork of its own (never the
+        # student's): the grader need not import torch and the reference for it.
+        reference = plan.assignment.reference_path
+        theirs = self.pool.run(self.job([ModuleCalls(str(reference), plan.assignment.module,
+                                                     calls)], reference.parent))
+        answers, references, at = ran.modules[0].results, theirs.modules[0].results, 0
         for q in questions:
             cases = plan.result.checks[q.check_index].cases
             cases[q.case_index] = ownloop.settle(self._judge, plan.assignment, q,
                                                  cases[q.case_index],
-                                                 answers[at:at + len(q.inputs)])
+                                                 answers[at:at + len(q.inputs)],
+                                                 references[at:at + len(q.inputs)])
             at += len(q.inputs)
 
     def judge(self, assignment: Assignment, check: Check, case: Case, outcome: dict,

@@ -16,7 +16,8 @@ def total_then_spoil(x):
 def test_inputs_sent_once_then_by_key_reach_every_call_unspoiled(tmp_path):
     (tmp_path / "m.py").write_text(MUTATES)
     inputs = wire.Raw({"args": [np.ones(4)]})
-    calls = [Call("call", "total_then_spoil", {}, seed=1, timeout=10.0, encoded_inputs=inputs)
+    calls = [Call("call", "total_then_spoil", {}, seed=1, timeout=10.0, encoded_inputs=inputs,
+                  shared=True)
              for _ in range(3)]
     job = Job([ModuleCalls(str(tmp_path / "m.py"), "m", calls)], str(tmp_path))
     with WorkerPool(size=1) as pool:
@@ -28,6 +29,37 @@ def test_inputs_sent_once_then_by_key_reach_every_call_unspoiled(tmp_path):
         assert [r["status"] for r in results] == ["ok"] * 3, results
         assert len({repr(r["output"]) for r in results}) == 1, results  # all saw 4 ones
         assert out.forks == 1
+
+
+HELD = '''
+import sys
+
+def held(x):
+    return sorted(sys.modules["grader.worker.student"].HELD_INPUTS)
+'''
+
+
+def test_only_a_course_cases_inputs_are_kept_for_later_forks(tmp_path):
+    """Inputs made from one student's outputs (the own-loop rule's points) are sent in full
+    and kept by no forker: a later student's fork, a copy of the forker, never holds them."""
+    (tmp_path / "m.py").write_text(MUTATES + HELD)
+    course = wire.Raw({"args": [np.ones(4)]})
+    theirs = wire.Raw({"args": [np.full(4, 7.0)]})
+    first = Job([ModuleCalls(str(tmp_path / "m.py"), "m", [
+        Call("call", "total_then_spoil", {}, seed=1, timeout=10.0, encoded_inputs=course,
+             shared=True),
+        Call("call", "total_then_spoil", {}, seed=1, timeout=10.0, encoded_inputs=theirs)])],
+        str(tmp_path))
+    later = Job([ModuleCalls(str(tmp_path / "m.py"), "m", [
+        Call("call", "held", {"args": [0]}, seed=1, timeout=10.0)])], str(tmp_path))
+    with WorkerPool(size=1) as pool:
+        assert [r["status"] for r in pool.run(first).modules[0].results] == ["ok", "ok"]
+        pool.run(later)  # forked before the first's notice was read: the one after is asked
+        out = pool.run(later)
+        holds = pool._all[0].holds
+    keys = [item["value"] for item in out.modules[0].results[0]["output"]["result"]["items"]]
+    assert course.key in keys and theirs.key not in keys
+    assert holds == {course.key}
 
 
 def test_a_server_warmed_for_numpy_only_still_grades_a_notebook_and_counts_cpu(tmp_path):

@@ -114,7 +114,7 @@ def cmd_batch(args) -> int:
                                     signals=signals, runner=runner, pictures=args.pictures,
                                     lms=semester.lms_record(folder))
                 raw = gradebook.latest()
-                finals = semester.final_latest(gradebook, course_of(args), extensions)
+                finals = semester.final_latest(gradebook, course_of(args), extensions, raw)
                 semester.refresh(results, finals)
                 _regrade_report(before, raw, outcome, results)
             finally:

@@ -321,12 +321,13 @@ def final_graded(raw: dict, course, times: dict, extensions: Extensions = NO_EXT
     return finalize(raw, course, times, extensions, overrides)
 
 
-def final_latest(gradebook, course, extensions: Extensions = NO_EXTENSIONS
-                 ) -> list[tuple[str, dict]]:
-    """Every student's newest grade, made final (``finalize``), by name."""
+def final_latest(gradebook, course, extensions: Extensions = NO_EXTENSIONS,
+                 latest: list[tuple[str, dict]] | None = None) -> list[tuple[str, dict]]:
+    """Every student's newest grade (``latest``, when read already), made final
+    (``finalize``), by name."""
     times, overrides = latest_times(gradebook), active_overrides(gradebook)
     return [(name, finalize(raw, course, times.get(name), extensions, overrides.get(name)))
-            for name, raw in gradebook.latest()]
+            for name, raw in (gradebook.latest() if latest is None else latest)]
 
 
 def grade_html(payload: dict) -> str:

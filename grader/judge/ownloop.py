@@ -5,8 +5,10 @@ After the first run of a student, for each failing ``descent`` case whose values
 or shape) are wrong, and whose gradient function (the contract name in ``inputs["grad"]``)
 fails its own check, the grader asks for that gradient at the points of the student's own path
 (``asks``): plain calls of the engine's ``call`` probe, run in the confined worker like every
-call. With what they return, the grader decides whether each step follows that gradient and
-whether the gradient and the path are worth the name (``settle``, through
+call, and the same calls of the reference's gradient, in a fork of their own (so the grader
+itself never imports torch or the reference for them). With what they return, the grader
+decides whether each step follows that gradient and whether the gradient and the path are
+worth the name (``settle``, through
 ``diagnose.trajectories.own_loop_holds``). Nothing the first run computed about the loop is
 believed; a probe that forged anything gains nothing here.
 
@@ -26,7 +28,7 @@ import numpy as np
 
 from grader.judge.compare import compare_for
 from grader.judge.diagnose.trajectories import own_loop_holds, own_loop_points
-from grader.course.probes import described_array, materialize, resolve, tensor
+from grader.course.probes import described_array, resolve, tensor
 from grader.judge.results import CaseResult
 from grader.course.spec import Assignment, Case, Check
 
@@ -112,28 +114,23 @@ def _ask(judge, assignment: Assignment, check: Check, case: Case, actual: dict,
 
 
 def settle(judge, assignment: Assignment, ask: Ask, verdict: CaseResult,
-           outcomes: list[dict]) -> CaseResult:
-    """The verdict once the gradient's answers are in: the loop's points where the rule holds,
-    not graded where the grader's worker failed on those calls, else the verdict as it was."""
-    failed = [o for o in outcomes if o.get("status") == "grader_error"]
+           outcomes: list[dict], references: list[dict]) -> CaseResult:
+    """The verdict once the gradient's answers are in (``outcomes``: the student's gradient
+    at the student's points; ``references``: the reference's, from a fork of its own): the
+    loop's points where the rule holds, not graded where the grader's worker failed on the
+    student's calls, else the verdict as it was."""
+    failed = [o for o in [*outcomes, *references] if o.get("status") == "grader_error"]
     if failed:
         return dataclasses.replace(verdict, status="grader_error", fraction=0.0,
                                    message=NOT_SETTLED.format(grad=ask.grad,
                                                               why=failed[0].get("reason")))
-    grads = []
-    for o in outcomes:
-        g = described_array(o["output"].get("result")) if o.get("status") == "ok" and \
-            isinstance(o.get("output"), dict) else None
-        if g is None or g.size != ask.start.size:
-            return verdict  # a call failed or gave something else: the loop cannot be judged
-        grads.append(g.reshape(-1))
-    reference = _reference_grads(judge, assignment, ask)
-    if reference is None:
+    grads, reference = _gradients(outcomes, ask), _gradients(references, ask)
+    if grads is None or reference is None:  # the loop cannot be judged: as it was
         return verdict
     expected = described_array(judge.expected.get(assignment, ask.check, ask.case,
                                                   judge.device).get("result"))
     lr = float(ask.case.inputs["args"][3])
-    if not own_loop_holds(ask.rows, ask.start, lr, np.array(grads), reference, expected,
+    if not own_loop_holds(ask.rows, ask.start, lr, grads, reference, expected,
                           ask.check.kind, judge.device):
         return verdict
     return dataclasses.replace(verdict, status="passed", fraction=1.0, message="",
@@ -142,17 +139,14 @@ def settle(judge, assignment: Assignment, ask: Ask, verdict: CaseResult,
                                fallback=None, signature="")
 
 
-def _reference_grads(judge, assignment: Assignment, ask: Ask) -> np.ndarray | None:
-    """The reference's gradient at the same points, computed here (trusted code; a gradient
-    draws no random numbers, so nothing is seeded); None where it cannot be."""
-    try:
-        fn = getattr(judge.expected.module(assignment), ask.grad)
-        out = []
-        for inputs in ask.inputs:
-            value = fn(*materialize(inputs["args"], judge.device))
-            if hasattr(value, "detach"):
-                value = value.detach().to("cpu").numpy()
-            out.append(np.asarray(value, dtype=np.float64).reshape(-1))
-        return np.array(out)
-    except Exception:
-        return None
+def _gradients(outcomes: list[dict], ask: Ask) -> np.ndarray | None:
+    """One gradient per point, as float64 rows; None where a call failed or gave something
+    else (a student's wrong answer, or the reference failing: the rule is then not applied)."""
+    out = []
+    for o in outcomes:
+        g = described_array(o["output"].get("result")) if o.get("status") == "ok" and \
+            isinstance(o.get("output"), dict) else None
+        if g is None or g.size != ask.start.size:
+            return None
+        out.append(g.reshape(-1))
+    return np.array(out) if len(out) == len(ask.inputs) else None

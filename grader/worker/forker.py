@@ -25,12 +25,14 @@ import os
 import platform
 import signal
 import socket
+import threading
 
 from grader.worker import sandbox, wire
 from grader.worker.child import Spare, _close, _close_all_but, _stop, hold_inputs, prefork
 from grader.worker.student import import_course_probes
 
 CLONE_PARENT = 0x00008000
+CLONE_CHILD_SETTID = 0x01000000
 NOTICE, SPARE = b"N", b"S"
 """A command's first byte: a notice of course data follows, or a child is wanted."""
 
@@ -40,22 +42,37 @@ class _Clone:
     caller's parent. CPython's own bookkeeping around a fork (the import lock, threads, the
     ``os.register_at_fork`` hooks) runs as in ``os.fork``; the GIL is held throughout
     (``PyDLL``). Called from a single-threaded process that never ran a torch operation,
-    so no lock of another thread and no thread pool is copied half-held."""
+    so no lock of another thread and no thread pool is copied half-held.
+
+    glibc's ``fork`` also has the kernel write the child's thread id where glibc caches it
+    (``CLONE_CHILD_SETTID``); without it, ``pthread_self()``'s calls in the child (its CPU
+    clock, its affinity, its scheduling) would name the forker's thread. The same is done
+    here: the cache's place in glibc's thread record is found once (``_tid_offset``). With
+    another C library (no such place found) the child keeps the forker's cached id: its
+    thread calls then name the forker, where the sandbox refuses them (``SCHEDULING_CALLS``)."""
 
     def __init__(self):
         self.number = sandbox._SYSCALLS.get(platform.machine(), {}).get("clone")
         self.libc = ctypes.PyDLL(None, use_errno=True)
         self.libc.syscall.restype = ctypes.c_long
+        self.libc.pthread_self.restype = ctypes.c_void_p
+        self.offset = _tid_offset(self.libc)
 
     def __call__(self) -> int:
         if self.number is None:
             raise OSError(f"no clone system call known on {platform.machine()}")
+        settid = CLONE_CHILD_SETTID if self.offset is not None else 0
+        ctid = ctypes.c_void_p(self.libc.pthread_self() + (self.offset or 0) if settid else 0)
+        zero = ctypes.c_void_p(0)
+        # clone(flags, stack, parent_tid, child_tid, tls) on x86_64; tls before child_tid
+        # elsewhere
+        last = (ctid, ctypes.c_ulong(0)) if platform.machine() == "x86_64" else \
+            (ctypes.c_ulong(0), ctid)
         api = ctypes.pythonapi
         api.PyOS_BeforeFork()
         pid = self.libc.syscall(ctypes.c_long(self.number),
-                                ctypes.c_ulong(CLONE_PARENT | signal.SIGCHLD),
-                                ctypes.c_void_p(0), ctypes.c_void_p(0), ctypes.c_void_p(0),
-                                ctypes.c_ulong(0))
+                                ctypes.c_ulong(CLONE_PARENT | settid | signal.SIGCHLD),
+                                zero, zero, *last)
         if pid == 0:
             api.PyOS_AfterFork_Child()
             return 0
@@ -64,6 +81,25 @@ class _Clone:
         if pid < 0:
             raise OSError(err, f"clone: {os.strerror(err)}")
         return pid
+
+
+def _tid_offset(libc) -> int | None:
+    """Where glibc's thread record (``pthread_self()``) caches the thread's id: the one
+    offset, within its first KiB, holding the thread's id in this thread and in another
+    (None if there is not exactly one: another C library)."""
+    def offsets() -> set[int]:
+        record, tid = libc.pthread_self(), threading.get_native_id()
+        words = (ctypes.c_int32 * 256).from_address(record)
+        return {4 * i for i, word in enumerate(words) if word == tid}
+    try:
+        here, there = offsets(), []
+        helper = threading.Thread(target=lambda: there.append(offsets()))
+        helper.start()
+        helper.join()
+        both = here & there[0]
+    except Exception:
+        return None
+    return next(iter(both)) if len(both) == 1 else None
 
 
 class Forker:

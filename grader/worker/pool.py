@@ -66,6 +66,11 @@ class Call:
 
     encoded_inputs: wire.Raw | None = None
     """The inputs already encoded (shared by every student of a batch)."""
+    shared: bool = False
+    """A course case's inputs, the same for every student: a fork server's forker may keep
+    them decoded for every later fork (``Zygote.run``). Inputs made from a student's outputs
+    (the own-loop rule's points) are never shared: a later student's fork would inherit
+    them."""
     hidden: bool = False
     """A hidden case's call: it runs after every public call of its fork, whose printed
     output and messages the student sees, and its inputs reach the fork only then, once what
@@ -79,7 +84,8 @@ class Call:
         return {"probe": probe.name if probe else self.probe,
                 "probe_module": probe.module if probe else "", "name": self.name,
                 "inputs": self.encoded_inputs, "key": self.encoded_inputs.key,
-                "seed": self.seed, "timeout": self.timeout, "hidden": self.hidden}
+                "seed": self.seed, "timeout": self.timeout, "hidden": self.hidden,
+                "shared": self.shared and not self.hidden}
 
 
 @dataclass
@@ -340,8 +346,8 @@ class Zygote:
         hold = {}
         for module in request["modules"]:
             for call in module["calls"]:
-                if call.get("hidden"):  # sent in full every time: the server keeps none
-                    continue
+                if not call.get("shared") or call.get("hidden"):
+                    continue  # sent in full every time: kept by no forker
                 if call["key"] in self.holds:  # it keeps them decoded: by key only
                     del call["inputs"]
                 else:

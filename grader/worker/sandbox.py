@@ -142,7 +142,9 @@ _SYSCALLS = {
                "setxattr": 188, "lsetxattr": 189, "fsetxattr": 190, "setxattrat": 463,
                "removexattr": 197, "lremovexattr": 198, "fremovexattr": 199,
                "removexattrat": 466, "file_setattr": 469,
-               "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427},
+               "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
+               # priorities: of one process or thread, never of a group or a user
+               "setpriority": 141, "ioprio_set": 251},
     "aarch64": {"arch": 0xC00000B7, "socket": 198, "seccomp": 277,
                 "clone": 220, "clone3": 435, "ptrace": 117,
                 "process_vm_readv": 270, "process_vm_writev": 271, "ioctl": 29,
@@ -153,7 +155,8 @@ _SYSCALLS = {
                 "setxattr": 5, "lsetxattr": 6, "fsetxattr": 7, "setxattrat": 463,
                 "removexattr": 14, "lremovexattr": 15, "fremovexattr": 16,
                 "removexattrat": 466, "file_setattr": 469,
-                "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427},
+                "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
+                "setpriority": 140, "ioprio_set": 30},
 }
 MODE_AND_TIME_CALLS = ("chmod", "fchmod", "fchmodat", "fchmodat2", "utime", "utimes",
                        "futimesat", "utimensat")
@@ -167,6 +170,7 @@ OWNER_AND_XATTR_CALLS = ("chown", "fchown", "lchown", "fchownat", "setxattr", "l
 they fail with EPERM (``shutil.copy2`` passes over EPERM on xattrs)."""
 SIGNAL_CALLS = ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
 """Allowed only when their first argument is the process's own pid."""
+
 _FS_IOC_SETFLAGS = (0x40086602, 0x40046602, 0x401C5820)
 """ioctl requests that set a file's flags (``chattr +i``) or its fsxattr."""
 _RET_ALLOW, _RET_ERRNO, _RET_KILL = 0x7FFF0000, 0x00050000, 0x80000000
@@ -183,14 +187,19 @@ def _arg_low(i: int) -> int:
     return 16 + 8 * i
 
 
-def _only_if(nr: int, offset: int, allowed: tuple[int, ...], err: int) -> list[bytes]:
+def _only_if(nr: int, offset: int, allowed: tuple[int, ...], err: int,
+             *more: tuple[int, tuple[int, ...]]) -> list[bytes]:
     """System call ``nr`` passes only when the 32-bit word at ``offset`` is one of
-    ``allowed``; otherwise it fails with ``err``. Ends the program for that call."""
-    n = len(allowed)
-    prog = [_bpf(_JEQ, 0, n + 3, nr), _bpf(_LD_ABS, 0, 0, offset)]
-    for j, value in enumerate(allowed):  # a match jumps to the ALLOW after the others
-        prog.append(_bpf(_JEQ, n - j, 0, value))
-    return prog + [_bpf(_RET, 0, 0, _RET_ERRNO | err), _bpf(_RET, 0, 0, _RET_ALLOW)]
+    ``allowed`` (and so on for each further (offset, allowed) of ``more``); otherwise it
+    fails with ``err``. Ends the program for that call."""
+    body = []
+    for at, values in ((offset, allowed), *more):
+        n = len(values)
+        body.append(_bpf(_LD_ABS, 0, 0, at))
+        for j, value in enumerate(values):  # a match jumps past the others and the refusal
+            body.append(_bpf(_JEQ, n - j, 0, value))
+        body.append(_bpf(_RET, 0, 0, _RET_ERRNO | err))
+    return [_bpf(_JEQ, 0, len(body) + 1, nr), *body, _bpf(_RET, 0, 0, _RET_ALLOW)]
 
 
 def seccomp_program(allow_unix_sockets: bool = False, pid: int | None = None,
@@ -203,7 +212,8 @@ def seccomp_program(allow_unix_sockets: bool = False, pid: int | None = None,
     ``prlimit64`` may then target only that process (``prlimit64`` also 0, itself), and
     ``tkill``, ``pidfd_open`` and ``pidfd_send_signal`` fail. ``metadata``: the chmod and
     utime families do nothing (and say they did), the chown and xattr families and the
-    ioctls of ``chattr`` fail, on every file.
+    ioctls of ``chattr`` fail, on every file. ``setpriority`` and ``ioprio_set`` may set one
+    process's (or thread's) priority, never a process group's or a user's.
     """
     table = _SYSCALLS.get(_ARCH)
     if table is None:
@@ -237,6 +247,14 @@ def seccomp_program(allow_unix_sockets: bool = False, pid: int | None = None,
             prog.append(_bpf(_LD_ABS, 0, 0, 0))
         prog += _only_if(table["prlimit64"], _arg_low(0), (0, pid), errno.EPERM)
         prog.append(_bpf(_LD_ABS, 0, 0, 0))
+    # A priority of one process (or thread) only, never a group's or a user's: every process
+    # of this user would be lowered, the grader's too. (Another process's own scheduling
+    # cannot be refused here without refusing the fork's threads theirs, which libzmq, for
+    # one, requires: the fork server resets what a fork may have changed, ``reschedule``.)
+    prog += _only_if(table["setpriority"], _arg_low(0), (0,), errno.EPERM)  # PRIO_PROCESS
+    prog.append(_bpf(_LD_ABS, 0, 0, 0))
+    prog += _only_if(table["ioprio_set"], _arg_low(0), (1,), errno.EPERM)  # WHO_PROCESS
+    prog.append(_bpf(_LD_ABS, 0, 0, 0))
     if metadata:  # ioctl(fd, FS_IOC_SETFLAGS or FS_IOC_FSSETXATTR, ...) fails; others pass
         n = len(_FS_IOC_SETFLAGS)
         prog += [_bpf(_JEQ, 0, n + 3, table["ioctl"]), _bpf(_LD_ABS, 0, 0, _arg_low(1))]
@@ -560,6 +578,30 @@ def confine(student_dir: str, scratch: str, cuda: bool, unix_sockets: bool,
     apply_seccomp(allow_unix_sockets=unix_sockets, pid=os.getpid(),
                   metadata=work is None or abi == 0)
     return work or scratch
+
+
+class Schedule:
+    """How a trusted process is scheduled (its CPUs, policy and niceness), to put back on
+    the processes a fork could reach: a student's fork may set another process's CPUs or
+    policy (see ``seccomp_program``) — its fork server's, the forker's, the fork made ahead
+    for the next student — and the next student's time limits must not pay for it."""
+
+    def __init__(self):
+        self.cpus = os.sched_getaffinity(0)
+        self.nice = os.getpriority(os.PRIO_PROCESS, 0)
+
+    def restore(self, *pids: int) -> None:
+        """Put it back on ``pids`` (ones that ended meanwhile are left alone)."""
+        for pid in pids:
+            try:
+                if os.sched_getscheduler(pid) != os.SCHED_OTHER:
+                    os.sched_setscheduler(pid, os.SCHED_OTHER, os.sched_param(0))
+                if os.sched_getaffinity(pid) != self.cpus:
+                    os.sched_setaffinity(pid, self.cpus)
+                if os.getpriority(os.PRIO_PROCESS, pid) != self.nice:
+                    os.setpriority(os.PRIO_PROCESS, pid, self.nice)
+            except OSError:
+                pass
 
 
 def die_with_parent(parent: int) -> None:

@@ -135,9 +135,21 @@ def dumps(value: Any) -> bytes:
     return text
 
 
+def _object(value: dict) -> Any:
+    """:func:`from_jsonable` of one JSON object whose members are decoded already (the
+    parser's ``object_hook``: called for each object, innermost first)."""
+    if len(value) == 1:
+        if ARRAY_KEY in value:
+            return _decode_array(value[ARRAY_KEY])
+        if FLOAT_KEY in value:
+            return from_jsonable(value)
+    return value
+
+
 def loads(raw: bytes) -> Any:
+    """Plain data from JSON text: :func:`from_jsonable` of it, applied while it is parsed."""
     try:
-        return from_jsonable(json.loads(raw))
+        return json.loads(raw, object_hook=_object)
     except (ValueError, UnicodeDecodeError, TypeError, RecursionError, OverflowError,
             MemoryError) as exc:
         raise WireError(str(exc) or type(exc).__name__) from None
