@@ -62,7 +62,9 @@ def _cpu_by_role(ps: psutil.Process) -> None:
             t = p.cpu_times()
             role = "grader" if p.pid == ps.pid else \
                 "fork servers" if "grader.worker.zygote" in " ".join(p.cmdline()) else ""
-            if role == "fork servers" and "--template" not in p.cmdline():
+            if role == "fork servers" and (p.ppid() != ps.pid or
+                                           "--template" not in p.cmdline()):
+                # a server (forked by the template, or started alone), not the template:
                 # its forker is its first child (the others are the students' forks)
                 forkers += sorted(p.children(recursive=False),
                                   key=lambda c: c.create_time())[:1]

@@ -461,6 +461,10 @@ class Session:
         theirs = self.pool.run(self.job([ModuleCalls(str(reference), plan.assignment.module,
                                                      calls)], reference.parent))
         answers, references, at = ran.modules[0].results, theirs.modules[0].results, 0
+        failure = theirs.modules[0].import_error
+        if failure:  # the course's own code: not graded, never charged
+            references = [{"status": "grader_error", "reason": "the reference could not be "
+                           f"imported: {str(failure.get('message', ''))[:200]}"}] * len(calls)
         for q in questions:
             cases = plan.result.checks[q.check_index].cases
             cases[q.case_index] = ownloop.settle(self._judge, plan.assignment, q,

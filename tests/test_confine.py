@@ -334,6 +334,14 @@ assert libc.pthread_setaffinity_np(ctypes.c_void_p(libc.pthread_self()), 128, ma
 assert os.sched_getaffinity(0) == {0}, os.sched_getaffinity(0)
 os.setpriority(os.PRIO_PROCESS, 0, 1)
 os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+# never above everything else (root keeps CAP_SYS_NICE): no negative niceness, no real time
+for above in (lambda: os.setpriority(os.PRIO_PROCESS, 0, -5),
+              lambda: os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))):
+    try:
+        above()
+        raise AssertionError("allowed")
+    except PermissionError:
+        pass
 """)
     result = session(pool, NO_SCOPING).grade(tmp_path / "tess")
     assert result.score == 20, messages(result, "predict")
@@ -372,10 +380,10 @@ def mine(x):
 
 def test_a_fork_that_reschedules_its_server_its_forker_or_the_next_fork_costs_no_one(tmp_path):
     """A fork's process group holds its fork server, the forker and the fork made ahead for
-    the next student. A fork may set a process's CPUs and policy (its threads must be able
-    to: libzmq's do), so it pins and idles them all; the server puts them back before the
-    next request, and the next student's fork runs as the first did. A group's or a user's
-    priority is never a fork's to set."""
+    the next student. A fork may set a process's CPUs (its threads must be able to: libzmq's
+    do), so it pins them all; the server puts them back before the next request, and the
+    next student's fork runs as the first did. What an unprivileged server could not undo
+    is refused: another process's priority, a group's or a user's, the idle policy."""
     from grader.worker.pool import Call, Job, ModuleCalls, WorkerPool
     (tmp_path / "m.py").write_text(RESCHEDULE)
     job = lambda name: Job([ModuleCalls(str(tmp_path / "m.py"), "m", [
@@ -392,7 +400,8 @@ def test_a_fork_that_reschedules_its_server_its_forker_or_the_next_fork_costs_no
                          item["value"] for item in
                          out.modules[0].results[0]["output"]["result"]["items"]]
     changed = value(attack)
-    assert not any(c.startswith("group nice") for c in changed), changed
+    # nothing it could not undo unprivileged: no lower priority, no idle policy
+    assert not any(c.startswith(("group nice", "nice", "idle")) for c in changed), changed
     if len(cpus) > 1:  # the attack did reach them (so the rest of the test means something)
         assert f"affinity of {processes[0]}" in changed, changed
     assert value(before) == value(after) == [cpus, 0, os.SCHED_OTHER]

@@ -97,6 +97,46 @@ def test_a_right_loop_over_a_wrong_gradient_keeps_its_points(pool, tmp_path):
     assert "judged on its own" in hints(result, "gradient_descent")
 
 
+class _ReferenceFails:
+    """A pool whose jobs on the reference's folder end as ``status`` (a time-out, a death,
+    the machinery's failure): the own-loop rule's reference gradient never comes back."""
+
+    def __init__(self, pool, status: str):
+        self.pool, self.status, self.size = pool, status, pool.size
+
+    def run(self, job):
+        out = self.pool.run(job)
+        if Path(job.student_dir).resolve() == COURSE.assignment(A01).reference_path.parent:
+            for module in out.modules:
+                module.results[:] = [{"status": self.status, "limit": 1.0, "exit": "killed",
+                                      "reason": "stopped"}] * len(module.results)
+        return out
+
+    def __getattr__(self, name):
+        return getattr(self.pool, name)
+
+
+@pytest.mark.parametrize("status", ["timeout", "died", "grader_error"])
+def test_a_reference_gradient_the_worker_never_finished_is_not_graded(pool, tmp_path, status):
+    """The reference's gradient along a student's path runs in a fork of its own; where that
+    fork times out or dies, the loop is neither charged (it was, as a plain wrong loop) nor
+    credited: not graded, and the student is told the reference's calls did not finish."""
+    source = mutate(reference_source(A01),
+                    [("np.mean(2 * residual * -1)", "np.mean(3 * residual * -1)")])
+    folder = tmp_path / "honest" / A01
+    folder.mkdir(parents=True)
+    (folder / "gradient_descent.py").write_text(source)
+    session = Session(_ReferenceFails(pool, status), (COURSE.assignment(A01),), secret=SECRET,
+                      max_timeout=10.0, expected=EXPECTED)
+    result = session.grade(tmp_path / "honest")
+    loop = next(c for c in result.checks() if c.name == "gradient_descent")
+    ruled = [c for c in loop.cases if c.status == "grader_error"]
+    assert ruled and all(c.fraction == 0 for c in loop.cases if c.status != "passed")
+    assert not [c for c in loop.cases if c.status in ("wrong", "partial")], \
+        [(c.status, c.message) for c in loop.cases]
+    assert "the reference's `mse_grad` along your path" in ruled[0].message
+
+
 def test_the_same_loop_with_a_right_gradient_is_simply_wrong(pool, tmp_path):
     """Where the gradient passes its own check, a wrong path is not a matter of the gradient:
     no follow-up, no credit."""

@@ -37,6 +37,14 @@ OWN_LOOP = ("your loop is right: judged on its own, every step follows your own 
 NOT_SETTLED = ("not graded: the calls of your `{grad}` along your path, made to judge your "
                "loop on its own, failed in the grader's worker ({why}). Not charged to you "
                "and not credited either: your instructor can grade it again")
+REFERENCE_UNSETTLED = ("not graded: the reference's `{grad}` along your path, computed to judge "
+                       "your loop on its own, did not finish in the grader's worker ({why}). "
+                       "Not charged to you and not credited either: your instructor can "
+                       "grade it again")
+MACHINERY = ("grader_error", "timeout", "died")
+"""How a call of the reference can fail that is no one's doing but the machinery's: its
+inputs are the student's points, plain float64 rows of the expected shape, on which the
+reference's gradient takes as long as on any."""
 
 
 @dataclass
@@ -118,12 +126,18 @@ def settle(judge, assignment: Assignment, ask: Ask, verdict: CaseResult,
     """The verdict once the gradient's answers are in (``outcomes``: the student's gradient
     at the student's points; ``references``: the reference's, from a fork of its own): the
     loop's points where the rule holds, not graded where the grader's worker failed on the
-    student's calls, else the verdict as it was."""
-    failed = [o for o in [*outcomes, *references] if o.get("status") == "grader_error"]
+    student's calls or did not finish the reference's, else the verdict as it was."""
+    failed = [o for o in outcomes if o.get("status") == "grader_error"]
     if failed:
         return dataclasses.replace(verdict, status="grader_error", fraction=0.0,
                                    message=NOT_SETTLED.format(grad=ask.grad,
                                                               why=failed[0].get("reason")))
+    unfinished = [o for o in references if o.get("status") in MACHINERY]
+    if unfinished:
+        o = unfinished[0]
+        why = o.get("reason") or o.get("killed") or o.get("exit") or o["status"]
+        return dataclasses.replace(verdict, status="grader_error", fraction=0.0,
+                                   message=REFERENCE_UNSETTLED.format(grad=ask.grad, why=why))
     grads, reference = _gradients(outcomes, ask), _gradients(references, ask)
     if grads is None or reference is None:  # the loop cannot be judged: as it was
         return verdict

@@ -49,7 +49,8 @@ class _Clone:
     clock, its affinity, its scheduling) would name the forker's thread. The same is done
     here: the cache's place in glibc's thread record is found once (``_tid_offset``). With
     another C library (no such place found) the child keeps the forker's cached id: its
-    thread calls then name the forker, where the sandbox refuses them (``SCHEDULING_CALLS``)."""
+    ``pthread_*`` calls on itself then name the forker (the CPUs it may set there, its
+    fork server puts back before the next request: ``sandbox.Schedule``)."""
 
     def __init__(self):
         self.number = sandbox._SYSCALLS.get(platform.machine(), {}).get("clone")

@@ -143,8 +143,9 @@ _SYSCALLS = {
                "removexattr": 197, "lremovexattr": 198, "fremovexattr": 199,
                "removexattrat": 466, "file_setattr": 469,
                "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
-               # priorities: of one process or thread, never of a group or a user
-               "setpriority": 141, "ioprio_set": 251},
+               # priorities and policies: see _scheduling
+               "setpriority": 141, "ioprio_set": 251, "sched_setscheduler": 144,
+               "sched_setattr": 314},
     "aarch64": {"arch": 0xC00000B7, "socket": 198, "seccomp": 277,
                 "clone": 220, "clone3": 435, "ptrace": 117,
                 "process_vm_readv": 270, "process_vm_writev": 271, "ioctl": 29,
@@ -156,7 +157,8 @@ _SYSCALLS = {
                 "removexattr": 14, "lremovexattr": 15, "fremovexattr": 16,
                 "removexattrat": 466, "file_setattr": 469,
                 "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
-                "setpriority": 140, "ioprio_set": 30},
+                "setpriority": 140, "ioprio_set": 30, "sched_setscheduler": 119,
+                "sched_setattr": 274},
 }
 MODE_AND_TIME_CALLS = ("chmod", "fchmod", "fchmodat", "fchmodat2", "utime", "utimes",
                        "futimesat", "utimensat")
@@ -202,6 +204,41 @@ def _only_if(nr: int, offset: int, allowed: tuple[int, ...], err: int,
     return [_bpf(_JEQ, 0, len(body) + 1, nr), *body, _bpf(_RET, 0, 0, _RET_ALLOW)]
 
 
+SCHED_POLICIES = (0, 3, 0x40000000, 0x40000003)
+"""``sched_setscheduler``'s policies a fork may set, on itself or a thread of its own:
+SCHED_OTHER and SCHED_BATCH (with SCHED_RESET_ON_FORK or not). Never SCHED_IDLE, which an
+unprivileged fork server could not undo on the processes a fork can name (its server, its
+forker, the next student's fork), nor a real-time or deadline policy, which would take the
+CPUs from every other process, the grader's too."""
+
+
+def _scheduling(table: dict, pid: int | None) -> list[bytes]:
+    """The rules for priorities and policies. A fork may set another process's CPUs
+    (``sched_setaffinity``: its threads must be able to set theirs, and the fork server
+    puts them back, ``Schedule``), but nothing it could not undo: a priority only its own,
+    and no negative niceness (``setpriority(PRIO_PROCESS, 0 or itself, n ≥ 0)``: not a
+    group's or a user's, every process of this user the grader's too), an I/O priority only
+    its own, a
+    policy only among SCHED_POLICIES, and no ``sched_setattr`` (its policy is behind a
+    pointer)."""
+    deny = _bpf(_RET, 0, 0, _RET_ERRNO | errno.EPERM)
+    whom = (0,) if pid is None else (0, pid)
+    prog = _only_if(table["ioprio_set"], _arg_low(0), (1,), errno.EPERM,  # WHO_PROCESS
+                    (_arg_low(1), whom))
+    prog.append(_bpf(_LD_ABS, 0, 0, 0))
+    prog += _only_if(table["sched_setscheduler"], _arg_low(1), SCHED_POLICIES, errno.EPERM)
+    prog.append(_bpf(_LD_ABS, 0, 0, 0))
+    prog += [_bpf(_JEQ, 0, 1, table["sched_setattr"]), deny]
+    # setpriority(which, who, prio): which PRIO_PROCESS, who 0 or itself, prio not negative
+    block = _only_if(table["setpriority"], _arg_low(0), (0,), errno.EPERM, (_arg_low(1), whom))
+    allow = block.pop()  # the ALLOW at its end: the niceness is checked before it
+    block += [_bpf(_LD_ABS, 0, 0, _arg_low(2)), _bpf(_JGE, 0, 1, 0x80000000), deny, allow]
+    block[0] = _bpf(_JEQ, 0, len(block) - 1, table["setpriority"])
+    prog += block
+    prog.append(_bpf(_LD_ABS, 0, 0, 0))
+    return prog
+
+
 def seccomp_program(allow_unix_sockets: bool = False, pid: int | None = None,
                     metadata: bool = True) -> bytes | None:
     """The BPF filter as bytes, or None on an architecture we have no table for.
@@ -212,8 +249,7 @@ def seccomp_program(allow_unix_sockets: bool = False, pid: int | None = None,
     ``prlimit64`` may then target only that process (``prlimit64`` also 0, itself), and
     ``tkill``, ``pidfd_open`` and ``pidfd_send_signal`` fail. ``metadata``: the chmod and
     utime families do nothing (and say they did), the chown and xattr families and the
-    ioctls of ``chattr`` fail, on every file. ``setpriority`` and ``ioprio_set`` may set one
-    process's (or thread's) priority, never a process group's or a user's.
+    ioctls of ``chattr`` fail, on every file. Priorities and policies: ``_scheduling``.
     """
     table = _SYSCALLS.get(_ARCH)
     if table is None:
@@ -247,14 +283,7 @@ def seccomp_program(allow_unix_sockets: bool = False, pid: int | None = None,
             prog.append(_bpf(_LD_ABS, 0, 0, 0))
         prog += _only_if(table["prlimit64"], _arg_low(0), (0, pid), errno.EPERM)
         prog.append(_bpf(_LD_ABS, 0, 0, 0))
-    # A priority of one process (or thread) only, never a group's or a user's: every process
-    # of this user would be lowered, the grader's too. (Another process's own scheduling
-    # cannot be refused here without refusing the fork's threads theirs, which libzmq, for
-    # one, requires: the fork server resets what a fork may have changed, ``reschedule``.)
-    prog += _only_if(table["setpriority"], _arg_low(0), (0,), errno.EPERM)  # PRIO_PROCESS
-    prog.append(_bpf(_LD_ABS, 0, 0, 0))
-    prog += _only_if(table["ioprio_set"], _arg_low(0), (1,), errno.EPERM)  # WHO_PROCESS
-    prog.append(_bpf(_LD_ABS, 0, 0, 0))
+    prog += _scheduling(table, pid)
     if metadata:  # ioctl(fd, FS_IOC_SETFLAGS or FS_IOC_FSSETXATTR, ...) fails; others pass
         n = len(_FS_IOC_SETFLAGS)
         prog += [_bpf(_JEQ, 0, n + 3, table["ioctl"]), _bpf(_LD_ABS, 0, 0, _arg_low(1))]
@@ -583,7 +612,7 @@ def confine(student_dir: str, scratch: str, cuda: bool, unix_sockets: bool,
 class Schedule:
     """How a trusted process is scheduled (its CPUs, policy and niceness), to put back on
     the processes a fork could reach: a student's fork may set another process's CPUs or
-    policy (see ``seccomp_program``) — its fork server's, the forker's, the fork made ahead
+    SCHED_BATCH (see ``_scheduling``) — its fork server's, the forker's, the fork made ahead
     for the next student — and the next student's time limits must not pay for it."""
 
     def __init__(self):
@@ -591,17 +620,22 @@ class Schedule:
         self.nice = os.getpriority(os.PRIO_PROCESS, 0)
 
     def restore(self, *pids: int) -> None:
-        """Put it back on ``pids`` (ones that ended meanwhile are left alone)."""
+        """Put it back on ``pids``, each setting on its own (ones that ended meanwhile are
+        left alone). A fork can only set CPUs and SCHED_BATCH on another process (seccomp:
+        ``_scheduling``), which any process of the same user can undo."""
         for pid in pids:
-            try:
-                if os.sched_getscheduler(pid) != os.SCHED_OTHER:
-                    os.sched_setscheduler(pid, os.SCHED_OTHER, os.sched_param(0))
-                if os.sched_getaffinity(pid) != self.cpus:
-                    os.sched_setaffinity(pid, self.cpus)
-                if os.getpriority(os.PRIO_PROCESS, pid) != self.nice:
-                    os.setpriority(os.PRIO_PROCESS, pid, self.nice)
-            except OSError:
-                pass
+            for differs, put in (
+                    (lambda: os.sched_getscheduler(pid) != os.SCHED_OTHER,
+                     lambda: os.sched_setscheduler(pid, os.SCHED_OTHER, os.sched_param(0))),
+                    (lambda: os.sched_getaffinity(pid) != self.cpus,
+                     lambda: os.sched_setaffinity(pid, self.cpus)),
+                    (lambda: os.getpriority(os.PRIO_PROCESS, pid) != self.nice,
+                     lambda: os.setpriority(os.PRIO_PROCESS, pid, self.nice))):
+                try:
+                    if differs():
+                        put()
+                except OSError:
+                    pass
 
 
 def die_with_parent(parent: int) -> None:
