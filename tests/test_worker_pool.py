@@ -62,6 +62,25 @@ def test_only_a_course_cases_inputs_are_kept_for_later_forks(tmp_path):
     assert holds == {course.key}
 
 
+def test_a_hidden_case_with_a_public_cases_inputs_gets_them_once_they_are_kept(tmp_path):
+    """A hidden case whose inputs are a public case's (same key): once the forker keeps the
+    public ones, the hidden call's still travel in full, later (they once became None: the
+    student's call failed, charged)."""
+    (tmp_path / "m.py").write_text(MUTATES)
+    same = wire.Raw({"args": [np.ones(4)]})
+    calls = [Call("call", "total_then_spoil", {}, seed=1, timeout=10.0, encoded_inputs=same,
+                  shared=True),
+             Call("call", "total_then_spoil", {}, seed=1, timeout=10.0, encoded_inputs=same,
+                  shared=True, hidden=True)]
+    job = Job([ModuleCalls(str(tmp_path / "m.py"), "m", calls)], str(tmp_path))
+    with WorkerPool(size=1) as pool:
+        runs = [pool.run(job) for _ in range(3)]  # the third's fork holds them
+    for out in runs:
+        assert [r["status"] for r in out.modules[0].results] == ["ok", "ok"], out.modules
+        assert {repr(r["output"]) for r in out.modules[0].results} == \
+            {repr(runs[0].modules[0].results[0]["output"])}
+
+
 def test_a_server_warmed_for_numpy_only_still_grades_a_notebook_and_counts_cpu(tmp_path):
     """Fork servers import only what a run needs (issue 16); a notebook that arrives anyway
     gets its machinery loaded before the fork (a confined child cannot read it), and the CPU

@@ -135,8 +135,8 @@ def inputs_for(request: dict, spare: Spare) -> dict:
     """The request as the spare needs it: inputs it inherited go by key, others in full."""
     sent = {call["key"]: call["inputs"] for call in _calls(request) if "inputs" in call}
     for call in _calls(request):
-        if call["key"] in spare.holds:
-            call.pop("inputs", None)
+        if call["key"] in spare.holds and not call.get("hidden"):  # a hidden call's travel
+            call.pop("inputs", None)  # in full, later (even where a public case's are alike)
         elif "inputs" not in call:  # sent once in this request, or held before it
             call["inputs"] = sent[call["key"]] if call["key"] in sent else \
                 _HELD_JSON[call["key"]]
