@@ -413,8 +413,9 @@ def test_a_fork_that_never_reads_its_hidden_inputs_times_out_on_them(tmp_path):
 def test_no_fork_finds_the_request_the_fork_server_read_last(tmp_path):
     """The fork server once read each request whole (a student's folder, the hidden cases'
     inputs) and forked the next supervisor with it still in its frame: the next student's
-    public call printed all 36 hidden inputs and scored 20/20. Now the server reads a notice
-    of course data only and passes the request on unread (``zygote._pass_on``)."""
+    public call printed all 36 hidden inputs and scored 20/20. Now every child is forked by
+    the forker, which reads notices of course data only (``forker``); the server, which
+    reads the requests, forks nothing after it."""
     import hashlib
     with WorkerPool(size=1) as pool:
         session = _session(pool)

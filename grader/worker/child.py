@@ -176,10 +176,10 @@ def _child(scratch: str, requests: int, channel: int, output: int) -> None:
         run_student(request, channel, lambda: wire.read_frame(stream).get("inputs"))
         sys.stdout.flush()
         sys.stderr.flush()
-        # The supervisor need not wait for the exit; the child's CPU time (a fork starts at
+        # The fork server need not wait for the exit; the child's CPU time (a fork starts at
         # zero) is for benchmarks only, never for a verdict.
         wire.write_frame(channel, {"event": "done", "cpu": time.process_time()})
-    except BaseException:  # the supervisor reports the exit status
+    except BaseException:  # the fork server reports the exit status
         code = 70
     finally:
         try:

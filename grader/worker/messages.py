@@ -54,9 +54,9 @@ def phase(module: dict, hidden: bool) -> list[int]:
 
     A fork makes its calls in two phases: every module's public calls (each module's right
     after its import), then the hidden calls of the modules that imported. The hidden calls'
-    inputs reach the fork only between the two, once the supervisor has taken what it printed
+    inputs reach the fork only between the two, once the fork server has taken what it printed
     so far and stopped keeping the rest: what a student sees (printed text, public messages)
-    was made before any hidden input was in the process. The child and its supervisor both
+    was made before any hidden input was in the process. The child and its fork server both
     follow this order; an event out of it changes nothing."""
     return [i for i, call in enumerate(module["calls"]) if bool(call.get("hidden")) == hidden]
 

@@ -94,7 +94,7 @@ def _forget_student_modules(student_dir: str, before: set[str]) -> None:
 def run(request: dict, channel: int, hidden_inputs) -> None:
     """Import each student module in turn and make its public calls, then its hidden ones
     (``messages.phase``); one message per event. ``hidden_inputs()`` waits for the hidden
-    calls' inputs (by key), which the supervisor sends only once it has cut what this
+    calls' inputs (by key), which the fork server sends only once it has cut what this
     process printed: they are never here while a public call runs."""
     student_dir = os.path.abspath(request["student_dir"])
     send = lambda msg: wire.write_frame(channel, msg)
