@@ -1,7 +1,6 @@
 """Grading one student: cases, worker runs, comparison with the reference, verdicts."""
 from __future__ import annotations
 
-
 import functools
 import time
 from collections.abc import MutableMapping

@@ -35,8 +35,7 @@ class Spare:
 
     def finish(self) -> None:
         """Stop and reap the child (unless already reaped), remove its scratch folder."""
-        _close(self.request_fd, self.channel_fd, self.output_fd)
-        self.request_fd = self.channel_fd = self.output_fd = -1
+        self.kill()
         _stop(self.pid)
         self.pid = 0
         shutil.rmtree(self.scratch, ignore_errors=True)
@@ -119,16 +118,15 @@ def _calls(request: dict):
     return (call for module in request["modules"] for call in module["calls"])
 
 
-def hold_inputs(public: dict, decoded: bool = True) -> None:
-    """Keep public cases' inputs by key (``Notice.hold``), decoded where children are forked
-    (every child forked from now on inherits them), as JSON where requests are completed
-    (``inputs_for``); later requests name them by key (the same cases serve every student).
-    Nothing else a request carries is ever here."""
+def hold_inputs(public: dict, decoded: bool) -> None:
+    """Keep public cases' inputs by key (``Notice.hold``): decoded in the forker (every child
+    forked from now on inherits them), as JSON in the fork server (which completes requests
+    with them, ``inputs_for``); later requests name them by key (the same cases serve every
+    student). Nothing else a request carries is ever here."""
+    held = HELD_INPUTS if decoded else _HELD_JSON
     for key, inputs in public.items():
-        if key not in _HELD_JSON:
-            _HELD_JSON[key] = inputs
-        if decoded and key not in HELD_INPUTS:
-            HELD_INPUTS[key] = wire.from_jsonable(inputs)
+        if key not in held:
+            held[key] = wire.from_jsonable(inputs) if decoded else inputs
 
 
 def inputs_for(request: dict, spare: Spare) -> dict:

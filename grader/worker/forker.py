@@ -57,23 +57,24 @@ class _Clone:
         self.libc = ctypes.PyDLL(None, use_errno=True)
         self.libc.syscall.restype = ctypes.c_long
         self.libc.pthread_self.restype = ctypes.c_void_p
-        self.offset = _tid_offset(self.libc)
-
-    def __call__(self) -> int:
-        if self.number is None:
-            raise OSError(f"no clone system call known on {platform.machine()}")
-        settid = CLONE_CHILD_SETTID if self.offset is not None else 0
-        ctid = ctypes.c_void_p(self.libc.pthread_self() + (self.offset or 0) if settid else 0)
-        zero = ctypes.c_void_p(0)
+        offset = _tid_offset(self.libc)
+        # The thread record stays where it is: the forker never starts another thread.
+        ctid = ctypes.c_void_p(0 if offset is None else self.libc.pthread_self() + offset)
+        settid = 0 if offset is None else CLONE_CHILD_SETTID
         # clone(flags, stack, parent_tid, child_tid, tls) on x86_64; tls before child_tid
         # elsewhere
         last = (ctid, ctypes.c_ulong(0)) if platform.machine() == "x86_64" else \
             (ctypes.c_ulong(0), ctid)
+        self.args = (ctypes.c_long(self.number or 0),
+                     ctypes.c_ulong(CLONE_PARENT | settid | signal.SIGCHLD),
+                     ctypes.c_void_p(0), ctypes.c_void_p(0), *last)
+
+    def __call__(self) -> int:
+        if self.number is None:
+            raise OSError(f"no clone system call known on {platform.machine()}")
         api = ctypes.pythonapi
         api.PyOS_BeforeFork()
-        pid = self.libc.syscall(ctypes.c_long(self.number),
-                                ctypes.c_ulong(CLONE_PARENT | settid | signal.SIGCHLD),
-                                zero, zero, *last)
+        pid = self.libc.syscall(*self.args)
         if pid == 0:
             api.PyOS_AfterFork_Child()
             return 0
@@ -185,7 +186,7 @@ def _serve(commands: int, replies: socket.socket, scratch_root: str, warm) -> No
                 from grader.worker.kernel import preload
                 preload()
                 warm = Warm(warm.torch, True)
-            hold_inputs(notice["hold"])
+            hold_inputs(notice["hold"], decoded=True)
             try:  # every later fork inherits them
                 import_course_probes(notice)
             except Exception:  # the fork reports it, in the student's terms

@@ -346,7 +346,7 @@ class Zygote:
         hold = {}
         for module in request["modules"]:
             for call in module["calls"]:
-                if not call.get("shared") or call.get("hidden"):
+                if not call.get("shared"):  # never a hidden call's (``Call.to_dict``)
                     continue  # sent in full every time: kept by no forker
                 if call["key"] in self.holds:  # it keeps them decoded: by key only
                     del call["inputs"]

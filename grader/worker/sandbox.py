@@ -172,7 +172,6 @@ OWNER_AND_XATTR_CALLS = ("chown", "fchown", "lchown", "fchownat", "setxattr", "l
 they fail with EPERM (``shutil.copy2`` passes over EPERM on xattrs)."""
 SIGNAL_CALLS = ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
 """Allowed only when their first argument is the process's own pid."""
-
 _FS_IOC_SETFLAGS = (0x40086602, 0x40046602, 0x401C5820)
 """ioctl requests that set a file's flags (``chattr +i``) or its fsxattr."""
 _RET_ALLOW, _RET_ERRNO, _RET_KILL = 0x7FFF0000, 0x00050000, 0x80000000
@@ -218,9 +217,8 @@ def _scheduling(table: dict, pid: int | None) -> list[bytes]:
     puts them back, ``Schedule``), but nothing it could not undo: a priority only its own,
     and no negative niceness (``setpriority(PRIO_PROCESS, 0 or itself, n ≥ 0)``: not a
     group's or a user's, every process of this user the grader's too), an I/O priority only
-    its own, a
-    policy only among SCHED_POLICIES, and no ``sched_setattr`` (its policy is behind a
-    pointer)."""
+    its own, a policy only among SCHED_POLICIES, and no ``sched_setattr`` (its policy is
+    behind a pointer)."""
     deny = _bpf(_RET, 0, 0, _RET_ERRNO | errno.EPERM)
     whom = (0,) if pid is None else (0, pid)
     prog = _only_if(table["ioprio_set"], _arg_low(0), (1,), errno.EPERM,  # WHO_PROCESS
