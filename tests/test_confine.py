@@ -380,10 +380,10 @@ def mine(x):
 
 def test_a_fork_that_reschedules_its_server_its_forker_or_the_next_fork_costs_no_one(tmp_path):
     """A fork's process group holds its fork server, the forker and the fork made ahead for
-    the next student. A fork may set a process's CPUs (its threads must be able to: libzmq's
-    do), so it pins them all; the server puts them back before the next request, and the
-    next student's fork runs as the first did. What an unprivileged server could not undo
-    is refused: another process's priority, a group's or a user's, the idle policy."""
+    the next student. Pinning them to one CPU "succeeds" and does nothing (a thread names
+    itself by its id: libzmq's abort when refused), so the next student's fork runs as the
+    first did; another process's priority, a group's or a user's, the idle policy are
+    refused."""
     from grader.worker.pool import Call, Job, ModuleCalls, WorkerPool
     (tmp_path / "m.py").write_text(RESCHEDULE)
     job = lambda name: Job([ModuleCalls(str(tmp_path / "m.py"), "m", [
@@ -402,10 +402,43 @@ def test_a_fork_that_reschedules_its_server_its_forker_or_the_next_fork_costs_no
     changed = value(attack)
     # nothing it could not undo unprivileged: no lower priority, no idle policy
     assert not any(c.startswith(("group nice", "nice", "idle")) for c in changed), changed
-    if len(cpus) > 1:  # the attack did reach them (so the rest of the test means something)
+    if len(cpus) > 1:  # the call reached them and said it succeeded (and did nothing)
         assert f"affinity of {processes[0]}" in changed, changed
     assert value(before) == value(after) == [cpus, 0, os.SCHED_OTHER]
     assert seen == [(cpus, 0, os.SCHED_OTHER)] * 2
+
+
+PIN = """
+import os
+
+def pin(pids):
+    for pid in pids:
+        os.sched_setaffinity(pid, {0})
+        os.sched_setscheduler(pid, os.SCHED_BATCH, os.sched_param(0))
+    return len(pids)
+"""
+
+
+def test_a_fork_cannot_reschedule_another_slot_or_the_grader(tmp_path):
+    """Another pool slot's server and forker (whose next student would run pinned to one CPU
+    against wall-clock limits: a red team timed one out) and the grader itself: a fork's
+    calls on them do nothing."""
+    from grader.worker.pool import Call, Job, ModuleCalls, WorkerPool
+    (tmp_path / "m.py").write_text(PIN)
+    cpus = os.sched_getaffinity(0)
+    with WorkerPool(size=2) as pool:
+        pool.wait_ready()
+        targets = [os.getpid()] + [p for z in pool._all for p in (z.proc.pid, z.forker)]
+        try:
+            out = pool.run(Job([ModuleCalls(str(tmp_path / "m.py"), "m", [
+                Call("call", "pin", {"args": [targets]}, seed=1, timeout=20.0)])],
+                str(tmp_path)))
+            seen = {p: (os.sched_getaffinity(p), os.sched_getscheduler(p)) for p in targets}
+        finally:  # were the rule broken: this process back as it was
+            os.sched_setaffinity(0, cpus)
+            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+    assert out.modules[0].results[0]["status"] == "ok", out.modules[0].results[0]
+    assert seen == {p: (cpus, os.SCHED_OTHER) for p in targets}
 
 
 def test_a_kernel_without_seccomp_is_refused_in_one_line(monkeypatch, capsys):

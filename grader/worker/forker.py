@@ -49,8 +49,8 @@ class _Clone:
     clock, its affinity, its scheduling) would name the forker's thread. The same is done
     here: the cache's place in glibc's thread record is found once (``_tid_offset``). With
     another C library (no such place found) the child keeps the forker's cached id: its
-    ``pthread_*`` calls on itself then name the forker (the CPUs it may set there, its
-    fork server puts back before the next request: ``sandbox.Schedule``)."""
+    ``pthread_*`` calls on itself then name the forker, where the sandbox makes them do
+    nothing (``sandbox._scheduling``)."""
 
     def __init__(self):
         self.number = sandbox._SYSCALLS.get(platform.machine(), {}).get("clone")

@@ -145,7 +145,7 @@ _SYSCALLS = {
                "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
                # priorities and policies: see _scheduling
                "setpriority": 141, "ioprio_set": 251, "sched_setscheduler": 144,
-               "sched_setattr": 314},
+               "sched_setattr": 314, "sched_setaffinity": 203},
     "aarch64": {"arch": 0xC00000B7, "socket": 198, "seccomp": 277,
                 "clone": 220, "clone3": 435, "ptrace": 117,
                 "process_vm_readv": 270, "process_vm_writev": 271, "ioctl": 29,
@@ -158,7 +158,7 @@ _SYSCALLS = {
                 "removexattrat": 466, "file_setattr": 469,
                 "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
                 "setpriority": 140, "ioprio_set": 30, "sched_setscheduler": 119,
-                "sched_setattr": 274},
+                "sched_setattr": 274, "sched_setaffinity": 122},
 }
 MODE_AND_TIME_CALLS = ("chmod", "fchmod", "fchmodat", "fchmodat2", "utime", "utimes",
                        "futimesat", "utimensat")
@@ -189,17 +189,18 @@ def _arg_low(i: int) -> int:
 
 
 def _only_if(nr: int, offset: int, allowed: tuple[int, ...], err: int,
-             *more: tuple[int, tuple[int, ...]]) -> list[bytes]:
+             *more: tuple) -> list[bytes]:
     """System call ``nr`` passes only when the 32-bit word at ``offset`` is one of
-    ``allowed`` (and so on for each further (offset, allowed) of ``more``); otherwise it
-    fails with ``err``. Ends the program for that call."""
+    ``allowed`` (and so on for each further (offset, allowed[, err]) of ``more``, in order);
+    otherwise it fails with that condition's ``err`` (0: it does nothing and says it did).
+    Ends the program for that call."""
     body = []
-    for at, values in ((offset, allowed), *more):
+    for at, values, *own in ((offset, allowed), *more):
         n = len(values)
         body.append(_bpf(_LD_ABS, 0, 0, at))
         for j, value in enumerate(values):  # a match jumps past the others and the refusal
             body.append(_bpf(_JEQ, n - j, 0, value))
-        body.append(_bpf(_RET, 0, 0, _RET_ERRNO | err))
+        body.append(_bpf(_RET, 0, 0, _RET_ERRNO | (own[0] if own else err)))
     return [_bpf(_JEQ, 0, len(body) + 1, nr), *body, _bpf(_RET, 0, 0, _RET_ALLOW)]
 
 
@@ -212,19 +213,24 @@ CPUs from every other process, the grader's too."""
 
 
 def _scheduling(table: dict, pid: int | None) -> list[bytes]:
-    """The rules for priorities and policies. A fork may set another process's CPUs
-    (``sched_setaffinity``: its threads must be able to set theirs, and the fork server
-    puts them back, ``Schedule``), but nothing it could not undo: a priority only its own,
-    and no negative niceness (``setpriority(PRIO_PROCESS, 0 or itself, n ≥ 0)``: not a
-    group's or a user's, every process of this user the grader's too), an I/O priority only
-    its own, a policy only among SCHED_POLICIES, and no ``sched_setattr`` (its policy is
-    behind a pointer)."""
+    """The rules for priorities, policies and CPUs: each only the fork's own. Another
+    process's CPUs or policy (``sched_setaffinity``, ``sched_setscheduler``: the fork server,
+    the forker, another slot's student, the grader) are left as they are while the call
+    says it succeeded: a thread names itself by its thread id (libzmq's threads set their
+    policy, and abort on a failure), and for a thread a CPU set is a hint. A priority only
+    its own, and no negative niceness (``setpriority(PRIO_PROCESS, 0 or itself, n ≥ 0)``:
+    not a group's or a user's, every process of this user the grader's too), an I/O
+    priority only its own, a policy only among SCHED_POLICIES, and no ``sched_setattr``
+    (its policy is behind a pointer)."""
     deny = _bpf(_RET, 0, 0, _RET_ERRNO | errno.EPERM)
     whom = (0,) if pid is None else (0, pid)
     prog = _only_if(table["ioprio_set"], _arg_low(0), (1,), errno.EPERM,  # WHO_PROCESS
                     (_arg_low(1), whom))
     prog.append(_bpf(_LD_ABS, 0, 0, 0))
-    prog += _only_if(table["sched_setscheduler"], _arg_low(1), SCHED_POLICIES, errno.EPERM)
+    prog += _only_if(table["sched_setscheduler"], _arg_low(1), SCHED_POLICIES, errno.EPERM,
+                     (_arg_low(0), whom, 0))
+    prog.append(_bpf(_LD_ABS, 0, 0, 0))
+    prog += _only_if(table["sched_setaffinity"], _arg_low(0), whom, 0)
     prog.append(_bpf(_LD_ABS, 0, 0, 0))
     prog += [_bpf(_JEQ, 0, 1, table["sched_setattr"]), deny]
     # setpriority(which, who, prio): which PRIO_PROCESS, who 0 or itself, prio not negative
@@ -605,35 +611,6 @@ def confine(student_dir: str, scratch: str, cuda: bool, unix_sockets: bool,
     apply_seccomp(allow_unix_sockets=unix_sockets, pid=os.getpid(),
                   metadata=work is None or abi == 0)
     return work or scratch
-
-
-class Schedule:
-    """How a trusted process is scheduled (its CPUs, policy and niceness), to put back on
-    the processes a fork could reach: a student's fork may set another process's CPUs or
-    SCHED_BATCH (see ``_scheduling``) — its fork server's, the forker's, the fork made ahead
-    for the next student — and the next student's time limits must not pay for it."""
-
-    def __init__(self):
-        self.cpus = os.sched_getaffinity(0)
-        self.nice = os.getpriority(os.PRIO_PROCESS, 0)
-
-    def restore(self, *pids: int) -> None:
-        """Put it back on ``pids``, each setting on its own (ones that ended meanwhile are
-        left alone). A fork can only set CPUs and SCHED_BATCH on another process (seccomp:
-        ``_scheduling``), which any process of the same user can undo."""
-        for pid in pids:
-            for differs, put in (
-                    (lambda: os.sched_getscheduler(pid) != os.SCHED_OTHER,
-                     lambda: os.sched_setscheduler(pid, os.SCHED_OTHER, os.sched_param(0))),
-                    (lambda: os.sched_getaffinity(pid) != self.cpus,
-                     lambda: os.sched_setaffinity(pid, self.cpus)),
-                    (lambda: os.getpriority(os.PRIO_PROCESS, pid) != self.nice,
-                     lambda: os.setpriority(os.PRIO_PROCESS, pid, self.nice))):
-                try:
-                    if differs():
-                        put()
-                except OSError:
-                    pass
 
 
 def die_with_parent(parent: int) -> None:

@@ -58,7 +58,6 @@ def serve(stdin, stdout, scratch_root: str, warm) -> None:
     requests = os.fdopen(stdin.fileno(), "rb", buffering=0, closefd=False)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the children are ours to wait for
     ended: list[Spare] = []  # children done with, reaped once they have exited
-    schedule = sandbox.Schedule()  # as it was before any student ran
     try:
         spare = forker.take()
         while True:
@@ -74,7 +73,6 @@ def serve(stdin, stdout, scratch_root: str, warm) -> None:
                 spare.finish()  # forked without it
                 spare = forker.take()
             request = json.loads(wire.read_payload(requests))
-            schedule.restore(os.getpid(), forker.pid, spare.pid)  # as no earlier fork left it
             forker.ask()  # the next child is forked while this one works
             wrote = False
             supervisor.reset_peak()
