@@ -9,7 +9,7 @@ from pathlib import Path
 from grader.course.cases import SECRET_ENV, SECRET_FILE, needs_torch
 from grader.course.loader import CourseError, default_root
 from grader.options import (ROOT, UsageError, course_of, expected_store, extensions_of,
-                            gradebook_path, open_session, preload_pictures, secret_of,
+                            gradebook_path, open_session, secret_of,
                             selected, student_folder, work_folder)
 from grader.worker.device import DeviceError, resolve_device
 
@@ -200,7 +200,6 @@ def cmd_grade(args) -> int:
         session.warnings.append("no hidden-case secret set ($GRADER_SECRET or .grader-secret): "
                                 "hidden cases use a development seed")
     store = expected_store(session, args, secret, Path(args.results) / ".expected")
-    pictures = preload_pictures() if args.pictures != "none" else None
     name = student_dir.name
     try:
         # collected as a batch collects, so the submission time is read as a batch reads
@@ -213,8 +212,6 @@ def cmd_grade(args) -> int:
     finally:
         session.pool.close()
     store.save_from(session.expected, session.diagnoser)
-    if pictures is not None:
-        pictures.join()
     final = semester.final_graded(gradescope(result), course, times, extensions, overrides)
     print(terminal(result, verbose=args.verbose))
     if final is not None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 from pathlib import Path
 
 from grader.course.cases import SecretError, load_secret, needs_torch
@@ -125,19 +124,6 @@ def expected_store(session, args, secret: str, folder: Path):
     store = ExpectedStore(folder, root, secret, session.device)
     store.load_into(session.expected, session.diagnoser)
     return store
-
-
-def preload_pictures() -> threading.Thread:
-    """matplotlib imported while the workers run (the report draws with it afterwards)."""
-    def load():
-        try:
-            from grader.report import plots
-            plots.pyplot()
-        except Exception:  # the report says so when it draws; nothing to do here
-            pass
-    thread = threading.Thread(target=load, daemon=True)
-    thread.start()
-    return thread
 
 
 def selected(course, targets: list[str]):

@@ -179,7 +179,7 @@ def test_class_summary_has_histogram_and_pass_rates():
     payloads = [{"score": s, "tests": [{"name": "01/a", "score": s / 10, "max_score": 10}]}
                 for s in (10, 50, 100)]
     page = html_page(payloads)
-    assert "data:image/png;base64," in page and "01/a" in page
+    assert "data:image/svg+xml;base64," in page and "01/a" in page
     assert "33.3%" in terminal(payloads)
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 from collections import defaultdict
 
 import numpy as np
@@ -89,20 +88,14 @@ def adjusted(payloads: list[dict]) -> list[tuple[str, float, float, list[str]]]:
     return sorted(rows, key=lambda r: r[0])
 
 
-def histogram_png(scores: list[float], max_score: float = 100.0) -> bytes:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6, 3), dpi=100)
-    ax.hist(scores, bins=np.linspace(0, max_score, 21), color="#3b6ea5", edgecolor="white")
-    ax.set_xlabel("score")
-    ax.set_ylabel("students")
-    ax.set_title(f"{len(scores)} students, median {np.median(scores) if scores else 0:g}")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
+def histogram_svg(scores: list[float], max_score: float = 100.0) -> bytes:
+    """The final scores in 20 bins from 0 to ``max_score``."""
+    from grader.report import chart
+    edges = np.linspace(0, max_score, 21)
+    counts, _ = np.histogram(np.clip(scores, 0, max_score), bins=edges)
+    return chart.svg([chart.Panel(
+        f"{len(scores)} students, median {np.median(scores) if scores else 0:g}", "score",
+        "students", bars=chart.Bars(edges, counts))], width=600, height=300)
 
 
 def terminal(payloads: list[dict]) -> str:
@@ -132,7 +125,7 @@ def terminal(payloads: list[dict]) -> str:
 
 def html_page(payloads: list[dict], extra_sections: str = "") -> str:
     scores = [p["score"] for p in payloads]
-    png = base64.b64encode(histogram_png(scores)).decode() if scores else ""
+    picture = base64.b64encode(histogram_svg(scores)).decode() if scores else ""
     rows = "\n".join(
         f"<tr><td>{html.escape(name)}</td><td>{rate:.0%}</td><td>{mean:.0%}</td>"
         f"<td><div class='bar' style='width:{rate * 100:.0f}%'></div></td></tr>"
@@ -178,7 +171,8 @@ img {{ max-width: 100%; height: auto; }}
 mean {np.mean(scores) if scores else 0:.1f}, median {np.median(scores) if scores else 0:g}{
 f"; {len(changed)} differ from the grader's (marked * below)" if changed else ""}.</p>
 <h2>Score distribution</h2>
-{f'<img alt="histogram of final scores" src="data:image/png;base64,{png}">' if png else ''}
+{f'<img alt="histogram of final scores" src="data:image/svg+xml;base64,{picture}">'
+  if picture else ''}
 {changed_list}
 <h2>Per-test pass rate</h2>
 <table><thead><tr><th style="width:45%">test</th><th>full marks</th><th>mean score</th>

@@ -2,7 +2,8 @@
 
 ``student`` writes a student's result as terminal text and as Gradescope's ``results.json``
 (atomically, control characters made inert), ``html`` renders the self-contained
-``report.html`` (Jinja2) and ``plots`` draws its pictures (matplotlib, Agg).
+``report.html`` and ``plots`` draws its pictures as SVG (``chart``, through a Jinja2
+template).
 
 In: a ``StudentResult`` (``judge.results``). Out: text and files. Nothing is decided here:
 a report shows what the judge said, and hidden cases only as the judge allowed.

@@ -1,4 +1,5 @@
-"""``results/<student>/report.html``: the report with its pictures embedded (PNG data URIs)."""
+"""``results/<student>/report.html``: the report with its pictures embedded (SVG data URIs:
+in an ``<img>``, an SVG's scripts never run)."""
 from __future__ import annotations
 
 import base64
@@ -84,9 +85,9 @@ window.addEventListener('load', function () {
 """
 
 
-def _img(png: bytes, alt: str) -> str:
+def _img(picture: bytes, alt: str) -> str:
     return (f'<img alt="{html.escape(alt)}" '
-            f'src="data:image/png;base64,{base64.b64encode(png).decode()}">')
+            f'src="data:image/svg+xml;base64,{base64.b64encode(picture).decode()}">')
 
 
 def render(result: StudentResult, pictures: str = "all") -> str:
@@ -125,8 +126,8 @@ def render(result: StudentResult, pictures: str = "all") -> str:
             if pictures == "all" or (pictures == "failing" and not ok):
                 case = next((c for c in check.cases if c.evidence is not None), None)
                 if case is not None:
-                    for png in _pictures(case):
-                        body.append(_img(png, f"{check.name}, case {case.id}"))
+                    for picture in _pictures(case):
+                        body.append(_img(picture, f"{check.name}, case {case.id}"))
             body.append("</div>")
             parts.append("".join(body))
     return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
