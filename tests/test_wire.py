@@ -85,3 +85,23 @@ def test_json_nested_too_deep_is_refused_not_a_crash():
     with pytest.raises(wire.WireError):
         wire.FrameReader(decode=__import__("json").loads).feed(
             len(deep).to_bytes(4, "big") + deep)
+
+
+def test_what_a_fork_server_relays_reads_back_as_the_grader_sent_it():
+    """A fork server passes a request on as it parsed it (``relay``) and writes its outcome's
+    head without walking it: the same values arrive, and what JSON cannot say faithfully is
+    refused or written as ``dumps`` writes it, never as NaN or a lost value."""
+    import json
+    sent = {"calls": [{"key": "k", "inputs": {"x": np.arange(3.0), "n": float("nan")}}],
+            "limits": {"seconds": 1.5}}
+    parsed = json.loads(wire.dumps(sent))
+    again = wire.loads(wire.relay(parsed))
+    assert np.array_equal(again["calls"][0]["inputs"]["x"], np.arange(3.0))
+    assert np.isnan(again["calls"][0]["inputs"]["n"]) and again["limits"] == {"seconds": 1.5}
+    with pytest.raises(wire.WireError):  # a bare NaN (json.loads takes one) is not relayed
+        wire.relay({"x": float("nan")})
+    head, parts = wire.split_parts(wire.join_parts(
+        {"cpu": np.float32(0.5), "n": np.int64(3), "bad": float("inf"), "ok": [1, "a"]},
+        [b'{"r":1}']))
+    assert parts == [b'{"r":1}']
+    assert head == {"cpu": 0.5, "n": 3, "bad": float("inf"), "ok": [1, "a"]}

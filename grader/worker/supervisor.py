@@ -55,7 +55,7 @@ def run_job(request: dict, scratch_root: str,
               if call.get("hidden")}
     started = time.monotonic()
     try:
-        wire.write_payload(spare.request_fd, wire.dumps(request))
+        wire.write_payload(spare.request_fd, wire.relay(request))
     except OSError:  # the spare died while waiting: its exit status says how
         pass
     if not hidden:
@@ -149,7 +149,7 @@ def run_job(request: dict, scratch_root: str,
                         current, deadline = _next_call(modules, outcome, 0, 0, True,
                                                        time.monotonic())
                         if not _send_within(spare.request_fd,
-                                            wire.framed(wire.dumps({"inputs": hidden})),
+                                            wire.framed(wire.relay({"inputs": hidden})),
                                             deadline):
                             os.kill(pid, signal.SIGKILL)  # it would not read them in time
                         _close(spare.request_fd)
@@ -215,7 +215,12 @@ def _event(payload: bytes):
     A head larger than HEAD_BYTES is refused before it is parsed (only a forgery has one)."""
     if payload.find(b"\n", 0, HEAD_BYTES + 1) < 0 and len(payload) > HEAD_BYTES:
         raise wire.WireError(f"an event's head is over {HEAD_BYTES >> 20} MiB")
-    return wire.split_parts(payload, json.loads)
+    return wire.split_parts(payload, _head)
+
+
+def _head(text: bytes):
+    """An event's head as plain data (JSON text is UTF-8: decoded as such, not guessed)."""
+    return json.loads(text.decode("utf-8"))
 
 
 def _charge(outcome: dict, at: list, error: dict) -> None:

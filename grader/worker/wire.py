@@ -135,6 +135,16 @@ def dumps(value: Any) -> bytes:
     return text
 
 
+def relay(value: Any) -> bytes:
+    """JSON text of what was parsed from JSON text (``json.loads``: no NumPy value, no
+    ``Raw``), as :func:`dumps` would write it, without its walk over every value (a fork
+    server passes requests on this way). A non-finite float (``NaN`` parses) is refused."""
+    try:
+        return json.dumps(value, allow_nan=False, separators=(",", ":")).encode()
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise WireError(str(exc) or type(exc).__name__) from None
+
+
 def _object(value: dict) -> Any:
     """:func:`from_jsonable` of one JSON object whose members are decoded already (the
     parser's ``object_hook``: called for each object, innermost first)."""
@@ -165,8 +175,11 @@ def join_parts(head: dict, parts: list[bytes]) -> bytes:
     A fork server passes a student's results on this way without decoding and re-encoding
     them; whoever reads the message decodes each part on its own, so one unreadable part
     (forged by the code that made it) spoils that part only."""
-    text = json.dumps(to_jsonable({**head, PARTS_KEY: [len(p) for p in parts]}),
-                      allow_nan=False, separators=(",", ":")).encode()
+    head = {**head, PARTS_KEY: [len(p) for p in parts]}
+    try:  # a head of JSON's own types needs no walk (a fork server's outcome has only those)
+        text = json.dumps(head, allow_nan=False, separators=(",", ":")).encode()
+    except (TypeError, ValueError):  # NumPy values, a non-finite float: as dumps writes them
+        text = json.dumps(to_jsonable(head), allow_nan=False, separators=(",", ":")).encode()
     return b"\n".join([text, b"".join(parts)]) if parts else text
 
 
