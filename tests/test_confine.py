@@ -347,6 +347,44 @@ for above in (lambda: os.setpriority(os.PRIO_PROCESS, 0, -5),
     assert result.score == 20, messages(result, "predict")
 
 
+CAPABILITIES = """
+import os, socket, stat
+
+def _set(name):
+    for line in open("/proc/self/status"):
+        if line.startswith(name + ":"):
+            return int(line.split()[1], 16)
+
+READ_SEARCH = 1 << 2  # the one a fork may keep (reading is Landlock's to decide)
+held = {name: _set(name) & ~READ_SEARCH for name in ("CapEff", "CapPrm", "CapInh", "CapBnd",
+                                                    "CapAmb")}
+assert not any(held.values()), held
+refused = []
+for name, attempt in (
+        ("setuid", lambda: os.setuid(4242)),
+        ("hostname", lambda: socket.sethostname(socket.gethostname())),
+        ("device node", lambda: os.mknod("null", stat.S_IFCHR | 0o666, os.makedev(1, 3)))):
+    try:
+        attempt()
+    except PermissionError:
+        refused.append(name)
+assert refused == ["setuid", "hostname", "device node"], refused
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_fork_holds_no_capability_even_under_a_root_grader(pool, tmp_path, mode):
+    """Seccomp lists the calls no fork may make; a root grader's fork held every capability
+    besides (on this machine: it could set the clock, reboot, load a module, change users,
+    rename the host). It now holds none but reading (Landlock decides what it reads), in
+    the effective, permitted, inheritable, ambient and bounding sets."""
+    folder = tmp_path / "cap" / A01
+    folder.mkdir(parents=True)
+    (folder / "gradient_descent.py").write_text(reference_source(A01) + CAPABILITIES)
+    result = session(pool, MODES[mode]).grade(tmp_path / "cap")
+    assert result.score == 20, messages(result, "predict")
+
+
 RESCHEDULE = """
 import os
 

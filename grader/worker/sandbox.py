@@ -429,6 +429,51 @@ def _holds_capabilities() -> bool:
     return False
 
 
+CAP_DAC_READ_SEARCH = 2
+KEPT_CAPABILITIES = (CAP_DAC_READ_SEARCH,)
+"""What a confined fork keeps of its capabilities, where it holds it: reading and searching
+any folder (a non-root grader may read its Python that way; Landlock still decides what a
+fork reads). A root grader's fork keeps nothing else: no clock, reboot, module, raw I/O,
+device node, mount, hostname, user or resource-limit privilege."""
+_PR_CAPBSET_DROP, _PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL = 24, 47, 4
+_CAPABILITY_VERSION_3 = 0x20080522
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+def drop_capabilities(keep: tuple[int, ...] = KEPT_CAPABILITIES) -> None:
+    """Give up, for good, every capability but ``keep`` (those only where held): the
+    effective, permitted and inheritable sets, the ambient set, and the bounding set (so
+    that no ``execve`` gives them back; with no_new_privs it could not anyway). Seccomp
+    lists the calls a fork may not make at all; this takes from a root grader's fork what
+    root may do besides (set the clock, reboot, load a module, make device nodes, change
+    users or raise its limits). Raises ``OSError`` where the sets cannot be lowered."""
+    header = _CapHeader(_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)()
+    _check(_libc.capget(ctypes.byref(header), data), "capget")
+    held = [data[0].permitted, data[1].permitted]
+    kept = [0, 0]
+    for cap in keep:
+        kept[cap // 32] |= (1 << (cap % 32)) & held[cap // 32]
+    _libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    for cap in range(64):  # EINVAL past the kernel's last; EPERM without CAP_SETPCAP
+        if cap not in keep and _libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and \
+                ctypes.get_errno() == errno.EINVAL:
+            break
+    for k in range(2):
+        data[k].effective = data[k].permitted = kept[k]
+        data[k].inheritable = 0
+    header = _CapHeader(_CAPABILITY_VERSION_3, 0)
+    _check(_libc.capset(ctypes.byref(header), data), "capset")
+
+
 def _unshare_mounts() -> None:
     """Enter a mount namespace of this process's own: as root directly, otherwise inside a
     user namespace where this process is itself (its uid and gid mapped to themselves)."""
@@ -606,6 +651,7 @@ def confine(student_dir: str, scratch: str, cuda: bool, unix_sockets: bool,
     abi = apply_landlock(readable_roots(student_dir, cuda),
                          writable_roots(work or scratch, cuda), [scratch] if work else [],
                          max_abi=limits.landlock_abi)
+    drop_capabilities()  # the namespace and Landlock needed them; nothing after does
     # Without Landlock the fork could reach its server's (writable) mounts through
     # /proc/<pid>/root: the seccomp rules for metadata then apply as well.
     apply_seccomp(allow_unix_sockets=unix_sockets, pid=os.getpid(),
