@@ -13,12 +13,18 @@ class Interrupted(BaseException):
 class StopSignals:
     """SIGTERM and SIGINT stop a batch between two saves, never in the middle of one.
 
-    Installed by the command line (only the main thread may set handlers); a signal that
-    arrives while a student's results are being written is honoured right after."""
+    Installed by the command line (only the main thread may set handlers). Outside a
+    ``deferred`` block a signal raises ``Interrupted`` at once (collecting the class, starting
+    the workers); inside one it is only recorded, and the code inside polls ``received``:
+    while the batch waits for its students, and while it saves one. A handler that raises
+    wherever the main thread happens to be can leave a library's locks held: raised while
+    ``concurrent.futures.wait`` was acquiring its futures' locks one by one, it left one held,
+    every thread that finished a student then waited for it, and the batch hung for good
+    after its workers were gone."""
 
     def __init__(self):
         self.received = ""
-        self.saving = False
+        self._deferred = 0
         self._previous: dict = {}
 
     def install(self) -> "StopSignals":
@@ -33,15 +39,27 @@ class StopSignals:
     def _handle(self, signum, frame) -> None:
         first = not self.received
         self.received = self.received or signal.Signals(signum).name
-        if first and not self.saving:  # a second signal while stopping changes nothing
+        if first and not self._deferred:  # a second signal while stopping changes nothing
+            raise Interrupted(self.received)
+
+    @contextmanager
+    def deferred(self):
+        """Inside, a signal is recorded, never raised: the code inside polls ``received``
+        (or calls ``check``) where it is safe to stop."""
+        self._deferred += 1
+        try:
+            yield
+        finally:
+            self._deferred -= 1
+
+    def check(self) -> None:
+        """Stop now (``Interrupted``) if a signal came."""
+        if self.received:
             raise Interrupted(self.received)
 
     @contextmanager
     def save(self):
-        self.saving = True
-        try:
+        """A save is never cut: a signal that comes during one is honoured right after."""
+        with self.deferred():
             yield
-        finally:
-            self.saving = False
-        if self.received:
-            raise Interrupted(self.received)
+        self.check()

@@ -272,7 +272,7 @@ class _AllAtOnce:
         fut.set_result(self.made[submission.name])
         return fut
 
-    def as_completed(self, futures):
+    def as_completed(self, futures, stop=None):
         yield list(futures)
 
     def result(self, fut):

@@ -209,6 +209,43 @@ def test_sigterm_mid_batch_keeps_finished_students_and_a_rerun_resumes(tmp_path)
     book.close()
 
 
+SIGNAL_MID_WAIT = """
+import concurrent.futures._base as base, os, signal, sys
+fired = []
+
+def acquire_all(self):  # as concurrent.futures does, a SIGTERM landing after the first lock
+    for future in self.futures:
+        future._condition.acquire()
+        if not fired:
+            fired.append(1)
+            signal.raise_signal(signal.SIGTERM)
+
+base._AcquireFutures.__enter__ = acquire_all
+from grader.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_signal_while_the_batch_waits_for_its_students_stops_it_never_hangs(tmp_path):
+    """SIGTERM landing while ``concurrent.futures.wait`` acquires its futures' locks one by
+    one (the batch's wait for its students). Raised there, it left a lock held: every thread
+    that finished a student waited for it, and the batch hung for good (seen after a
+    benchmark was killed). Now a signal is only recorded while the batch waits, and the
+    batch stops at once, with what it saved."""
+    subs, results = _class_of(tmp_path, 4, slow=True), tmp_path / "results"
+    cmd = [sys.executable, "-c", SIGNAL_MID_WAIT, *_batch_cmd(subs, results)[3:]]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        out, err = proc.communicate(timeout=90)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise AssertionError("the batch hung after a signal during its wait") from None
+    assert proc.returncode == 143, err
+    assert "stopped by SIGTERM" in err and "Traceback" not in err
+
+
 def test_a_second_batch_on_the_same_gradebook_refuses_in_one_line_or_waits(tmp_path):
     from grader.instructor.gradebook import Gradebook
     subs, results = _class_of(tmp_path, 4, slow=True), tmp_path / "results"

@@ -73,6 +73,11 @@ def discover(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir() and p.name[0] not in "._")
 
 
+POLL_SECONDS = 0.2
+"""How often a batch waiting for its students looks whether it was told to stop (a signal
+is recorded, not raised, while it waits: ``StopSignals.deferred``)."""
+
+
 class LocalRunner:
     """Grades on this machine: the session's warm fork servers, ``parallel`` students at once."""
 
@@ -87,12 +92,15 @@ class LocalRunner:
     def submit(self, submission: Submission):
         return self.ex.submit(self.session.grade, submission)
 
-    def as_completed(self, futures):
-        """Lists of finished students: every one finished by then (at least one)."""
+    def as_completed(self, futures, stop=None):
+        """Lists of finished students: every one finished by then (at least one). Ends early
+        once ``stop()`` is true (polled every ``POLL_SECONDS``)."""
         pending = set(futures)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            yield list(done)
+        while pending and not (stop and stop()):
+            done, pending = wait(pending, timeout=POLL_SECONDS if stop else None,
+                                 return_when=FIRST_COMPLETED)
+            if done:
+                yield list(done)
 
     def result(self, future) -> StudentResult:
         return future.result()
@@ -165,13 +173,15 @@ def _run(session, todo, gradebook, results_root, outcome, started, progress, com
     try:
         if todo:
             runner.prepare()
-        futures = {runner.submit(path): (path, content) for path, content in todo}
-        for ready in runner.as_completed(list(futures)):
-            for start in range(0, len(ready), GROUP):
-                group = [(futures[f], f) for f in ready[start:start + GROUP]]
-                with signals.save():
-                    _save(group, runner, gradebook, run_id, results_root, outcome, version,
-                          pictures, done, progress)
+        with signals.deferred():  # the library code below is never cut by a signal
+            futures = {runner.submit(path): (path, content) for path, content in todo}
+            for ready in runner.as_completed(list(futures), stop=lambda: bool(signals.received)):
+                for start in range(0, len(ready), GROUP):
+                    group = [(futures[f], f) for f in ready[start:start + GROUP]]
+                    with signals.save():
+                        _save(group, runner, gradebook, run_id, results_root, outcome, version,
+                              pictures, done, progress)
+        signals.check()
     except (Interrupted, KeyboardInterrupt, OSError, RunnerLost) as exc:
         if isinstance(exc, RunnerLost):
             outcome.lost = str(exc)

@@ -7,6 +7,7 @@ student's own code can only kill its fork, which costs that student's checks, as
 """
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from grader.instructor.cluster.worker import PLUGIN, REPAIRS, GraderPlugin, grad
 CONNECT_TIMEOUT = 10.0
 WORKERS_TIMEOUT = 60.0
 RETRIES = 2
+ARRIVAL_POLL = 0.02
+"""How long the driver sleeps when no student has arrived (it looks whether the batch was told
+to stop between two looks; a signal is recorded, not raised, while it waits)."""
 
 
 class ClusterError(Exception):
@@ -156,9 +160,9 @@ class DaskRunner:
                                   retries=RETRIES,
                                   resources=self.resources)
 
-    def as_completed(self, futures):
+    def as_completed(self, futures, stop=None):
         """Lists of finished students: whatever arrived since the last list (at least one),
-        so the batch saves them together."""
+        so the batch saves them together. Ends early once ``stop()`` is true."""
         from distributed import as_completed
         local = [f for f in futures if isinstance(f, _Failed)]
         remote = [f for f in futures if not isinstance(f, _Failed)]
@@ -166,8 +170,13 @@ class DaskRunner:
             yield local
         if not remote:
             return
+        arriving = as_completed(remote)
         try:
-            for ready in as_completed(remote).batches():
+            while not arriving.is_empty() and not (stop and stop()):
+                ready = arriving.next_batch(block=False)
+                if not ready:
+                    time.sleep(ARRIVAL_POLL)
+                    continue
                 if any(f.status == "cancelled" for f in ready) and \
                         self.client.status != "running":
                     raise RunnerLost(self._lost())
