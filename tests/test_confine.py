@@ -355,7 +355,8 @@ def _set(name):
         if line.startswith(name + ":"):
             return int(line.split()[1], 16)
 
-READ_SEARCH = 1 << 2  # the one a fork may keep (reading is Landlock's to decide)
+# a non-root grader's fork may keep reading (Landlock decides what); root's keeps nothing
+READ_SEARCH = 0 if os.geteuid() == 0 else 1 << 2
 held = {name: _set(name) & ~READ_SEARCH for name in ("CapEff", "CapPrm", "CapInh", "CapBnd",
                                                     "CapAmb")}
 assert not any(held.values()), held
@@ -382,6 +383,57 @@ def test_a_fork_holds_no_capability_even_under_a_root_grader(pool, tmp_path, mod
     folder.mkdir(parents=True)
     (folder / "gradient_descent.py").write_text(reference_source(A01) + CAPABILITIES)
     result = session(pool, MODES[mode]).grade(tmp_path / "cap")
+    assert result.score == 20, messages(result, "predict")
+
+
+BY_HANDLE = """
+import ctypes, json, os
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+class Handle(ctypes.Structure):
+    _fields_ = [("size", ctypes.c_uint32), ("kind", ctypes.c_int32),
+                ("data", ctypes.c_ubyte * 128)]
+
+def by_handle(path):
+    # a file's handle, opened with the scratch folder as its mount: Landlock read it as the
+    # scratch (readable), whatever file of the same filesystem the handle named
+    handle, mount = Handle(), ctypes.c_int()
+    handle.size = 128
+    if libc.name_to_handle_at(-100, path.encode(), ctypes.byref(handle), ctypes.byref(mount),
+                              0) != 0:
+        return "refused"
+    for folder in (os.getcwd(), os.path.dirname(os.getcwd())):
+        fd = libc.open_by_handle_at(os.open(folder, os.O_RDONLY | os.O_DIRECTORY),
+                                    ctypes.byref(handle), os.O_RDONLY)
+        if fd >= 0:
+            return os.read(fd, 200).decode(errors="replace")
+    return "refused"
+
+targets = json.load(open(os.path.join(os.path.dirname(__file__), "targets.json")))
+stolen = {path: by_handle(path) for path in targets}
+assert all(v == "refused" for v in stolen.values()), stolen
+# a user namespace of its own (CLONE_NEWUSER), which holds every capability inside it
+assert libc.unshare(0x10000000) == -1 and ctypes.get_errno() == 1, "a new user namespace"
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_no_file_is_read_by_handle_nor_a_user_namespace_made(pool, tmp_path, mode):
+    """A red team read /etc/shadow, the course's checks and the repository's files from a
+    fork: ``name_to_handle_at`` on any path, then ``open_by_handle_at`` with the scratch
+    folder as the mount, which Landlock judged as the (readable) scratch. Seccomp refuses
+    both calls now, and ``unshare`` (a user namespace of its own gave every capability
+    there)."""
+    secret = tmp_path / "outside" / "secret.txt"
+    secret.parent.mkdir()
+    secret.write_text("the instructor's secret")
+    folder = tmp_path / "h" / A01
+    folder.mkdir(parents=True)
+    (folder / "targets.json").write_text(json.dumps([
+        str(secret), str(ROOT / "reference" / A01 / "checks.py")]))
+    (folder / "gradient_descent.py").write_text(reference_source(A01) + BY_HANDLE)
+    result = session(pool, MODES[mode]).grade(tmp_path / "h")
     assert result.score == 20, messages(result, "predict")
 
 

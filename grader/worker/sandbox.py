@@ -143,6 +143,9 @@ _SYSCALLS = {
                "removexattr": 197, "lremovexattr": 198, "fremovexattr": 199,
                "removexattrat": 466, "file_setattr": 469,
                "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
+               # file handles (which Landlock reads as their mount's) and namespaces
+               "name_to_handle_at": 303, "open_by_handle_at": 304, "unshare": 272,
+               "setns": 308,
                # priorities and policies: see _scheduling
                "setpriority": 141, "ioprio_set": 251, "sched_setscheduler": 144,
                "sched_setattr": 314, "sched_setaffinity": 203},
@@ -157,6 +160,8 @@ _SYSCALLS = {
                 "removexattr": 14, "lremovexattr": 15, "fremovexattr": 16,
                 "removexattrat": 466, "file_setattr": 469,
                 "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
+                "name_to_handle_at": 264, "open_by_handle_at": 265, "unshare": 97,
+                "setns": 268,
                 "setpriority": 140, "ioprio_set": 30, "sched_setscheduler": 119,
                 "sched_setattr": 274, "sched_setaffinity": 122},
 }
@@ -271,7 +276,14 @@ def seccomp_program(allow_unix_sockets: bool = False, pid: int | None = None,
              ("process_vm_writev", errno.EPERM),
              # io_uring makes sockets (IORING_OP_SOCKET) and runs calls no rule here sees
              ("io_uring_setup", errno.ENOSYS), ("io_uring_enter", errno.ENOSYS),
-             ("io_uring_register", errno.ENOSYS)]
+             ("io_uring_register", errno.ENOSYS),
+             # a file opened by handle, with the scratch folder as its mount, is read as
+             # Landlock reads the scratch: any file of that filesystem (a red team read
+             # /etc/shadow and the course's checks through it)
+             ("name_to_handle_at", errno.EPERM), ("open_by_handle_at", errno.EPERM),
+             # a new user namespace holds every capability inside it: nothing to gain there
+             # but more of the kernel to reach
+             ("unshare", errno.EPERM), ("setns", errno.EPERM)]
     if pid is not None:
         rules += [(name, errno.EPERM) for name in ("tkill", "pidfd_open", "pidfd_send_signal")]
     if metadata:  # errno 0: the call returns 0 without running
@@ -431,10 +443,11 @@ def _holds_capabilities() -> bool:
 
 CAP_DAC_READ_SEARCH = 2
 KEPT_CAPABILITIES = (CAP_DAC_READ_SEARCH,)
-"""What a confined fork keeps of its capabilities, where it holds it: reading and searching
-any folder (a non-root grader may read its Python that way; Landlock still decides what a
-fork reads). A root grader's fork keeps nothing else: no clock, reboot, module, raw I/O,
-device node, mount, hostname, user or resource-limit privilege."""
+"""What a non-root grader's confined fork keeps of its capabilities, where it holds it:
+reading and searching any folder (such a grader may read its Python that way; Landlock
+still decides what a fork reads, and seccomp refuses opening files by handle). A root
+grader's fork keeps none: no clock, reboot, module, raw I/O, device node, mount, hostname,
+user, resource-limit or reading privilege."""
 _PR_CAPBSET_DROP, _PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL = 24, 47, 4
 _CAPABILITY_VERSION_3 = 0x20080522
 
@@ -448,13 +461,17 @@ class _CapData(ctypes.Structure):
                 ("inheritable", ctypes.c_uint32)]
 
 
-def drop_capabilities(keep: tuple[int, ...] = KEPT_CAPABILITIES) -> None:
+def drop_capabilities(keep: tuple[int, ...] | None = None) -> None:
     """Give up, for good, every capability but ``keep`` (those only where held): the
     effective, permitted and inheritable sets, the ambient set, and the bounding set (so
     that no ``execve`` gives them back; with no_new_privs it could not anyway). Seccomp
     lists the calls a fork may not make at all; this takes from a root grader's fork what
     root may do besides (set the clock, reboot, load a module, make device nodes, change
-    users or raise its limits). Raises ``OSError`` where the sets cannot be lowered."""
+    users or raise its limits). ``keep`` defaults to nothing for root (which owns what it
+    reads) and ``KEPT_CAPABILITIES`` for any other user. Raises ``OSError`` where the sets
+    cannot be lowered."""
+    if keep is None:
+        keep = () if os.geteuid() == 0 else KEPT_CAPABILITIES
     header = _CapHeader(_CAPABILITY_VERSION_3, 0)
     data = (_CapData * 2)()
     _check(_libc.capget(ctypes.byref(header), data), "capget")
