@@ -190,12 +190,14 @@ def _run(session, todo, gradebook, results_root, outcome, started, progress, com
                 if isinstance(exc, SaveError) else str(exc)
         else:
             outcome.interrupted = signals.received or "SIGINT"
-        runner.stop(list(futures))
+        with signals.deferred():  # stopping and closing below wait on threads' locks too
+            runner.stop(list(futures))
         outcome.left = sorted(p.name for p, _ in todo if p.name not in done)
     finally:
-        runner.close()
-        progress.close()
-        gradebook.finish_run(run_id)
+        with signals.deferred():
+            runner.close()
+            progress.close()
+            gradebook.finish_run(run_id)
     outcome.seconds = time.perf_counter() - started
     return outcome
 

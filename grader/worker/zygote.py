@@ -177,4 +177,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (BrokenPipeError, ConnectionError):  # the grader went first (stopped while this
+        os._exit(1)  # started): nobody reads what it would say, a traceback least of all
