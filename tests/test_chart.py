@@ -108,3 +108,18 @@ def test_the_histogram_has_a_bar_per_occupied_bin():
     assert len(bars) == 4  # 0-5, 10-15, 55-60, 95-100
     heights = sorted(float(b.get("height")) for b in bars)
     assert math.isclose(heights[-1], 3 * heights[0], rel_tol=0.02)  # 3 students against 1
+
+
+@pytest.mark.parametrize("values", [(0.0, 1.7976931348623157e308), (-1.7e308, 1.7e308),
+                                    (5e-324, 1e-320), (0.0, 0.0), (-2e-310, 3e-310)])
+def test_the_largest_and_smallest_floats_still_give_finite_ticks(values):
+    """A red team's trajectories of ±max float gave `inf` tick labels drawn off the picture;
+    subnormal ones raised (and lost the picture)."""
+    expected = np.linspace(0.0, 1.0, 10)
+    actual = np.repeat(np.array(values), 5)
+    root = _tree(plots.curves(actual, expected, "t", "v"))
+    texts = [t.text for t in root.iter(SVG + "text")]
+    assert not any("inf" in t or "nan" in t for t in texts if t), texts
+    for t in root.iter(SVG + "text"):
+        x, y = float(t.get("x", 0)), float(t.get("y", 0))
+        assert -1 <= x <= 540 and -1 <= y <= 288, (t.text, x, y)

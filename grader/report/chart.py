@@ -28,6 +28,8 @@ MARGIN = {"left": 58, "right": 12, "top": 26, "bottom": 38}
 the left where the tick labels are wider)."""
 GAP = 30
 """Between two panels side by side (beyond their margins)."""
+BIG, TINY = 1e300, 1e-250
+"""Beyond these an axis does not go: its padding would overflow, its ticks underflow."""
 FAR = 4.0
 """How far outside the plot area (in plot widths) a point may be drawn before it is clipped."""
 
@@ -76,9 +78,9 @@ def nice_ticks(lo: float, hi: float, most: int = 7) -> list[float]:
     """Round values (1, 2 or 5 times a power of ten apart) within ``[lo, hi]``: at least two
     where the range is not empty, at most ``most``."""
     span = hi - lo
-    if not (math.isfinite(span) and span > 0):
-        return [lo] if math.isfinite(lo) else []
     raw = span / max(most - 1, 1)
+    if not (math.isfinite(span) and raw > 0):  # empty, unbounded, or below what floats hold
+        return [lo] if math.isfinite(lo) else []
     power = 10.0 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw * (1 - 1e-9))
     first = math.ceil(lo / step - 1e-9)
@@ -99,18 +101,16 @@ def tick_label(value: float, ticks: list[float]) -> str:
 
 def _limits(values: list[np.ndarray], pad: float = 0.05) -> tuple[float, float]:
     """The range an axis shows: every finite value, padded on both sides."""
-    finite = [v[np.isfinite(v)] for v in values if v.size]
+    # ±1e300 at most: padding the largest floats would overflow (a line goes off the edge)
+    finite = [np.clip(v[np.isfinite(v)], -BIG, BIG) for v in values if v.size]
     finite = [v for v in finite if v.size]
     if not finite:
         return 0.0, 1.0
-    with np.errstate(over="ignore", invalid="ignore"):
-        lo, hi = float(min(v.min() for v in finite)), float(max(v.max() for v in finite))
-        span = hi - lo
-        if not math.isfinite(span):  # beyond float range: show the part near zero
-            lo, hi = max(lo, -1e300), min(hi, 1e300)
-            span = hi - lo
-    if span <= abs(hi) * 1e-12 or span == 0:
-        half = abs(hi) * 0.05 or 0.5
+    lo, hi = float(min(v.min() for v in finite)), float(max(v.max() for v in finite))
+    span = hi - lo
+    if span <= max(abs(lo), abs(hi)) * 1e-12 or span < TINY:  # flat (or subnormal) data
+        half = max(abs(lo), abs(hi)) * 0.05
+        half = half if half > TINY else 0.5
         return lo - half, hi + half
     return lo - span * pad, hi + span * pad
 

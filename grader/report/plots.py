@@ -36,12 +36,13 @@ def path_on_contours(actual: np.ndarray, expected: np.ndarray, start: np.ndarray
     """Both paths of two parameters over the contours of ``loss``, and the loss along each."""
     paths = [np.vstack([start, p]) for p in (expected, actual)]
     pts = np.vstack([p for p in paths if np.isfinite(p).all()])
-    lo, hi = pts.min(0), pts.max(0)
-    pad = np.maximum((hi - lo) * 0.25, 0.25)
-    bb, ww = np.meshgrid(np.linspace(lo[0] - pad[0], hi[0] + pad[0], 40),
-                         np.linspace(lo[1] - pad[1], hi[1] + pad[1], 40))
-    space = chart.Panel(title, axes[0], axes[1],
-                        contours=chart.Contours(bb, ww, _grid_loss(loss, inputs, bb, ww)))
+    with np.errstate(all="ignore"):  # a path out at 1e308: the grid overflows, nothing else
+        lo, hi = pts.min(0), pts.max(0)
+        pad = np.maximum((hi - lo) * 0.25, 0.25)
+        bb, ww = np.meshgrid(np.linspace(lo[0] - pad[0], hi[0] + pad[0], 40),
+                             np.linspace(lo[1] - pad[1], hi[1] + pad[1], 40))
+        grid = _grid_loss(loss, inputs, bb, ww)
+    space = chart.Panel(title, axes[0], axes[1], contours=chart.Contours(bb, ww, grid))
     along = chart.Panel("loss along the path", "step", "loss")
     for path, colour, label in zip(paths, (chart.BLUE, chart.RED), ("expected", "yours")):
         if np.isfinite(path).all():
