@@ -437,6 +437,50 @@ def test_no_file_is_read_by_handle_nor_a_user_namespace_made(pool, tmp_path, mod
     assert result.score == 20, messages(result, "predict")
 
 
+LEFT_BEHIND = """
+import ctypes, os, stat
+
+libc = ctypes.CDLL(None, use_errno=True)
+IPC_PRIVATE, IPC_CREAT, IPC_RMID = 0, 0o1000, 0
+made = {}
+for name, make, remove in (
+        ("shared memory", lambda: libc.shmget(IPC_PRIVATE, 1 << 20, IPC_CREAT | 0o666),
+         lambda i: libc.shmctl(i, IPC_RMID, None)),
+        ("message queue", lambda: libc.msgget(IPC_PRIVATE, IPC_CREAT | 0o666),
+         lambda i: libc.msgctl(i, IPC_RMID, None)),
+        ("semaphores", lambda: libc.semget(IPC_PRIVATE, 1, IPC_CREAT | 0o666),
+         lambda i: libc.semctl(i, 0, IPC_RMID))):
+    got = make()
+    if got >= 0:
+        remove(got)  # (on a filter that let it through: gone again, the test fails below)
+    made[name] = got if got >= 0 else ctypes.get_errno()
+key = libc.syscall(248 if os.uname().machine == "x86_64" else 217, b"user", b"note", b"x",
+                   ctypes.c_size_t(1), ctypes.c_int(-4))  # add_key to the user keyring
+made["key"] = key if key >= 0 else ctypes.get_errno()
+try:  # a socket's inode in the scratch folder, outside its capped tmpfs
+    os.mknod(os.path.join(os.path.dirname(os.getcwd()), "sock"), stat.S_IFSOCK | 0o600)
+    made["socket file"] = "made"
+except OSError as exc:
+    made["socket file"] = exc.errno
+refused = dict.fromkeys(["shared memory", "message queue", "semaphores", "key"], 1)  # EPERM
+assert {k: v for k, v in made.items() if k != "socket file"} == refused, made
+assert made["socket file"] != "made", made
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_fork_leaves_nothing_behind_on_the_host(pool, tmp_path, mode):
+    """A red team left a 64 MiB shared-memory segment (memory no limit counted, kept after
+    the fork), a message and a key on the host, which a later student's fork read back: a
+    channel between students. System V IPC and the keyrings are refused now; and a socket's
+    inode (2,000 made in a second) may be made only where a notebook's kernel needs one."""
+    folder = tmp_path / "ipc" / A01
+    folder.mkdir(parents=True)
+    (folder / "gradient_descent.py").write_text(reference_source(A01) + LEFT_BEHIND)
+    result = session(pool, MODES[mode]).grade(tmp_path / "ipc")
+    assert result.score == 20, messages(result, "predict")
+
+
 RESCHEDULE = """
 import os
 

@@ -146,6 +146,10 @@ _SYSCALLS = {
                # file handles (which Landlock reads as their mount's) and namespaces
                "name_to_handle_at": 303, "open_by_handle_at": 304, "unshare": 272,
                "setns": 308,
+               # System V IPC and kernel keys: objects that outlive the fork
+               "shmget": 29, "shmat": 30, "shmctl": 31, "shmdt": 67, "semget": 64,
+               "semop": 65, "semctl": 66, "semtimedop": 220, "msgget": 68, "msgsnd": 69,
+               "msgrcv": 70, "msgctl": 71, "add_key": 248, "request_key": 249, "keyctl": 250,
                # priorities and policies: see _scheduling
                "setpriority": 141, "ioprio_set": 251, "sched_setscheduler": 144,
                "sched_setattr": 314, "sched_setaffinity": 203},
@@ -162,6 +166,10 @@ _SYSCALLS = {
                 "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
                 "name_to_handle_at": 264, "open_by_handle_at": 265, "unshare": 97,
                 "setns": 268,
+                "shmget": 194, "shmat": 196, "shmctl": 195, "shmdt": 197, "semget": 190,
+                "semop": 193, "semctl": 191, "semtimedop": 192, "msgget": 186, "msgsnd": 189,
+                "msgrcv": 188, "msgctl": 187, "add_key": 217, "request_key": 218,
+                "keyctl": 219,
                 "setpriority": 140, "ioprio_set": 30, "sched_setscheduler": 119,
                 "sched_setattr": 274, "sched_setaffinity": 122},
 }
@@ -175,6 +183,11 @@ OWNER_AND_XATTR_CALLS = ("chown", "fchown", "lchown", "fchownat", "setxattr", "l
                          "fremovexattr", "removexattrat", "file_setattr")
 """Calls that change a file's owner or extended attributes: without a read-only namespace
 they fail with EPERM (``shutil.copy2`` passes over EPERM on xattrs)."""
+SYSV_IPC_AND_KEYS = ("shmget", "shmat", "shmctl", "shmdt", "semget", "semop", "semctl",
+                     "semtimedop", "msgget", "msgsnd", "msgrcv", "msgctl", "add_key",
+                     "request_key", "keyctl")
+"""Refused with EPERM: objects a fork could leave behind on the host (POSIX semaphores and
+queues live in /dev/shm and /dev/mqueue, which Landlock does not open to a fork)."""
 SIGNAL_CALLS = ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
 """Allowed only when their first argument is the process's own pid."""
 _FS_IOC_SETFLAGS = (0x40086602, 0x40046602, 0x401C5820)
@@ -284,6 +297,10 @@ def seccomp_program(allow_unix_sockets: bool = False, pid: int | None = None,
              # a new user namespace holds every capability inside it: nothing to gain there
              # but more of the kernel to reach
              ("unshare", errno.EPERM), ("setns", errno.EPERM)]
+    # System V message queues, semaphores and shared memory, and the kernel's keyrings, are
+    # the host's (no namespace of the fork's own): what a fork left there outlived it, for
+    # a later student to read, and its memory counted against no limit (a red team's)
+    rules += [(name, errno.EPERM) for name in SYSV_IPC_AND_KEYS]
     if pid is not None:
         rules += [(name, errno.EPERM) for name in ("tkill", "pidfd_open", "pidfd_send_signal")]
     if metadata:  # errno 0: the call returns 0 without running
@@ -665,8 +682,11 @@ def confine(student_dir: str, scratch: str, cuda: bool, unix_sockets: bool,
             _CAPPED = limits
         except OSError:
             pass
+    # Sockets are made in the scratch folder (outside the capped tmpfs) only by a notebook's
+    # kernel or the CUDA driver: another fork could fill the disk with their inodes
     abi = apply_landlock(readable_roots(student_dir, cuda),
-                         writable_roots(work or scratch, cuda), [scratch] if work else [],
+                         writable_roots(work or scratch, cuda),
+                         [scratch] if work and unix_sockets else [],
                          max_abi=limits.landlock_abi)
     drop_capabilities()  # the namespace and Landlock needed them; nothing after does
     # Without Landlock the fork could reach its server's (writable) mounts through
