@@ -166,6 +166,58 @@ def test_a_kernel_cannot_open_a_socket_though_it_speaks_over_its_own(grade, tmp_
     assert "code cell 3 raised PermissionError" in note, note
 
 
+def test_a_file_named_like_a_module_the_kernel_imports_runs_only_after_sockets_are_banned(
+        grade, tmp_path):
+    """IPython imports modules as its kernel starts (``pdb``, ``code``…). A red team's
+    ``pdb.py`` beside the notebook ran there, while sockets were still allowed, and kept
+    one connected to a listener on the host for its cells. The student's folder is off
+    ``sys.path`` until the kernel's sockets are bound and new ones forbidden."""
+    import socket
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    path = str(tmp_path / "listener.sock")
+    listener.bind(path)
+    listener.listen(1)
+    listener.settimeout(0.5)
+    root = write_nb(tmp_path / "s", A01, [v4.new_code_cell(reference_source(A01))])
+    for name in ("pdb", "code", "cmd", "bdb", "argcomplete"):
+        (root / A01 / f"{name}.py").write_text(f"""
+import builtins, socket
+try:
+    s = socket.socket(socket.AF_UNIX)
+    s.connect({path!r})
+    builtins.SMUGGLED = getattr(builtins, "SMUGGLED", []) + [({name!r}, s)]
+except OSError:
+    pass
+""")
+    try:
+        result = grade(root, A01)
+        with pytest.raises(socket.timeout):
+            listener.accept()
+    finally:
+        listener.close()
+    assert result.score == 20, broken(result)
+
+
+def test_a_cell_makes_no_socket_file_where_the_kernel_made_its_own(grade, tmp_path):
+    """The kernel's sockets are files in the scratch folder, outside the capped tmpfs: a red
+    team filled it with 20,000 more in under a second. Once the kernel is up, no ``bind()``
+    and no ``mknod`` of a socket; a FIFO in the work folder is still the student's to make."""
+    scratch = "os.path.dirname(os.getcwd())"
+    cells = [v4.new_code_cell(reference_source(A01)),
+             v4.new_code_cell(f"import os, socket\na, b = socket.socketpair()\n"
+                              f"a.bind(os.path.join({scratch}, 'pair.sock'))"),
+             v4.new_code_cell(f"import os, stat\n"
+                              f"os.mknod(os.path.join({scratch}, 'node.sock'), "
+                              f"stat.S_IFSOCK | 0o600)"),
+             v4.new_code_cell("import os\nos.mkfifo('pipe')\nassert os.path.exists('pipe')")]
+    result = grade(write_nb(tmp_path / "s", A01, cells), A01)
+    assert result.score == 20, broken(result)
+    note = result.assignments[0].note
+    assert "code cell 2 raised PermissionError" in note, note
+    assert "code cell 3 raised PermissionError" in note, note
+    assert "code cell 4" not in note, note
+
+
 def test_a_cell_deaf_to_interrupts_meets_the_notebook_limit_and_grading_goes_on(grade, tmp_path):
     a02 = COURSE[1]
     deaf = [v4.new_code_cell(reference_source(A01)),

@@ -89,8 +89,15 @@ async def _no_children() -> None:
     """At shutdown ipykernel looks for subprocesses to stop (in /proc, out of reach here)."""
 
 
-def serve(connection_file: str, ready: Callable[[], None], forbid_sockets: bool) -> dict:
-    """Run a kernel on ``connection_file`` until its shutdown; returns the user namespace."""
+def serve(connection_file: str, ready: Callable[[], None], forbid_sockets: bool,
+          student_folder: str = "") -> dict:
+    """Run a kernel on ``connection_file`` until its shutdown; returns the user namespace.
+
+    ``student_folder`` is off ``sys.path`` until every socket the kernel needs is bound and
+    new ones are forbidden: IPython imports modules as it starts (``pdb``, ``code``,
+    ``argcomplete``…), and a file of that name in the student's folder ran there, while
+    sockets were still allowed (a red team's ``pdb.py`` kept a socket connected to the
+    host for its cells)."""
     import json
     import sys
 
@@ -101,6 +108,9 @@ def serve(connection_file: str, ready: Callable[[], None], forbid_sockets: bool)
                            "(pip install -r requirements.lock)") from None
     info = json.loads(open(connection_file).read())
     streams = sys.stdout, sys.stderr, sys.displayhook
+    path = list(sys.path)
+    folder = os.path.realpath(student_folder) if student_folder else None
+    sys.path[:] = [p for p in path if p and os.path.realpath(p) != folder]
     app = _app_class(IPKernelApp).instance()
     app.initialize(["-f", connection_file, *KERNEL_ARGS])
     app.kernel._progressively_terminate_all_children = _no_children  # a worker has none
@@ -108,6 +118,7 @@ def serve(connection_file: str, ready: Callable[[], None], forbid_sockets: bool)
                                                      "control_port", "hb_port")])
     if forbid_sockets:
         sandbox.forbid_new_sockets()
+    sys.path[:] = path  # the notebook's cells import from its folder, as in Jupyter
     ready()
     app.start()  # returns when the fork server's shutdown_request stops the loop
     # Not app.close(): it joins the control thread, which may still be flushing output to

@@ -146,6 +146,7 @@ _SYSCALLS = {
                # file handles (which Landlock reads as their mount's) and namespaces
                "name_to_handle_at": 303, "open_by_handle_at": 304, "unshare": 272,
                "setns": 308,
+               "bind": 49, "mknod": 133, "mknodat": 259,
                # System V IPC and kernel keys: objects that outlive the fork
                "shmget": 29, "shmat": 30, "shmctl": 31, "shmdt": 67, "semget": 64,
                "semop": 65, "semctl": 66, "semtimedop": 220, "msgget": 68, "msgsnd": 69,
@@ -166,6 +167,7 @@ _SYSCALLS = {
                 "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
                 "name_to_handle_at": 264, "open_by_handle_at": 265, "unshare": 97,
                 "setns": 268,
+                "bind": 200, "mknodat": 33,
                 "shmget": 194, "shmat": 196, "shmctl": 195, "shmdt": 197, "semget": 190,
                 "semop": 193, "semctl": 191, "semtimedop": 192, "msgget": 186, "msgsnd": 189,
                 "msgrcv": 188, "msgctl": 187, "add_key": 217, "request_key": 218,
@@ -193,7 +195,7 @@ SIGNAL_CALLS = ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
 _FS_IOC_SETFLAGS = (0x40086602, 0x40046602, 0x401C5820)
 """ioctl requests that set a file's flags (``chattr +i``) or its fsxattr."""
 _RET_ALLOW, _RET_ERRNO, _RET_KILL = 0x7FFF0000, 0x00050000, 0x80000000
-_LD_ABS, _JEQ, _JGE, _JSET, _RET = 0x20, 0x15, 0x35, 0x45, 0x06
+_LD_ABS, _JEQ, _JGE, _JSET, _RET, _AND = 0x20, 0x15, 0x35, 0x45, 0x06, 0x54
 _CLONE_THREAD = 0x00010000
 
 
@@ -348,17 +350,27 @@ def apply_seccomp(allow_unix_sockets: bool = False, pid: int | None = None,
 
 def forbid_new_sockets() -> bool:
     """A second seccomp layer, on every thread of the process (``SECCOMP_FILTER_FLAG_TSYNC``):
-    no ``socket()`` of any family from now on. A notebook's kernel binds its Unix sockets
-    first, then adds this, so its student code cannot open a new one (to a Docker socket, say)
-    while the kernel keeps answering on the channels it has. ``socketpair()`` stays: an
-    anonymous pair reaches nothing outside, and every asyncio loop makes one."""
+    no ``socket()`` of any family from now on, no ``bind()``, no socket file by ``mknod``.
+    A notebook's kernel binds its Unix sockets first, then adds this, so its student code
+    cannot open a new one (to a Docker socket, say) nor fill the scratch folder with
+    sockets' files while the kernel keeps answering on the channels it has.
+    ``socketpair()`` stays: an anonymous pair reaches nothing outside, and every asyncio
+    loop makes one."""
     table = _SYSCALLS.get(_ARCH)
     if table is None:
         return False
     deny = _RET_ERRNO | errno.EACCES
     prog = [_bpf(_LD_ABS, 0, 0, 4), _bpf(_JEQ, 1, 0, table["arch"]), _bpf(_RET, 0, 0, _RET_KILL),
             _bpf(_LD_ABS, 0, 0, 0), _bpf(_JEQ, 0, 1, table["socket"]), _bpf(_RET, 0, 0, deny),
-            _bpf(_RET, 0, 0, _RET_ALLOW)]
+            # nor a socket's file: bind() (of a socketpair's end), mknod(S_IFSOCK). The
+            # scratch folder, where the kernel made its own, is outside the capped tmpfs
+            _bpf(_JEQ, 0, 1, table["bind"]), _bpf(_RET, 0, 0, deny)]
+    for name, mode_arg in (("mknod", 1), ("mknodat", 2)):
+        if name in table:  # (mode & S_IFMT) == S_IFSOCK
+            prog += [_bpf(_JEQ, 0, 5, table[name]), _bpf(_LD_ABS, 0, 0, _arg_low(mode_arg)),
+                     _bpf(_AND, 0, 0, 0o170000), _bpf(_JEQ, 0, 1, 0o140000),
+                     _bpf(_RET, 0, 0, deny), _bpf(_LD_ABS, 0, 0, 0)]
+    prog.append(_bpf(_RET, 0, 0, _RET_ALLOW))
     program = b"".join(prog)
     buf = ctypes.create_string_buffer(program, len(program))
     fprog = _SockFprog(len(prog), ctypes.cast(buf, ctypes.c_void_p))

@@ -148,7 +148,8 @@ def load_notebook(spec: dict, kernel: dict, ready) -> types.ModuleType:
     if "error" in kernel:
         raise RuntimeError(kernel["error"])
     read(spec["module_path"])  # not a notebook: say so before any kernel starts
-    namespace = serve(kernel["connection_file"], ready, kernel["forbid_sockets"])
+    namespace = serve(kernel["connection_file"], ready, kernel["forbid_sockets"],
+                      os.path.dirname(spec["module_path"]))
     module = types.ModuleType(spec["module_name"])
     module.__file__ = spec["module_path"]
     module.__dict__.update({k: v for k, v in namespace.items() if not k.startswith("_")})
