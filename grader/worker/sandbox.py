@@ -18,12 +18,15 @@ Four layers, each checked at start-up (``probe_features``):
   or ``process_vm_*``; signals (``kill``,
   ``tgkill``, ``rt_sigqueueinfo``, ``rt_tgsigqueueinfo``) and ``prlimit64`` only to the
   fork itself, ``tkill`` and pidfds refused — on every kernel, so Landlock's signal scoping
-  is not needed. Without the private scratch (or without Landlock), the chmod and utime
+  is not needed. No file opened by handle (``name_to_handle_at``, ``open_by_handle_at``),
+  no namespace (``unshare``, ``setns``), no System V IPC and no keyring: nothing the fork
+  could leave on the host for a later one. Without the private scratch (or without Landlock), the chmod and utime
   families return 0 and change nothing (``shutil.copy`` and IPython's first start chmod the
   files they make), the chown and xattr families and ``chattr``'s ioctls fail with EPERM.
   A kernel without seccomp is refused (``refusal``);
 - rlimits: address space, CPU seconds, file size, open files, core dumps.
-Works as root and as an unprivileged user: nothing here needs a privilege.
+Then the fork gives up its capabilities (``drop_capabilities``: all of them under a root
+grader). Works as root and as an unprivileged user: nothing here needs a privilege.
 """
 from __future__ import annotations
 
