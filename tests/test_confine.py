@@ -373,17 +373,25 @@ assert refused == ["setuid", "hostname", "device node"], refused
 """
 
 
+def attack_keeps_full_marks(pool, tmp_path, mode, attack: str, **files: str) -> None:
+    """The reference with ``attack`` appended (its module-level asserts are the attack
+    failing), graded confined in ``mode``: full marks, or the assert that broke."""
+    folder = tmp_path / "attacker" / A01
+    folder.mkdir(parents=True)
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    (folder / "gradient_descent.py").write_text(reference_source(A01) + attack)
+    result = session(pool, MODES[mode]).grade(tmp_path / "attacker")
+    assert result.score == 20, messages(result, "predict")
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_a_fork_holds_no_capability_even_under_a_root_grader(pool, tmp_path, mode):
     """Seccomp lists the calls no fork may make; a root grader's fork held every capability
     besides (on this machine: it could set the clock, reboot, load a module, change users,
-    rename the host). It now holds none but reading (Landlock decides what it reads), in
-    the effective, permitted, inheritable, ambient and bounding sets."""
-    folder = tmp_path / "cap" / A01
-    folder.mkdir(parents=True)
-    (folder / "gradient_descent.py").write_text(reference_source(A01) + CAPABILITIES)
-    result = session(pool, MODES[mode]).grade(tmp_path / "cap")
-    assert result.score == 20, messages(result, "predict")
+    rename the host). It now holds none (a non-root grader's, at most reading, which
+    Landlock decides), in the effective, permitted, inheritable, ambient and bounding sets."""
+    attack_keeps_full_marks(pool, tmp_path, mode, CAPABILITIES)
 
 
 BY_HANDLE = """
@@ -428,13 +436,8 @@ def test_no_file_is_read_by_handle_nor_a_user_namespace_made(pool, tmp_path, mod
     secret = tmp_path / "outside" / "secret.txt"
     secret.parent.mkdir()
     secret.write_text("the instructor's secret")
-    folder = tmp_path / "h" / A01
-    folder.mkdir(parents=True)
-    (folder / "targets.json").write_text(json.dumps([
-        str(secret), str(ROOT / "reference" / A01 / "checks.py")]))
-    (folder / "gradient_descent.py").write_text(reference_source(A01) + BY_HANDLE)
-    result = session(pool, MODES[mode]).grade(tmp_path / "h")
-    assert result.score == 20, messages(result, "predict")
+    targets = json.dumps([str(secret), str(ROOT / "reference" / A01 / "checks.py")])
+    attack_keeps_full_marks(pool, tmp_path, mode, BY_HANDLE, **{"targets.json": targets})
 
 
 LEFT_BEHIND = """
@@ -474,11 +477,7 @@ def test_a_fork_leaves_nothing_behind_on_the_host(pool, tmp_path, mode):
     the fork), a message and a key on the host, which a later student's fork read back: a
     channel between students. System V IPC and the keyrings are refused now; and a socket's
     inode (2,000 made in a second) may be made only where a notebook's kernel needs one."""
-    folder = tmp_path / "ipc" / A01
-    folder.mkdir(parents=True)
-    (folder / "gradient_descent.py").write_text(reference_source(A01) + LEFT_BEHIND)
-    result = session(pool, MODES[mode]).grade(tmp_path / "ipc")
-    assert result.score == 20, messages(result, "predict")
+    attack_keeps_full_marks(pool, tmp_path, mode, LEFT_BEHIND)
 
 
 RESCHEDULE = """
