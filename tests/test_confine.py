@@ -423,6 +423,8 @@ stolen = {path: by_handle(path) for path in targets}
 assert all(v == "refused" for v in stolen.values()), stolen
 # a user namespace of its own (CLONE_NEWUSER), which holds every capability inside it
 assert libc.unshare(0x10000000) == -1 and ctypes.get_errno() == 1, "a new user namespace"
+# a watch on folders it may not read names what changes there (classmates' copies)
+assert libc.inotify_init1(0) == -1 and ctypes.get_errno() == 1, "an inotify watch"
 """
 
 
@@ -431,8 +433,8 @@ def test_no_file_is_read_by_handle_nor_a_user_namespace_made(pool, tmp_path, mod
     """A red team read /etc/shadow, the course's checks and the repository's files from a
     fork: ``name_to_handle_at`` on any path, then ``open_by_handle_at`` with the scratch
     folder as the mount, which Landlock judged as the (readable) scratch. Seccomp refuses
-    both calls now, and ``unshare`` (a user namespace of its own gave every capability
-    there)."""
+    both calls now, ``unshare`` (a user namespace of its own gave every capability there)
+    and inotify (another red team watched the names of classmates' copies)."""
     secret = tmp_path / "outside" / "secret.txt"
     secret.parent.mkdir()
     secret.write_text("the instructor's secret")

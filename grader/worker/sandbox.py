@@ -19,8 +19,8 @@ Four layers, each checked at start-up (``probe_features``):
   ``tgkill``, ``rt_sigqueueinfo``, ``rt_tgsigqueueinfo``) and ``prlimit64`` only to the
   fork itself, ``tkill`` and pidfds refused — on every kernel, so Landlock's signal scoping
   is not needed. No file opened by handle (``name_to_handle_at``, ``open_by_handle_at``),
-  no namespace (``unshare``, ``setns``), no System V IPC and no keyring: nothing the fork
-  could leave on the host for a later one. Without the private scratch (or without Landlock), the chmod and utime
+  no namespace (``unshare``, ``setns``), no System V IPC and no keyring (nothing the fork
+  could leave on the host for a later one), no inotify or fanotify watch. Without the private scratch (or without Landlock), the chmod and utime
   families return 0 and change nothing (``shutil.copy`` and IPython's first start chmod the
   files they make), the chown and xattr families and ``chattr``'s ioctls fail with EPERM.
   A kernel without seccomp is refused (``refusal``);
@@ -150,6 +150,7 @@ _SYSCALLS = {
                "name_to_handle_at": 303, "open_by_handle_at": 304, "unshare": 272,
                "setns": 308,
                "bind": 49, "mknod": 133, "mknodat": 259,
+               "inotify_init": 253, "inotify_init1": 294, "fanotify_init": 300,
                # System V IPC and kernel keys: objects that outlive the fork
                "shmget": 29, "shmat": 30, "shmctl": 31, "shmdt": 67, "semget": 64,
                "semop": 65, "semctl": 66, "semtimedop": 220, "msgget": 68, "msgsnd": 69,
@@ -171,6 +172,7 @@ _SYSCALLS = {
                 "name_to_handle_at": 264, "open_by_handle_at": 265, "unshare": 97,
                 "setns": 268,
                 "bind": 200, "mknodat": 33,
+                "inotify_init1": 26, "fanotify_init": 262,
                 "shmget": 194, "shmat": 196, "shmctl": 195, "shmdt": 197, "semget": 190,
                 "semop": 193, "semctl": 191, "semtimedop": 192, "msgget": 186, "msgsnd": 189,
                 "msgrcv": 188, "msgctl": 187, "add_key": 217, "request_key": 218,
@@ -306,6 +308,10 @@ def seccomp_program(allow_unix_sockets: bool = False, pid: int | None = None,
     # the host's (no namespace of the fork's own): what a fork left there outlived it, for
     # a later student to read, and its memory counted against no limit (a red team's)
     rules += [(name, errno.EPERM) for name in SYSV_IPC_AND_KEYS]
+    # a watch reports the names of what changes in a folder Landlock does not let it read
+    # (other students' copies, the grader's scratch folders: a red team's)
+    rules += [(name, errno.EPERM) for name in ("inotify_init", "inotify_init1",
+                                               "fanotify_init")]
     if pid is not None:
         rules += [(name, errno.EPERM) for name in ("tkill", "pidfd_open", "pidfd_send_signal")]
     if metadata:  # errno 0: the call returns 0 without running
