@@ -373,16 +373,15 @@ assert refused == ["setuid", "hostname", "device node"], refused
 """
 
 
-def attack_keeps_full_marks(pool, tmp_path, mode, attack: str, **files: str) -> None:
+def graded_attack(pool, tmp_path, mode, attack: str, **files: str):
     """The reference with ``attack`` appended (its module-level asserts are the attack
-    failing), graded confined in ``mode``: full marks, or the assert that broke."""
+    failing: full marks only where every one holds), graded confined in ``mode``."""
     folder = tmp_path / "attacker" / A01
     folder.mkdir(parents=True)
     for name, text in files.items():
         (folder / name).write_text(text)
     (folder / "gradient_descent.py").write_text(reference_source(A01) + attack)
-    result = session(pool, MODES[mode]).grade(tmp_path / "attacker")
-    assert result.score == 20, messages(result, "predict")
+    return session(pool, MODES[mode]).grade(tmp_path / "attacker")
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -391,7 +390,8 @@ def test_a_fork_holds_no_capability_even_under_a_root_grader(pool, tmp_path, mod
     besides (on this machine: it could set the clock, reboot, load a module, change users,
     rename the host). It now holds none (a non-root grader's, at most reading, which
     Landlock decides), in the effective, permitted, inheritable, ambient and bounding sets."""
-    attack_keeps_full_marks(pool, tmp_path, mode, CAPABILITIES)
+    result = graded_attack(pool, tmp_path, mode, CAPABILITIES)
+    assert result.score == 20, messages(result, "predict")
 
 
 BY_HANDLE = """
@@ -439,7 +439,8 @@ def test_no_file_is_read_by_handle_nor_a_user_namespace_made(pool, tmp_path, mod
     secret.parent.mkdir()
     secret.write_text("the instructor's secret")
     targets = json.dumps([str(secret), str(ROOT / "reference" / A01 / "checks.py")])
-    attack_keeps_full_marks(pool, tmp_path, mode, BY_HANDLE, **{"targets.json": targets})
+    result = graded_attack(pool, tmp_path, mode, BY_HANDLE, **{"targets.json": targets})
+    assert result.score == 20, messages(result, "predict")
 
 
 LEFT_BEHIND = """
@@ -479,7 +480,8 @@ def test_a_fork_leaves_nothing_behind_on_the_host(pool, tmp_path, mode):
     the fork), a message and a key on the host, which a later student's fork read back: a
     channel between students. System V IPC and the keyrings are refused now; and a socket's
     inode (2,000 made in a second) may be made only where a notebook's kernel needs one."""
-    attack_keeps_full_marks(pool, tmp_path, mode, LEFT_BEHIND)
+    result = graded_attack(pool, tmp_path, mode, LEFT_BEHIND)
+    assert result.score == 20, messages(result, "predict")
 
 
 RESCHEDULE = """

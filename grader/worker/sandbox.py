@@ -18,9 +18,9 @@ Four layers, each checked at start-up (``probe_features``):
   or ``process_vm_*``; signals (``kill``,
   ``tgkill``, ``rt_sigqueueinfo``, ``rt_tgsigqueueinfo``) and ``prlimit64`` only to the
   fork itself, ``tkill`` and pidfds refused — on every kernel, so Landlock's signal scoping
-  is not needed. No file opened by handle (``name_to_handle_at``, ``open_by_handle_at``),
-  no namespace (``unshare``, ``setns``), no System V IPC and no keyring (nothing the fork
-  could leave on the host for a later one), no inotify or fanotify watch. Without the private scratch (or without Landlock), the chmod and utime
+  is not needed. No file opened by handle, no namespace, no System V IPC, no keyring, no
+  inotify or fanotify watch (``BEYOND_THE_FORK``). Without the private scratch (or without
+  Landlock), the chmod and utime
   families return 0 and change nothing (``shutil.copy`` and IPython's first start chmod the
   files they make), the chown and xattr families and ``chattr``'s ioctls fail with EPERM.
   A kernel without seccomp is refused (``refusal``);
@@ -190,11 +190,17 @@ OWNER_AND_XATTR_CALLS = ("chown", "fchown", "lchown", "fchownat", "setxattr", "l
                          "fremovexattr", "removexattrat", "file_setattr")
 """Calls that change a file's owner or extended attributes: without a read-only namespace
 they fail with EPERM (``shutil.copy2`` passes over EPERM on xattrs)."""
-SYSV_IPC_AND_KEYS = ("shmget", "shmat", "shmctl", "shmdt", "semget", "semop", "semctl",
-                     "semtimedop", "msgget", "msgsnd", "msgrcv", "msgctl", "add_key",
-                     "request_key", "keyctl")
-"""Refused with EPERM: objects a fork could leave behind on the host (POSIX semaphores and
-queues live in /dev/shm and /dev/mqueue, which Landlock does not open to a fork)."""
+BEYOND_THE_FORK = ("name_to_handle_at", "open_by_handle_at", "unshare", "setns",
+                   "shmget", "shmat", "shmctl", "shmdt", "semget", "semop", "semctl",
+                   "semtimedop", "msgget", "msgsnd", "msgrcv", "msgctl", "add_key",
+                   "request_key", "keyctl", "inotify_init", "inotify_init1", "fanotify_init")
+"""Refused with EPERM, each found by a red team: a file opened by handle with the scratch
+folder as its mount was read as Landlock reads the scratch (any file of that filesystem:
+/etc/shadow, the course's checks); a user namespace of its own holds every capability
+inside it; System V IPC and the keyrings are the host's, so what a fork left there outlived
+it for a later student to read, in memory no limit counted (POSIX semaphores and queues
+live in /dev/shm and /dev/mqueue, which Landlock does not open to a fork); a watch names
+what changes in folders Landlock does not let the fork read (classmates' copies)."""
 SIGNAL_CALLS = ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
 """Allowed only when their first argument is the process's own pid."""
 _FS_IOC_SETFLAGS = (0x40086602, 0x40046602, 0x401C5820)
@@ -296,22 +302,8 @@ def seccomp_program(allow_unix_sockets: bool = False, pid: int | None = None,
              ("process_vm_writev", errno.EPERM),
              # io_uring makes sockets (IORING_OP_SOCKET) and runs calls no rule here sees
              ("io_uring_setup", errno.ENOSYS), ("io_uring_enter", errno.ENOSYS),
-             ("io_uring_register", errno.ENOSYS),
-             # a file opened by handle, with the scratch folder as its mount, is read as
-             # Landlock reads the scratch: any file of that filesystem (a red team read
-             # /etc/shadow and the course's checks through it)
-             ("name_to_handle_at", errno.EPERM), ("open_by_handle_at", errno.EPERM),
-             # a new user namespace holds every capability inside it: nothing to gain there
-             # but more of the kernel to reach
-             ("unshare", errno.EPERM), ("setns", errno.EPERM)]
-    # System V message queues, semaphores and shared memory, and the kernel's keyrings, are
-    # the host's (no namespace of the fork's own): what a fork left there outlived it, for
-    # a later student to read, and its memory counted against no limit (a red team's)
-    rules += [(name, errno.EPERM) for name in SYSV_IPC_AND_KEYS]
-    # a watch reports the names of what changes in a folder Landlock does not let it read
-    # (other students' copies, the grader's scratch folders: a red team's)
-    rules += [(name, errno.EPERM) for name in ("inotify_init", "inotify_init1",
-                                               "fanotify_init")]
+             ("io_uring_register", errno.ENOSYS)]
+    rules += [(name, errno.EPERM) for name in BEYOND_THE_FORK]
     if pid is not None:
         rules += [(name, errno.EPERM) for name in ("tkill", "pidfd_open", "pidfd_send_signal")]
     if metadata:  # errno 0: the call returns 0 without running
@@ -525,7 +517,7 @@ def drop_capabilities(keep: tuple[int, ...] | None = None) -> None:
     for k in range(2):
         data[k].effective = data[k].permitted = kept[k]
         data[k].inheritable = 0
-    header = _CapHeader(_CAPABILITY_VERSION_3, 0)
+    header = _CapHeader(_CAPABILITY_VERSION_3, 0)  # capget may have rewritten the first
     _check(_libc.capset(ctypes.byref(header), data), "capset")
 
 

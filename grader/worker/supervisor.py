@@ -215,12 +215,7 @@ def _event(payload: bytes):
     A head larger than HEAD_BYTES is refused before it is parsed (only a forgery has one)."""
     if payload.find(b"\n", 0, HEAD_BYTES + 1) < 0 and len(payload) > HEAD_BYTES:
         raise wire.WireError(f"an event's head is over {HEAD_BYTES >> 20} MiB")
-    return wire.split_parts(payload, _head)
-
-
-def _head(text: bytes):
-    """An event's head as plain data (JSON text is UTF-8: decoded as such, not guessed)."""
-    return json.loads(text.decode("utf-8"))
+    return wire.split_parts(payload, json.loads)
 
 
 def _charge(outcome: dict, at: list, error: dict) -> None:

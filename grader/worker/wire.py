@@ -177,8 +177,8 @@ def join_parts(head: dict, parts: list[bytes]) -> bytes:
     (forged by the code that made it) spoils that part only."""
     head = {**head, PARTS_KEY: [len(p) for p in parts]}
     try:  # a head of JSON's own types needs no walk (a fork server's outcome has only those)
-        text = json.dumps(head, allow_nan=False, separators=(",", ":")).encode()
-    except (TypeError, ValueError):  # NumPy values, a non-finite float: as dumps writes them
+        text = relay(head)
+    except WireError:  # NumPy values, a non-finite float: as dumps writes them
         text = json.dumps(to_jsonable(head), allow_nan=False, separators=(",", ":")).encode()
     return b"\n".join([text, b"".join(parts)]) if parts else text
 
