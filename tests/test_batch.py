@@ -80,6 +80,24 @@ def test_unchanged_submissions_are_skipped_and_history_is_kept(pool, expected, k
     book.close()
 
 
+def test_a_lone_surrogate_in_a_students_message_costs_only_that_call(pool, expected, tmp_path):
+    """JSON can say "\\ud800", UTF-8 cannot: a red team's exception message carried one,
+    writing the report failed and the batch stopped there. It arrives as U+FFFD now, and
+    the students after are graded."""
+    subs = tmp_path / "submissions"
+    source = (ROOT / "reference" / A01 / "gradient_descent.py").read_text()
+    for name, extra in (("mallory", "\ndef mse_loss(*a, **k):\n    raise RuntimeError("
+                                    "'lone \\ud800 surrogate')\n"), ("zed", "")):
+        (subs / name / A01).mkdir(parents=True)
+        (subs / name / A01 / "gradient_descent.py").write_text(source + extra)
+    results = tmp_path / "results"
+    outcome, latest = batch(pool, expected, subs, results)
+    scores = {name: payload["score"] for name, payload in latest}
+    assert scores["zed"] == 20 and scores["mallory"] < 20, scores
+    page = (results / "mallory" / "report.html").read_text()
+    assert "lone \ufffd surrogate" in page
+
+
 def test_export_csv_has_one_row_per_student_and_a_column_per_assignment():
     payload = {"score": 44, "tests": [
         {"name": "01_gradient_descent/predict", "score": 3, "max_score": 3},

@@ -157,12 +157,35 @@ def _object(value: dict) -> Any:
 
 
 def loads(raw: bytes) -> Any:
-    """Plain data from JSON text: :func:`from_jsonable` of it, applied while it is parsed."""
+    """Plain data from JSON text: :func:`from_jsonable` of it, applied while it is parsed.
+    A lone surrogate (``"\\ud800"``: JSON may say it, UTF-8 cannot) becomes U+FFFD: a
+    student's exception message carried one, and writing the report failed (the batch
+    stopped there)."""
     try:
-        return json.loads(raw, object_hook=_object)
+        value = json.loads(raw, object_hook=_object)
     except (ValueError, UnicodeDecodeError, TypeError, RecursionError, OverflowError,
             MemoryError) as exc:
         raise WireError(str(exc) or type(exc).__name__) from None
+    if (_SURROGATE_BYTES if isinstance(raw, (bytes, bytearray)) else _SURROGATE).search(raw):
+        value = _whole_characters(value)
+    return value
+
+
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_BYTES = re.compile(_SURROGATE.pattern.encode())
+"""A surrogate's escape in JSON text (pairs too: only lone ones are replaced)."""
+
+
+def _whole_characters(value: Any) -> Any:
+    """``value`` with every lone surrogate of its strings (keys too) replaced by U+FFFD."""
+    if isinstance(value, str):
+        return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in value) \
+            if any("\ud800" <= c <= "\udfff" for c in value) else value
+    if isinstance(value, list):
+        return [_whole_characters(v) for v in value]
+    if isinstance(value, dict):
+        return {_whole_characters(k): _whole_characters(v) for k, v in value.items()}
+    return value
 
 
 PARTS_KEY = "parts"
