@@ -63,6 +63,11 @@ def student_folder(student: str, submissions: str) -> Path:
         path = Path(submissions) / student
     if not path.is_dir():
         raise UsageError(f"no student folder {student!r} (looked in {submissions})")
+    from grader.worker.submission import not_text, shown_name
+    if not_text(path.name):
+        raise UsageError(f"the student folder's name {shown_name(path.name)} is not UTF-8 "
+                         "text (it names the student in every report and the gradebook): "
+                         "rename it")
     return path
 
 

@@ -334,3 +334,42 @@ def test_a_link_inside_an_imported_zip_is_left_out(tmp_path):
     assert report.placed == [] and report.left_out == [
         "doejane_123_456_gradient_descent.py (a symbolic link)"]
     assert not (tmp_path / "subs" / "doejane").exists()
+
+
+def test_names_that_are_not_utf8_stop_nothing_and_are_said(tmp_path):
+    """A file or folder a student named with bytes that are not UTF-8 (a zip from another
+    system, or on purpose) once stopped the whole batch with a traceback, nothing graded: it is
+    left out and named in the student's report; a student folder so named is one line, its
+    classmates graded; `grade` on it is one line too."""
+    subs, results = tmp_path / "class", tmp_path / "results"
+    for name in ("alice", "bob"):
+        (subs / name / A01).mkdir(parents=True)
+        (subs / name / A01 / "gradient_descent.py").write_text(reference_source(A01))
+    os.rename(subs / "bob", os.fsencode(subs) + b"/b\xffb")
+    odd = os.fsencode(subs / "alice" / A01)
+    with open(odd + b"/n\xe9otes.py", "w") as f:
+        f.write("x = 1\n")
+    os.mkdir(odd + b"/d\xfeir")
+    with open(odd + b"/d\xfeir/inside.py", "w") as f:
+        f.write("y = 2\n")
+    cmd = [sys.executable, "-m", "grader", "batch", str(subs), "--results", str(results),
+           "--assignment", A01, "--device", "cpu", "--workers", "1", "--pictures", "none"]
+    dry = subprocess.run(cmd + ["--dry-run"], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=300)
+    assert dry.returncode == 0, dry.stderr
+    assert "1 of 2 student(s) would be graded" in dry.stdout
+    assert "b\\xffb: not graded: the folder's name is not UTF-8 text" in dry.stdout
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert "not graded: b\\xffb: the folder's name is not UTF-8 text" in proc.stdout
+    report = json.loads((results / "alice" / "results.json").read_text())
+    assert report["score"] == 20
+    why = {e["path"]: e["why"] for e in report["extra_data"]["submission"]["left_out"]}
+    assert why == {f"{A01}/n\\xe9otes.py": "its name is not UTF-8 text",
+                   f"{A01}/d\\xfeir": "its name is not UTF-8 text"}
+    assert "n\\xe9otes.py" in (results / "alice" / "report.html").read_text()
+    one = subprocess.run([sys.executable, "-m", "grader", "grade", os.fsdecode(
+        os.fsencode(subs) + b"/b\xffb"), "--results", str(tmp_path / "one")], cwd=tmp_path,
+        capture_output=True, text=True, timeout=300)
+    assert one.returncode != 0 and "Traceback" not in one.stderr, one.stderr
+    assert "is not UTF-8 text" in one.stderr and len(one.stderr.strip().splitlines()) == 1

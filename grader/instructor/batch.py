@@ -17,7 +17,8 @@ from grader.report.html import render
 from grader.report.student import gradescope
 from grader.judge.results import StudentResult
 from grader.signals import Interrupted, StopSignals
-from grader.worker.submission import Copies, Submission, collect, read_folder
+from grader.worker.submission import (Copies, Submission, collect, not_text, read_folder,
+                                       shown_name)
 
 
 @dataclass
@@ -35,6 +36,9 @@ class BatchOutcome:
     """Why the grading machinery went away (a cluster's scheduler), empty if it did not."""
     left: list[str] = field(default_factory=list)
     """Students not graded because the batch was stopped: a re-run grades them."""
+    unread: list[tuple[str, str]] = field(default_factory=list)
+    """Student folders that could not be collected (name as shown, why): not graded, the
+    rest of the class goes on; the instructor fixes the folder and runs the batch again."""
 
 
 @dataclass
@@ -142,7 +146,16 @@ def run_batch(session: Session, students: list[Path], gradebook: Gradebook, resu
     try:
         todo = []
         for path in students:
-            snapshot = read_folder(path)
+            if not_text(path.name):
+                outcome.unread.append((shown_name(path.name), "the folder's name is not "
+                                       "UTF-8 text: rename it"))
+                continue
+            try:
+                snapshot = read_folder(path)
+            except OSError as exc:  # the folder itself; what is inside is left out, noted
+                outcome.unread.append((path.name, f"the folder could not be read "
+                                       f"({exc.strerror or exc})"))
+                continue
             content = snapshot.digest()
             if not force and gradebook.already_graded(path.name, content, version, sid,
                                                       session.device, public_only):

@@ -132,6 +132,8 @@ def cmd_batch(args) -> int:
           f"re-grade), grader failures {len(outcome.failed)} in {outcome.seconds:.1f} s")
     for name, why in outcome.failed:
         print(f"  grader failure on {name} (not charged; re-run to retry): {why}")
+    for name, why in outcome.unread:
+        print(f"  not graded: {name}: {why}; the rest of the class was graded")
     from grader.instructor.validate import course_errors
     retried = [r.student for r in outcome.graded if any(
         c.status == "grader_error" for ch in r.checks() for c in ch.cases)]
@@ -192,11 +194,16 @@ def _dry_run(args, students) -> int:
     finally:
         if book is not None:
             book.db.close()
-    todo = [(n, why) for n, why in plan if why]
+    from grader.instructor.semester import NOT_GRADED
+    unread = [(n, why[0]) for n, why in plan if why and why[0].startswith(NOT_GRADED)]
+    todo = [(n, why) for n, why in plan if why and not why[0].startswith(NOT_GRADED)]
     print(f"dry run: {len(todo)} of {len(plan)} student(s) would be graded, "
-          f"{len(plan) - len(todo)} skipped as unchanged; nothing was written")
+          f"{len(plan) - len(todo) - len(unread)} skipped as unchanged"
+          + (f", {len(unread)} cannot be graded" if unread else "") + "; nothing was written")
     for name, why in todo:
         print(f"  {name}: {'; '.join(why)}")
+    for name, why in unread:
+        print(f"  {name}: {why}")
     return 0
 
 

@@ -435,11 +435,15 @@ def regrade_csv(rows) -> str:
     return out.getvalue()
 
 
+NOT_GRADED = "not graded: "
+"""How ``why_regraded`` starts the one reason of a folder a batch cannot grade."""
+
+
 def why_regraded(gradebook, students: list[Path], version: str, sid: str, device: str,
                  public_only: bool, force: bool) -> list[tuple[str, list[str]]]:
     """Who a batch would grade and why (nothing is written): per student folder, the
     reasons, empty for one it would skip."""
-    from grader.worker.submission import read_folder
+    from grader.worker.submission import not_text, read_folder, shown_name
     last = {}
     if gradebook is not None:
         rows = gradebook.db.execute(
@@ -450,7 +454,16 @@ def why_regraded(gradebook, students: list[Path], version: str, sid: str, device
         last = {r[0]: r[1:] for r in rows}
     out = []
     for path in students:
-        content = read_folder(path).digest()
+        if not_text(path.name):
+            out.append((shown_name(path.name), [NOT_GRADED + "the folder's name is not UTF-8 "
+                                                "text: rename it"]))
+            continue
+        try:
+            content = read_folder(path).digest()
+        except OSError as exc:
+            out.append((path.name, [NOT_GRADED + f"the folder could not be read "
+                                    f"({exc.strerror or exc})"]))
+            continue
         prev = last.get(path.name)
         if prev is None:
             out.append((path.name, ["never graded"]))

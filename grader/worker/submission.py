@@ -122,12 +122,31 @@ def read_folder(folder: Path, cap: int = MAX_SUBMISSION_BYTES) -> Snapshot:
     return Snapshot(files, walk.left_out)
 
 
+def not_text(name: str) -> bool:
+    """Whether a name read from the disk is not UTF-8 text (Python keeps its stray bytes as
+    lone surrogates, which no file, page or gradebook row can hold)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def shown_name(name: str) -> str:
+    """A name read from the disk as text to show: stray bytes as ``\\xff``."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
 def _walk(dir_fd: int, prefix: str, depth: int, walk: _Walk) -> None:
     with os.scandir(dir_fd) as it:
         names = sorted(e.name for e in it)
     for name in names:
         rel = f"{prefix}{name}"
         if name in IGNORED_PARTS:
+            continue
+        if not_text(name):  # never a module's name; as text it would stop the batch
+            walk.entries += 1
+            walk.left_out[prefix + shown_name(name)] = "its name is not UTF-8 text"
             continue
         walk.entries += 1
         if walk.entries > MAX_ENTRIES or depth > MAX_DEPTH:
