@@ -274,3 +274,23 @@ def test_counts_are_worded_in_the_right_number():
     text = compare_outputs({"result": {"kind": "float", "value": 1.0}},
                            {"result": {"kind": "tuple", "items": one}}, "value").problems[0].text
     assert text == "expected a tuple of 1 item, got a float", text
+
+
+def test_a_bit_for_bit_copy_passes_yet_a_nan_in_both_still_fails():
+    """Equal bytes pass at once (a correct output often is the reference's to the bit), but
+    not where those bytes hold a NaN or an infinity: the reference's NaN is matched only where
+    the comparison asks for it (``equal_nan``, the diagnoses' use)."""
+    for kind in ("gradient", "exact", "trajectory"):
+        e = {"result": described(np.linspace(-1.0, 1.0, 12).reshape(4, 3))}
+        assert compare_outputs({"result": described(e["result"]["value"].copy())}, e,
+                               kind).passed
+    signed = {"result": described([0.0, -0.0])}
+    assert compare_outputs({"result": described([-0.0, 0.0])}, signed, "exact").passed
+    for bad in (np.nan, np.inf):
+        e = {"result": described([1.0, bad])}
+        same = {"result": described([1.0, bad])}
+        assert not compare_outputs(same, e, "gradient").passed
+        assert compare_outputs(same, e, "gradient", equal_nan=True).passed
+    as32 = {"result": described(np.float32([0.5, 0.25]))}
+    got = compare_outputs({"result": described([0.5, 0.25])}, as32, "gradient")
+    assert not got.passed and "dtype" in got.problems[0].text
