@@ -204,8 +204,14 @@ def cmd_grade(args) -> int:
     try:
         # collected as a batch collects, so the submission time is read as a batch reads
         # it: what `import` recorded beside the student folders, else the graded file's mtime
-        snapshot = read_folder(student_dir.resolve())
-        with collect(student_dir.resolve(), session.course, name, snapshot=snapshot) as sub:
+        try:  # whatever the folder holds: one line, never a traceback
+            snapshot = read_folder(student_dir.resolve())
+            collected = collect(student_dir.resolve(), session.course, name,
+                                snapshot=snapshot)
+        except Exception as exc:
+            raise UsageError(f"the student folder {name} could not be collected "
+                             f"({type(exc).__name__}: {str(exc)[:200]})") from None
+        with collected as sub:
             times = semester.collected_times(name, sub, snapshot,
                                              semester.lms_record(student_dir.parent))
             result = session.grade(sub, name)

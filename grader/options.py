@@ -117,8 +117,28 @@ def warm_for(course, folder: Path):
     selected check hands out tensors or torch objects, the notebook machinery only where
     there is a notebook."""
     from grader.worker.pool import Warm
-    notebooks = any(True for _ in Path(folder).rglob("*.ipynb"))
-    return Warm(torch=needs_torch(course), notebooks=notebooks)
+    return Warm(torch=needs_torch(course), notebooks=_any_notebook(folder))
+
+
+def _any_notebook(folder: Path) -> bool:
+    """Whether a notebook lies under ``folder`` (a class or one student), looked for as deep
+    as a submission is read and no deeper, never following a link, whatever the students'
+    folders hold (a tree 1,200 deep or a path past the system's limit once stopped the batch
+    here, before any student was graded)."""
+    from grader.worker.submission import MAX_DEPTH
+    todo = [(os.fspath(folder), 0)]
+    while todo:
+        path, depth = todo.pop()
+        try:
+            with os.scandir(path) as it:
+                for entry in it:
+                    if entry.name.endswith(".ipynb"):
+                        return True
+                    if depth <= MAX_DEPTH and entry.is_dir(follow_symlinks=False):
+                        todo.append((entry.path, depth + 1))
+        except OSError:  # unreadable, or its path too long: the batch says so per student
+            continue
+    return False
 
 
 def expected_store(session, args, secret: str, folder: Path):

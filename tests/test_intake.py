@@ -373,3 +373,96 @@ def test_names_that_are_not_utf8_stop_nothing_and_are_said(tmp_path):
         capture_output=True, text=True, timeout=300)
     assert one.returncode != 0 and "Traceback" not in one.stderr, one.stderr
     assert "is not UTF-8 text" in one.stderr and len(one.stderr.strip().splitlines()) == 1
+
+
+def _deep(folder: Path, depth: int, name: str = "a") -> None:
+    """``depth`` nested folders under ``folder``, made relative to each parent (the whole path
+    may pass what the system allows)."""
+    fd = os.open(folder, os.O_RDONLY)
+    for _ in range(depth):
+        os.mkdir(name, dir_fd=fd)
+        inner = os.open(name, os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    with open(os.open("last.py", os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=fd), "w") as f:
+        f.write("z = 3\n")
+    os.close(fd)
+
+
+def _undeep(folder: Path, name: str = "a") -> None:
+    """Remove what ``_deep`` made, one level at a time (``shutil.rmtree`` recurses: on a tree
+    1,200 deep it fails, and pytest's clean-up of old temporary folders with it)."""
+    top = os.open(folder, os.O_RDONLY)
+    try:
+        here, step = name, 0
+        while True:
+            inner = os.open(here, os.O_RDONLY, dir_fd=top)
+            try:
+                deeper = name in os.listdir(inner)
+                if deeper:  # the next level moves up beside this one
+                    step += 1
+                    os.rename(name, f"up{step}", src_dir_fd=inner, dst_dir_fd=top)
+                for left in os.listdir(inner):
+                    os.unlink(left, dir_fd=inner)
+            finally:
+                os.close(inner)
+            os.rmdir(here, dir_fd=top)
+            if not deeper:
+                return
+            here = f"up{step}"
+    finally:
+        os.close(top)
+
+
+def test_what_one_folder_holds_never_stops_the_class(tmp_path):
+    """A red team's folders that each stopped a batch before anyone was graded (a traceback,
+    exit 1): a notebook whose cells are not a list beside the .py, and alone; a tree 1,200
+    folders deep; a path past the system's 4,096 bytes. Each student is graded on what can
+    be read, the rest left out and named; the honest classmate keeps full marks. A file
+    saved with a byte-order mark (as some editors do) is graded like any."""
+    subs, results = tmp_path / "class", tmp_path / "results"
+    for name in ("honest", "beside", "alone", "deep", "long", "bom"):
+        (subs / name / A01).mkdir(parents=True)
+        (subs / name / A01 / "gradient_descent.py").write_text(reference_source(A01))
+    (subs / "beside" / A01 / "gradient_descent.ipynb").write_text('{"cells": 5}')
+    (subs / "alone" / A01 / "gradient_descent.py").unlink()
+    (subs / "alone" / A01 / "gradient_descent.ipynb").write_text('{"cells": 5}')
+    _deep(subs / "deep", 1200)
+    _deep(subs / "long", 17, "d" * 250)
+    (subs / "bom" / A01 / "gradient_descent.py").write_bytes(
+        b"\xef\xbb\xbf" + reference_source(A01).encode())
+    try:
+        proc = subprocess.run([sys.executable, "-m", "grader", "batch", str(subs),
+                               "--results", str(results), "--assignment", A01, "--device",
+                               "cpu", "--workers", "1", "--pictures", "none"], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=600)
+    finally:
+        _undeep(subs / "deep")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert "grader failures 0" in proc.stdout and "not graded:" not in proc.stdout, proc.stdout
+    scores = {n: json.loads((results / n / "results.json").read_text())["score"]
+              for n in ("honest", "beside", "alone", "deep", "long", "bom")}
+    assert scores == {"honest": 20, "beside": 20, "alone": 0, "deep": 20, "long": 20,
+                      "bom": 20}, scores
+    why = {e["why"] for e in json.loads((results / "long" / "results.json").read_text())
+           ["extra_data"]["submission"]["left_out"]}
+    assert why == {"its path is longer than 1024 bytes"}
+
+
+def test_grade_on_a_folder_that_cannot_be_collected_is_one_line(tmp_path, monkeypatch,
+                                                                 capsys):
+    """The one-student command says what went wrong in a line, like the batch, never a
+    traceback (a folder the grader's user may not read; root reads any, so it is made so)."""
+    from grader.cli import main
+    from grader.worker import submission
+    (tmp_path / "s" / A01).mkdir(parents=True)
+    (tmp_path / "s" / A01 / "gradient_descent.py").write_text(reference_source(A01))
+
+    def refused(folder, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(folder))
+    monkeypatch.setattr(submission, "read_folder", refused)
+    assert main(["grade", str(tmp_path / "s"), "--assignment", A01, "--results",
+                 str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "the student folder s could not be collected (PermissionError" in err
+    assert "Traceback" not in err

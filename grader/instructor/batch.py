@@ -160,13 +160,18 @@ def run_batch(session: Session, students: list[Path], gradebook: Gradebook, resu
             if not force and gradebook.already_graded(path.name, content, version, sid,
                                                       session.device, public_only):
                 outcome.skipped.append(path.name)
-            else:
-                size = sum(len(data) for data, _ in snapshot.files.values())
+                continue
+            size = sum(len(data) for data, _ in snapshot.files.values())
+            try:  # whatever one folder holds, the class goes on (the instructor is told)
                 collected = collect(path, session.course, path.name, copies.folder(size),
                                     snapshot)
-                semester.record_times(gradebook, path.name, content, semester.collected_times(
-                    path.name, collected, snapshot, lms or {}))
-                todo.append((collected, content))
+            except Exception as exc:
+                outcome.unread.append((path.name, "the folder could not be collected "
+                                       f"({type(exc).__name__}: {str(exc)[:200]})"))
+                continue
+            semester.record_times(gradebook, path.name, content, semester.collected_times(
+                path.name, collected, snapshot, lms or {}))
+            todo.append((collected, content))
         return _run(session, todo, gradebook, results_root, outcome, started, progress,
                     command, parallel, signals, runner, pictures, version, sid)
     finally:

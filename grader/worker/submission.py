@@ -33,6 +33,9 @@ MAX_SUBMISSION_BYTES = 64 << 20
 MAX_ENTRIES = 5000
 """The most files and folders read from one submission; the rest are left out."""
 MAX_DEPTH = 32
+MAX_PATH_BYTES = 1024
+"""The longest path read inside a submission (its names may each take 255 bytes): the private
+copy, under a longer folder, stays far within the system's 4096."""
 WORKED_IN = 60.0
 """Seconds by which a notebook must be newer than the .py to count as the one worked in
 (a fresh checkout or unzip writes both within a second or two)."""
@@ -144,14 +147,16 @@ def _walk(dir_fd: int, prefix: str, depth: int, walk: _Walk) -> None:
         rel = f"{prefix}{name}"
         if name in IGNORED_PARTS:
             continue
-        if not_text(name):  # never a module's name; as text it would stop the batch
-            walk.entries += 1
-            walk.left_out[prefix + shown_name(name)] = "its name is not UTF-8 text"
-            continue
         walk.entries += 1
         if walk.entries > MAX_ENTRIES or depth > MAX_DEPTH:
-            walk.left_out[rel] = f"past the {MAX_ENTRIES} files or {MAX_DEPTH} folders deep " \
-                                 "a submission may hold"
+            walk.left_out[prefix + shown_name(name)] = f"past the {MAX_ENTRIES} files or " \
+                f"{MAX_DEPTH} folders deep a submission may hold"
+            continue
+        if not_text(name):  # never a module's name; as text it would stop the batch
+            walk.left_out[prefix + shown_name(name)] = "its name is not UTF-8 text"
+            continue
+        if len(rel.encode()) > MAX_PATH_BYTES:  # its copy could not be written
+            walk.left_out[rel] = f"its path is longer than {MAX_PATH_BYTES} bytes"
             continue
         try:
             st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
@@ -245,7 +250,7 @@ def untouched(data: bytes, notebook: bool, assignment: Assignment) -> bool:
     stubs = _stub_code(assignment)
     if stubs is None:
         return False
-    text = data.decode("utf-8", "replace")
+    text = data.decode("utf-8-sig", "replace")
     return tuple(_lines(notebook_code(text) if notebook else text)) == stubs[notebook]
 
 
@@ -400,6 +405,8 @@ def notebook_code(text: str) -> str:
         cells = json.loads(text).get("cells", [])
     except (ValueError, AttributeError, RecursionError):
         return ""
+    if not isinstance(cells, list):  # {"cells": 5}: no code (it once stopped the batch)
+        return ""
     out = []
     for cell in cells:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
@@ -411,7 +418,7 @@ def notebook_code(text: str) -> str:
 
 
 def source_text(data: bytes, notebook: bool) -> str:
-    text = data.decode("utf-8", errors="replace")
+    text = data.decode("utf-8-sig", errors="replace")  # an editor's byte-order mark: not code
     return notebook_code(text) if notebook else text
 
 
