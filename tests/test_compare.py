@@ -294,3 +294,18 @@ def test_a_bit_for_bit_copy_passes_yet_a_nan_in_both_still_fails():
     as32 = {"result": described(np.float32([0.5, 0.25]))}
     got = compare_outputs({"result": described([0.5, 0.25])}, as32, "gradient")
     assert not got.passed and "dtype" in got.problems[0].text
+
+
+def test_an_int_too_large_for_a_float_is_a_wrong_answer_not_a_grader_failure():
+    """``return 10**400`` (or a list holding it) raised OverflowError in the grader: every
+    case "not graded", told to the instructor as the grader's failure on every run."""
+    from grader.judge.compare import signature
+    huge = {"result": {"kind": "int", "type": "int", "value": 10**400}}
+    for expected in ({"result": {"kind": "float", "type": "float", "value": 2.5}},
+                     {"result": {"kind": "int", "type": "int", "value": 3}},
+                     {"result": described([1.0, 2.0])}):
+        got = compare_outputs(huge, expected, "value")
+        assert not got.passed and got.problems
+    assert signature(huge) != signature({"result": {"kind": "int", "value": -10**400}})
+    assert compare_outputs(huge, {"result": {"kind": "int", "type": "int", "value": 10**400}},
+                           "value").passed

@@ -6,6 +6,7 @@ Every function here is pure: plain data in, a list of problems out.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,10 +175,20 @@ def _is_label(x: Any) -> bool:
     return isinstance(x, (str, int, bool))
 
 
+def as_float(value) -> float:
+    """A described number as a float: a Python int too large for one is an infinity of its
+    sign (``10**400`` once made a case "not graded", told to the instructor as the grader's
+    failure)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def _scalar(desc: dict) -> float | None:
     """A returned number: Python/NumPy scalar, or a one-element array or tensor."""
     if desc.get("kind") in ("float", "int"):
-        return float(desc["value"])
+        return as_float(desc["value"])
     if desc.get("kind") in ("ndarray", "tensor") and np.asarray(desc["value"]).size == 1:
         return float(np.asarray(desc["value"]).reshape(()))
     return None
@@ -205,6 +216,13 @@ def _compare_described(a: Any, e: dict, where: str, kind: str, device: str, reve
         if wrong:
             cmp.problems.append(Problem(where, wrong))
             return
+    if ek == "int" and ak == "int" and isinstance(a.get("value"), int) and \
+            not -2**63 <= a["value"] < 2**63:  # no array holds it: compared as it is
+        if a["value"] != e["value"]:
+            cmp.problems.append(Problem(where, f"got an int of {a['value'].bit_length()} "
+                                        f"bits, expected {e['value']}" if reveal else
+                                        "the number differs"))
+        return
     if ek == "int" and ak == "int" and isinstance(a.get("value"), int):
         return _compare_arrays(np.asarray(a["value"]), np.asarray(int(e["value"])), where,
                                kind, device, reveal, cmp)  # counts: exactly, shown as ints
@@ -213,7 +231,7 @@ def _compare_described(a: Any, e: dict, where: str, kind: str, device: str, reve
         if value is None:
             cmp.problems.append(Problem(where, f"expected a number, got {_kind_word(a)}"))
             return
-        return _compare_arrays(np.asarray(value), np.asarray(float(e["value"])), where, kind,
+        return _compare_arrays(np.asarray(value), np.asarray(as_float(e["value"])), where, kind,
                                device, reveal, cmp)
     if ek in ("list", "tuple"):
         if ak not in ("list", "tuple"):
@@ -473,7 +491,7 @@ def signature(output: Any) -> str:
         if isinstance(node, dict) and "kind" in node:
             values = described_array(node)
             if values is None and node.get("kind") in ("float", "int", "bool"):
-                values = np.asarray(float(node["value"]))
+                values = np.asarray(as_float(node["value"]))
             if values is not None:
                 text = np.char.mod(f"%.{SIGNATURE_DIGITS - 1}e", values.ravel() + 0.0)
                 digest.update(f"{path}:{values.shape}:".encode())

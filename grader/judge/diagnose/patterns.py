@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from grader.course.probes import described_array
-from grader.judge.compare import tolerance_for, within
+from grader.judge.compare import as_float, tolerance_for, within
 from grader.course.spec import Probe
 from grader.judge.diagnose.case import arguments, case_quantities, plain
 from grader.judge.diagnose.cause import Diagnosis
@@ -213,7 +213,7 @@ def _offset(a: np.ndarray, e: np.ndarray, kind: str, device: str, inputs,
 
 def _scalar(desc: Any) -> float | None:
     if isinstance(desc, dict) and desc.get("kind") in ("float", "int"):
-        return float(desc["value"])
+        return as_float(desc["value"])
     return None
 
 
