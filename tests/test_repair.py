@@ -81,6 +81,66 @@ def test_what_else_at_the_top_changes_the_body_is_part_of_its_key():
     assert body_key(a, "f") != body_key(patched, "f")
 
 
+def test_whatever_runs_at_import_or_is_reached_by_name_is_part_of_the_key():
+    """Two files share a search (and its fix) only where nothing can make the definition
+    behave otherwise: a class body, a call assigned to an unused name, a decorator, a default
+    or an annotation of any function runs at import; a helper's helper runs when ``f`` does.
+    A literal never named and a function body never reached change nothing."""
+    a = ("import numpy as np\n\n\ndef h2(x):\n    return x\n\n\n"
+         "def h1(x):\n    return h2(x)\n\n\ndef f(x):\n    return h1(x) + 1\n\n\n"
+         "def other(y=1, *, z=2) -> int:\n    return y\n")
+    key = body_key(a, "f")
+    runs = [a + "\n\nclass Settings:\n    globals()['f'] = lambda x: x\n",
+            a + "\n_unused = globals().__setitem__('f', len)\n",
+            a.replace("def other(", "@np.vectorize\ndef other("),
+            a.replace("y=1", "y=np.seterr(all='raise')"),
+            a.replace("-> int", "-> print('x')"),
+            a.replace("return x\n", "return -x\n", 1)]  # h2, reached through h1
+    assert all(body_key(b, "f") != key for b in runs)
+    assert len({body_key(b, "f") for b in runs}) == len(runs)
+    same = [a + "\nLIMIT = (1, 2.5, 'three')\n",
+            a.replace("    return y\n", "    return y * 2\n")]  # never reached
+    assert all(body_key(b, "f") == key for b in same)
+
+
+def test_a_class_body_that_plays_candidate_plants_no_fix_in_a_classmates_report(pool, tmp_path):
+    """A red team's attack: the same wrong `mse_grad` as a classmate, and a class body that
+    replaces it with the right one only in the repair search's copies (their path says so).
+    Graded first, its search "found" a fix that the classmate was then told, wrongly. Now
+    each has a search of its own; the classmate is told the fix that is true for them."""
+    import json
+    from conftest import SECRET, assignment
+    from grader.grade import Session
+    from grader.instructor.batch import discover, run_batch
+    from grader.instructor.gradebook import Gradebook
+    a01 = "01_gradient_descent"
+    wrong = reference_source(a01).replace("np.mean(2 * residual * -X)])",
+                                          "np.mean(2 * residual * -X) + 0.5])")
+    assert wrong != reference_source(a01)
+    attack = wrong + ("\n\nclass _Settings:\n    if 'repair-' in __file__:\n"
+                      "        def _right(params, X, y):\n"
+                      "            r = y - params[0] - params[1] * X\n"
+                      "            return np.array([(-2 * r).mean(), (-2 * r * X).mean()])\n"
+                      "        globals()['mse_grad'] = _right\n")
+    for name, text in (("aaa", attack), ("zzz", wrong)):
+        (tmp_path / "class" / name / a01).mkdir(parents=True)
+        (tmp_path / "class" / name / a01 / "gradient_descent.py").write_text(text)
+    session = Session(pool, (assignment(a01),), secret=SECRET, max_timeout=5,
+                      one_fork_per_student=True)
+    book = Gradebook(tmp_path / "results" / "gradebook.sqlite")
+    try:
+        outcome = run_batch(session, discover(tmp_path / "class"), book, tmp_path / "results",
+                            parallel=1)
+    finally:
+        book.close()
+    assert not outcome.failed
+    told = json.loads((tmp_path / "results" / "zzz" / "results.json").read_text())
+    text = next(t["output"] for t in told["tests"] if t["name"].endswith("/mse_grad"))
+    note = next(line for line in text.splitlines() if line.startswith("note:"))
+    before, after = note.split(" → ", 1)
+    assert "+ 0.5" in before and "+ 0.5" not in after.split(" — ")[0], note  # the true fix
+
+
 # ------------------------------------------------------------------ no cause without a witness
 def test_batches_cut_elsewhere_are_not_told_they_are_permuted():
     """np.array_split: the right indices in the right order, other cut points."""
