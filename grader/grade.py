@@ -1,6 +1,7 @@
 """Grading one student: cases, worker runs, comparison with the reference, verdicts."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from collections.abc import MutableMapping
@@ -46,7 +47,12 @@ found early costs little, and a search that finds none (most of them: a crash no
 mends) takes a few forks instead of one per 40 candidates."""
 REPAIR_CHUNK_MAX = 320
 REPAIR_TIME_FACTOR = 5.0
-"""A candidate's call may take this many times the reference's longest case (+0.5 s)."""
+"""A candidate's call may take this many times the reference's longest case (+0.5 s); so
+may each call of a student's gradient made for the own-loop rule."""
+OWN_CHUNK = 100
+"""The own-loop rule's calls of a student's gradient run this many to a fork..."""
+OWN_WALL_SECONDS = 20.0
+"""...and no new fork starts after this long: the loops left are judged as they are."""
 
 
 @dataclass
@@ -448,18 +454,22 @@ class Session:
         if not questions:
             return
         limit = {c.name: self.timeout(plan.assignment, c) for c in plan.assignment.checks}
+        # The student's gradient, at each point of the student's path: as long as a repair
+        # candidate's call may take (a gradient is asked for at every step of the loop).
+        quick = {c.name: min(limit[c.name], REPAIR_TIME_FACTOR * max(
+            [self.expected.time_of(plan.assignment, c, ca, self.device)
+             for ca in self.cases(plan.assignment, c)] or [0.0]) + 0.5)
+            for c in plan.assignment.checks}
         calls = [Call(resolve("call"), q.grad, inputs, q.case.seed, limit[q.grad],
                       hidden=q.case.hidden) for q in questions for inputs in q.inputs]
-        ran = self.pool.run(self.job([ModuleCalls(plan.module.module_path,
-                                                  plan.module.module_name, calls)], student_dir))
-        if result is not None:
-            result.cpu += ran.cpu
+        answers = self._own_gradients(plan, student_dir, [
+            dataclasses.replace(c, timeout=quick[c.name]) for c in calls], result)
         # The reference's gradient at the same points, in a fork of its own (never the
         # student's): the grader need not import torch and the reference for it.
         reference = plan.assignment.reference_path
         theirs = self.pool.run(self.job([ModuleCalls(str(reference), plan.assignment.module,
                                                      calls)], reference.parent))
-        answers, references, at = ran.modules[0].results, theirs.modules[0].results, 0
+        references, at = theirs.modules[0].results, 0
         failure = theirs.modules[0].import_error
         if failure:  # the course's own code: not graded, never charged
             references = [{"status": "grader_error", "reason": "the reference could not be "
@@ -471,6 +481,29 @@ class Session:
                                                  answers[at:at + len(q.inputs)],
                                                  references[at:at + len(q.inputs)])
             at += len(q.inputs)
+
+    def _own_gradients(self, plan: "Plan", student_dir: Path, calls: list,
+                       result: StudentResult | None) -> list[dict]:
+        """The student's gradient at each point (``calls``), in chunks of ``OWN_CHUNK`` calls
+        until ``OWN_WALL_SECONDS`` have passed; the calls left then are skipped, and the rule
+        does not apply to their loops (every step of a loop is re-checked: a gradient that
+        waits out most of its limit at each point would hold a worker for an hour)."""
+        answers: list[dict] = []
+        started = time.perf_counter()
+        for at in range(0, len(calls), OWN_CHUNK):
+            chunk = calls[at:at + OWN_CHUNK]
+            if time.perf_counter() - started > OWN_WALL_SECONDS:
+                answers += [{"status": "skipped", "reason": "time", "limit": c.timeout}
+                            for c in chunk]
+                continue
+            job = self.job([ModuleCalls(plan.module.module_path, plan.module.module_name,
+                                        chunk)], student_dir)
+            job.stop_on_timeout = True
+            ran = self.pool.run(job)
+            if result is not None:
+                result.cpu += ran.cpu
+            answers += ran.modules[0].results
+        return answers
 
     def judge(self, assignment: Assignment, check: Check, case: Case, outcome: dict,
               notes: list[str]) -> CaseResult:

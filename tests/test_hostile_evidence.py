@@ -97,6 +97,77 @@ def test_a_right_loop_over_a_wrong_gradient_keeps_its_points(pool, tmp_path):
     assert "judged on its own" in hints(result, "gradient_descent")
 
 
+A04 = "04_custom_function"
+POLY_WRONG = ("g = 2.0 * residual", "g = 4.0 * residual")  # a wrong factor in poly_grads
+
+
+@pytest.mark.parametrize("frozen_after", [None, 50])
+def test_every_step_of_a_loop_over_a_wrong_gradient_is_checked(pool, tmp_path, frozen_after):
+    """A loop right on its own (wrong) gradient keeps its points; the same loop frozen after
+    step 50, of 300 (a red team's: only the first 50 steps were re-checked), earns nothing."""
+    source = mutate(reference_source(A04), [POLY_WRONG])
+    if frozen_after:
+        source = source.replace("        p = p - lr * poly_grads(p, x, y)\n",
+                                f"        if len(path) < {frozen_after}:\n"
+                                "            p = p - lr * poly_grads(p, x, y)\n")
+        assert "if len(path) <" in source
+    folder = tmp_path / "s" / A04
+    folder.mkdir(parents=True)
+    (folder / "legendre.py").write_text(source)
+    session = Session(pool, (COURSE.assignment(A04),), secret=SECRET, max_timeout=10.0,
+                      expected=EXPECTED)
+    result = session.grade(tmp_path / "s")
+    assert "poly_grads" in broken(result)
+    if frozen_after:  # a case of 50 steps or fewer is a right loop; a longer one is not
+        check = next(c for c in COURSE.assignment(A04).checks if c.name == "fit_poly")
+        steps = {c.id: c.inputs["args"][4] for c in session.cases(COURSE.assignment(A04),
+                                                                   check)}
+        verdicts = next(ch for ch in result.checks() if ch.name == "fit_poly").cases
+        assert any(steps[v.id] > frozen_after for v in verdicts)
+        assert all(v.status != "passed" for v in verdicts if steps[v.id] > frozen_after)
+    else:
+        assert score(result, "fit_poly") == next(
+            c.points for c in COURSE.assignment(A04).checks if c.name == "fit_poly")
+        assert "judged on its own" in hints(result, "fit_poly")
+
+
+SLOW_GRADIENT = ("def mse_grad(params, X, y):\n"
+                 "    import sys, time\n"
+                 "    if sys._getframe(1).f_code.co_name != 'gradient_descent':\n"
+                 "        time.sleep(0.3)  # slow when asked at a point, under its limit\n"
+                 "    return np.asarray(params, dtype=np.float64) * 0 + 0.1\n\n")
+
+
+def test_a_gradient_slow_at_every_point_holds_a_worker_a_bounded_time(pool, tmp_path,
+                                                                      monkeypatch):
+    """Every step is re-checked, so a gradient that waits at each point (under its limit)
+    could hold a worker for the length of the path times its limit: the calls run in chunks
+    and none starts once the budget is spent; the loops left are judged as they are."""
+    from grader import grade as grade_module
+    monkeypatch.setattr(grade_module, "OWN_WALL_SECONDS", 1.0)
+    monkeypatch.setattr(grade_module, "OWN_CHUNK", 5)
+    asked = []
+    own = grade_module.Session._own_gradients
+
+    def recording(self, *args):
+        asked.append(own(self, *args))
+        return asked[-1]
+    monkeypatch.setattr(grade_module.Session, "_own_gradients", recording)
+    source = reference_source(A01)
+    start = source.index("def mse_grad(")
+    source = source[:start] + SLOW_GRADIENT + source[source.index("def ", start + 1):]
+    folder = tmp_path / "slow" / A01
+    folder.mkdir(parents=True)
+    (folder / "gradient_descent.py").write_text(source)
+    session = Session(pool, (COURSE.assignment(A01),), secret=SECRET, max_timeout=10.0,
+                      expected=EXPECTED)
+    result = session.grade(tmp_path / "slow")
+    assert "mse_grad" in broken(result) and score(result, "gradient_descent") == 0
+    statuses = [a.get("status") for answers in asked for a in answers]
+    assert statuses.count("ok") >= 5 and statuses.count("skipped") > statuses.count("ok")
+    assert set(statuses) <= {"ok", "skipped"}
+
+
 class _ReferenceFails:
     """A pool whose jobs on the reference's folder end as ``status`` (a time-out, a death,
     the machinery's failure): the own-loop rule's reference gradient never comes back."""

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader.judge.compare import compare_for
-from grader.judge.diagnose.trajectories import own_loop_holds, own_loop_points
+from grader.judge.diagnose.trajectories import OWN_STEPS, own_loop_holds, own_loop_points
 from grader.course.probes import described_array, resolve, tensor
 from grader.judge.results import CaseResult
 from grader.course.spec import Assignment, Case, Check
@@ -105,9 +105,9 @@ def _ask(judge, assignment: Assignment, check: Check, case: Case, actual: dict,
         return None  # a wrong type, shape or a modified input: not a matter of values
     rows = described_array(actual.get("result"))
     args = case.inputs.get("args")
-    if rows is None or rows.ndim != 2 or len(rows) == 0 or not isinstance(args, list) or \
-            len(args) < 4:
-        return None
+    if rows is None or rows.ndim != 2 or len(rows) == 0 or len(rows) > OWN_STEPS or \
+            not isinstance(args, list) or len(args) < 4:
+        return None  # (a path longer than OWN_STEPS is judged as it is)
     first = args[0]
     marker = isinstance(first, dict) and "__tensor__" in first
     start = np.asarray(first["__tensor__"] if marker else first, dtype=np.float64).reshape(-1)

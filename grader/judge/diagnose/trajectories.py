@@ -156,21 +156,22 @@ def extra_rows(a: np.ndarray, e: np.ndarray, kind: str, device: str,
     return None
 
 
-OWN_STEPS = 50
-"""How many steps of a descent loop are re-checked against the student's own gradient."""
+OWN_STEPS = 1000
+"""The longest descent loop the own-loop rule re-checks, every step of it; a longer one is
+judged as it is. (Only the first 50 steps were re-checked once: a loop right on its own
+gradient for 50 steps, then frozen, kept the points of a right loop of 300.)"""
 
 
 def own_loop_points(rows: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """Where the student's gradient is asked for: the start, then every row but the last of
-    the first ``OWN_STEPS`` (the point each re-checked step starts from)."""
-    m = min(len(rows), OWN_STEPS)
-    return np.vstack([start[None, :], rows[:m - 1]])
+    """Where the student's gradient is asked for: the start, then every row but the last
+    (the point each step starts from)."""
+    return np.vstack([start[None, :], rows[:len(rows) - 1]])
 
 
 def own_loop_holds(rows: np.ndarray, start: np.ndarray, lr: float, grads: np.ndarray,
                    reference_grads: np.ndarray, expected: np.ndarray | None, kind: str,
                    device: str) -> bool:
-    """Trusted: whether the first re-checked steps of a path are a right loop on the student's
+    """Trusted: whether every step of a path is a right loop on the student's
     own gradient, ``row[t] == row[t-1] - lr * grad(row[t-1])`` (``row[-1]`` being the start),
     with ``grads`` what the student's gradient function returned at those points in calls of
     its own (``own_loop_points``) and ``reference_grads`` the reference's at the same points.
