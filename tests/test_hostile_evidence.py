@@ -45,6 +45,16 @@ def grade_file(pool, tmp_path, folder: str, attack: str):
     return session.grade(tmp_path / attack)
 
 
+def grade_source(pool, tmp_path, folder: str, source: str) -> tuple[Session, object]:
+    """A student whose module of ``folder`` is ``source``: the session and its result."""
+    a = COURSE.assignment(folder)
+    target = tmp_path / "student" / folder
+    target.mkdir(parents=True)
+    (target / f"{a.module}.py").write_text(source)
+    session = Session(pool, (a,), secret=SECRET, max_timeout=10.0, expected=EXPECTED)
+    return session, session.grade(tmp_path / "student")
+
+
 def score(result, name: str) -> float:
     return next(c.score for c in result.checks() if c.name == name)
 
@@ -87,12 +97,7 @@ def test_a_right_loop_over_a_wrong_gradient_keeps_its_points(pool, tmp_path):
     """The honest case the rule is for: judged from the grader's own calls of mse_grad."""
     source = mutate(reference_source(A01),
                     [("np.mean(2 * residual * -1)", "np.mean(3 * residual * -1)")])
-    folder = tmp_path / "honest" / A01
-    folder.mkdir(parents=True)
-    (folder / "gradient_descent.py").write_text(source)
-    session = Session(pool, (COURSE.assignment(A01),), secret=SECRET, max_timeout=10.0,
-                      expected=EXPECTED)
-    result = session.grade(tmp_path / "honest")
+    _, result = grade_source(pool, tmp_path, A01, source)
     assert score(result, "gradient_descent") == 5 and "mse_grad" in broken(result)
     assert "judged on its own" in hints(result, "gradient_descent")
 
@@ -111,12 +116,7 @@ def test_every_step_of_a_loop_over_a_wrong_gradient_is_checked(pool, tmp_path, f
                                 f"        if len(path) < {frozen_after}:\n"
                                 "            p = p - lr * poly_grads(p, x, y)\n")
         assert "if len(path) <" in source
-    folder = tmp_path / "s" / A04
-    folder.mkdir(parents=True)
-    (folder / "legendre.py").write_text(source)
-    session = Session(pool, (COURSE.assignment(A04),), secret=SECRET, max_timeout=10.0,
-                      expected=EXPECTED)
-    result = session.grade(tmp_path / "s")
+    session, result = grade_source(pool, tmp_path, A04, source)
     assert "poly_grads" in broken(result)
     if frozen_after:  # a case of 50 steps or fewer is a right loop; a longer one is not
         check = next(c for c in COURSE.assignment(A04).checks if c.name == "fit_poly")
@@ -156,12 +156,7 @@ def test_a_gradient_slow_at_every_point_holds_a_worker_a_bounded_time(pool, tmp_
     source = reference_source(A01)
     start = source.index("def mse_grad(")
     source = source[:start] + SLOW_GRADIENT + source[source.index("def ", start + 1):]
-    folder = tmp_path / "slow" / A01
-    folder.mkdir(parents=True)
-    (folder / "gradient_descent.py").write_text(source)
-    session = Session(pool, (COURSE.assignment(A01),), secret=SECRET, max_timeout=10.0,
-                      expected=EXPECTED)
-    result = session.grade(tmp_path / "slow")
+    _, result = grade_source(pool, tmp_path, A01, source)
     assert "mse_grad" in broken(result) and score(result, "gradient_descent") == 0
     statuses = [a.get("status") for answers in asked for a in answers]
     assert statuses.count("ok") >= 5 and statuses.count("skipped") > statuses.count("ok")
@@ -213,12 +208,7 @@ def test_the_same_loop_with_a_right_gradient_is_simply_wrong(pool, tmp_path):
     no follow-up, no credit."""
     source = mutate(reference_source(A01), [("p = p - lr * mse_grad(p, X, y)",
                                              "p = p - 0.5 * lr * mse_grad(p, X, y)")])
-    folder = tmp_path / "halved" / A01
-    folder.mkdir(parents=True)
-    (folder / "gradient_descent.py").write_text(source)
-    session = Session(pool, (COURSE.assignment(A01),), secret=SECRET, max_timeout=10.0,
-                      expected=EXPECTED)
-    result = session.grade(tmp_path / "halved")
+    _, result = grade_source(pool, tmp_path, A01, source)
     assert score(result, "gradient_descent") == 0 and "mse_grad" not in broken(result)
 
 
