@@ -96,9 +96,10 @@ class Session:
     """Search a verified fix for failing definitions (``repairs``); off where only verdicts
     and hints matter (the course's own validation grades dozens of catalogued mistakes)."""
     repairs_found: MutableMapping = field(default_factory=dict)
-    """Each search's outcome (a ``repair.Relative`` or None) by (folder, check, body): every
-    student with the same body gets the same fix, searched once. A cluster's worker puts a
-    mapping here that the batch's other workers share (``cluster.worker.SharedRepairs``)."""
+    """Each search's outcome (a ``repair.Relative`` or None) by (folder, check, file): every
+    student with the same file (``repair.body_key``) gets the same fix, searched once. A
+    cluster's worker puts a mapping here that the batch's other workers share
+    (``cluster.worker.SharedRepairs``)."""
     repair_log: list = field(default_factory=list)
     """(check, candidates run, their CPU seconds, wall seconds, found) per search (benchmarks)."""
     repair_for: str = "graded"
@@ -279,7 +280,7 @@ class Session:
         student's own code, each run confined like any student code on every case of the
         check, hidden ones included; the smallest that passes them all is said in the
         check's notes (as the course's ``[feedback] repair_graded`` says: the fix, the line
-        only, or nothing). Searched once per distinct body of the definition."""
+        only, or nothing). Searched once per distinct file (``repair.body_key``)."""
         root = plan.assignment.course_root
         default = "fix" if self.repair_for == "graded" else "line"
         show = load_course(root).repair.get(self.repair_for, default) if root else default

@@ -66,41 +66,46 @@ def test_candidates_keep_the_rest_of_the_file_and_compile():
     assert candidates(source, "g") == [] and candidates("def (", "f") == []
 
 
-def test_the_same_body_is_searched_once_wherever_it_sits():
+def test_the_same_file_is_searched_once_whatever_its_comments_and_layout():
     a = "import numpy as np\n\n\ndef f(x):\n    return x + 1\n"
-    b = "import numpy as np\n\nZ = 3\n\n\ndef f(x):\n    return x + 1\n"
+    b = "import numpy as np  # for f\n\n\n\ndef f(x):\n    return (x\n            + 1)\n"
     assert body_key(a, "f") == body_key(b, "f") != body_key(a.replace("+ 1", "+ 2"), "f")
+    assert body_key(a, "g") is None and body_key("def (", "f") is None
 
 
-def test_what_else_at_the_top_changes_the_body_is_part_of_its_key():
-    """A constant the definition reads, or a monkeypatch: a classmate's search result never
-    stands for a file whose definition behaves otherwise."""
-    a = "import numpy as np\n\nK = 1\n\n\ndef f(x):\n    return np.mean(x) + K\n"
-    assert body_key(a, "f") != body_key(a.replace("K = 1", "K = 2"), "f")
-    patched = a + "\nnp.mean = np.sum\n"
-    assert body_key(a, "f") != body_key(patched, "f")
-
-
-def test_whatever_runs_at_import_or_is_reached_by_name_is_part_of_the_key():
-    """Two files share a search (and its fix) only where nothing can make the definition
-    behave otherwise: a class body, a call assigned to an unused name, a decorator, a default
-    or an annotation of any function runs at import; a helper's helper runs when ``f`` does.
-    A literal never named and a function body never reached change nothing."""
-    a = ("import numpy as np\n\n\ndef h2(x):\n    return x\n\n\n"
-         "def h1(x):\n    return h2(x)\n\n\ndef f(x):\n    return h1(x) + 1\n\n\n"
-         "def other(y=1, *, z=2) -> int:\n    return y\n")
+def test_anything_that_can_run_is_part_of_the_key():
+    """Two files share a search (and its fix) only where nothing can make them behave
+    otherwise: red teams planted false fixes in classmates' reports with a class body, a
+    main block calling a function whose body the key left out (with `__name__` set by
+    hand), and a constant or helper the definition seemed not to reach."""
+    a = ("import numpy as np\n\nK = 1\n\n\ndef h(x):\n    return x\n\n\n"
+         "def f(x):\n    return np.mean(h(x)) + K\n\n\n"
+         "def main():\n    print(f(np.ones(2)))\n\n\n"
+         "if __name__ == '__main__':\n    main()\n")
     key = body_key(a, "f")
     runs = [a + "\n\nclass Settings:\n    globals()['f'] = lambda x: x\n",
-            a + "\n_unused = globals().__setitem__('f', len)\n",
-            a.replace("def other(", "@np.vectorize\ndef other("),
-            a.replace("y=1", "y=np.seterr(all='raise')"),
-            a.replace("-> int", "-> print('x')"),
-            a.replace("return x\n", "return -x\n", 1)]  # h2, reached through h1
+            a.replace("import numpy as np\n", "import numpy as np\n__name__ = '__main__'\n"),
+            a.replace("print(f(np.ones(2)))", "globals()['f'] = len"),
+            a.replace("K = 1", "K = 2"),
+            a.replace("return x\n", "return -x\n"),
+            a + "\nnp.mean = np.sum\n",
+            a + "\nLIMIT = 3\n"]
     assert all(body_key(b, "f") != key for b in runs)
     assert len({body_key(b, "f") for b in runs}) == len(runs)
-    same = [a + "\nLIMIT = (1, 2.5, 'three')\n",
-            a.replace("    return y\n", "    return y * 2\n")]  # never reached
-    assert all(body_key(b, "f") == key for b in same)
+
+
+def test_a_coding_line_runs_nothing_the_grader_does_not_read(tmp_path):
+    """A red team's `# coding: utf-7` line: Python, reading the bytes, ran a comment's
+    `+AAo-` as new lines of code (the grader reads the file as UTF-8, where they are a
+    comment). A student's module is run as the text the grader reads; a byte-order mark
+    is dropped as Python drops it."""
+    from grader.worker.student import load_module
+    path = tmp_path / "m.py"
+    path.write_bytes(b"# coding: utf-7\n# +AAo-x = 42+AAo-\ny = 1\n")
+    module = load_module(str(path), "m_utf7")
+    assert module.y == 1 and not hasattr(module, "x")
+    path.write_bytes(b"\xef\xbb\xbfz = 2\n")
+    assert load_module(str(path), "m_bom").z == 2
 
 
 def test_a_class_body_that_plays_candidate_plants_no_fix_in_a_classmates_report(pool, tmp_path):

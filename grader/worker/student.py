@@ -20,12 +20,11 @@ from grader.worker.sandbox import Limits, explain_no_space
 
 def load_module(path: str, name: str) -> types.ModuleType:
     """Execute a student's file as module ``name``; errors keep the student's file and line."""
-    data = Path(path).read_bytes()
-    try:  # as Python reads a file: a byte-order mark, a coding line
-        code = compile(data, path, "exec", dont_inherit=True)
-    except SyntaxError:  # a stray byte that is not UTF-8 (a comment's): read as before
-        code = compile(data.decode("utf-8-sig", errors="replace"), path, "exec",
-                       dont_inherit=True)
+    # The text the grader reads (``submission.source_text``): UTF-8, an editor's byte-order
+    # mark dropped, a coding line ignored. Compiled from bytes, a `# coding: utf-7` line ran
+    # code that the grader's reading of the file saw as a comment.
+    source = Path(path).read_bytes().decode("utf-8-sig", errors="replace")
+    code = compile(source, path, "exec", dont_inherit=True)
     module = types.ModuleType(name)
     module.__file__ = path
     sys.modules[name] = module

@@ -111,64 +111,17 @@ class Edit:
 
 
 def body_key(source: str, name: str) -> str | None:
-    """A digest of all that can make ``name`` behave differently between two files: its
-    definition, the definitions it reaches by name (helpers of helpers too), and everything
-    that runs when the file is imported (every statement that is not a definition, class
-    bodies, and the decorators, defaults and annotations of every function). A batch
-    searches each distinct key once and tells every student who shares it the fix it found,
-    so what a key leaves out must never change what the definition does: a class body that
-    replaced ``name`` when run as a repair candidate once planted a false fix in a
-    classmate's report. A literal assigned to a name the definitions never mention is left
-    out. None where ``name`` is not defined at the top."""
+    """A digest of the whole file as Python runs it (its syntax tree: comments and layout
+    aside), with ``name``: a batch searches each distinct key once and tells every student
+    who shares it the fix it found, so two files share a key only where nothing can make
+    them behave otherwise. (A key of the definition and what it seemed to reach was once
+    shared by a file whose class body, or a call its main block made, replaced the
+    definition only in the repair search's copies: a classmate was told a false fix.) None
+    where ``name`` is not defined at the top."""
     tree = parse(source)
-    if tree is None:
+    if tree is None or not any(getattr(n, "name", None) == name for n in tree.body):
         return None
-    defs = {n.name: n for n in tree.body
-            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
-    if name not in defs:
-        return None
-    reached, todo, mentioned = set(), [name], set()
-    while todo:
-        here = todo.pop()
-        if here in reached:
-            continue
-        reached.add(here)
-        names = _mentions(defs[here])
-        mentioned |= names
-        todo.extend(n for n in names if n in defs and n not in reached)
-    parts = [ast.dump(defs[n]) for n in sorted(reached)]
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef):
-            if node.name not in reached:  # its body runs at import
-                parts.append(ast.dump(node))
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if node.name not in reached:  # what runs when it is defined, not its body
-                parts.append(ast.dump(ast.Module(body=[*node.decorator_list, node.args,
-                                                       *([node.returns] if node.returns
-                                                         else [])], type_ignores=[])))
-        elif not _unused_literal(node, mentioned):
-            parts.append(ast.dump(node))
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
-
-
-def _mentions(node: ast.AST) -> set[str]:
-    return {s.id for s in ast.walk(node) if isinstance(s, ast.Name)} | \
-        {s.attr for s in ast.walk(node) if isinstance(s, ast.Attribute)}
-
-
-def _unused_literal(node: ast.stmt, mentioned: set[str]) -> bool:
-    """An assignment of a literal (nothing runs) to plain names none of which ``mentioned``
-    holds."""
-    targets = node.targets if isinstance(node, ast.Assign) else \
-        [node.target] if isinstance(node, ast.AnnAssign) else None
-    if not targets or node.value is None or not all(
-            isinstance(t, ast.Name) and t.id not in mentioned for t in targets):
-        return False
-    try:
-        ast.literal_eval(node.value)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return False
-    return True
+    return hashlib.sha256(f"{name}\n{ast.dump(tree)}".encode()).hexdigest()
 
 
 class _Text:
