@@ -201,6 +201,14 @@ class Session:
         result.seconds = time.perf_counter() - started
         return result
 
+    def trial_limit(self, assignment: Assignment, check: Check) -> float:
+        """The limit of a call made to try something on a student's code (a repair candidate,
+        the student's gradient at a point of their own path): ``REPAIR_TIME_FACTOR`` times
+        the reference's longest case (+0.5 s), within the check's own limit."""
+        longest = max([self.expected.time_of(assignment, check, ca, self.device)
+                       for ca in self.cases(assignment, check)] or [0.0])
+        return min(self.timeout(assignment, check), REPAIR_TIME_FACTOR * longest + 0.5)
+
     def _cost(self, plan: "Plan") -> float:
         """What the reference took on the plan's cases, when known (0 otherwise)."""
         return sum(self.expected.time_of(plan.assignment, check, case, self.device)
@@ -322,9 +330,7 @@ class Session:
         first = next((i for i, v in enumerate(verdicts) if v.status != "passed" and
                       not v.hidden), next(i for i, v in enumerate(verdicts)
                                           if v.status != "passed"))
-        limit = min(self.timeout(plan.assignment, check),
-                    REPAIR_TIME_FACTOR * max(self.expected.time_of(
-                        plan.assignment, check, ca, self.device) for _, ca in pairs) + 0.5)
+        limit = self.trial_limit(plan.assignment, check)
         name = Path(plan.module.module_path).name
         run = dict(spent=0.0, tried=0, started=time.perf_counter(), stalled=False)
         # Hundreds of small files, written and removed: in RAM where there is room.
@@ -454,17 +460,16 @@ class Session:
                                  plan.outcomes) if plan.module is not None else []
         if not questions:
             return
-        limit = {c.name: self.timeout(plan.assignment, c) for c in plan.assignment.checks}
-        # The student's gradient, at each point of the student's path: as long as a repair
-        # candidate's call may take (a gradient is asked for at every step of the loop).
-        quick = {c.name: min(limit[c.name], REPAIR_TIME_FACTOR * max(
-            [self.expected.time_of(plan.assignment, c, ca, self.device)
-             for ca in self.cases(plan.assignment, c)] or [0.0]) + 0.5)
-            for c in plan.assignment.checks}
-        calls = [Call(resolve("call"), q.grad, inputs, q.case.seed, limit[q.grad],
-                      hidden=q.case.hidden) for q in questions for inputs in q.inputs]
+        checks = {c.name: c for c in plan.assignment.checks}
+        calls = [Call(resolve("call"), q.grad, inputs, q.case.seed,
+                      self.timeout(plan.assignment, checks[q.grad]), hidden=q.case.hidden)
+                 for q in questions for inputs in q.inputs]
+        # The student's gradient is asked for at every step of the loop: each call as long
+        # as a repair candidate's may take.
+        trial = {g: self.trial_limit(plan.assignment, checks[g]) for g in {q.grad for q in
+                                                                           questions}}
         answers = self._own_gradients(plan, student_dir, [
-            dataclasses.replace(c, timeout=quick[c.name]) for c in calls], result)
+            dataclasses.replace(c, timeout=trial[c.name]) for c in calls], result)
         # The reference's gradient at the same points, in a fork of its own (never the
         # student's): the grader need not import torch and the reference for it.
         reference = plan.assignment.reference_path

@@ -17,8 +17,8 @@ from grader.report.html import render
 from grader.report.student import gradescope
 from grader.judge.results import StudentResult
 from grader.signals import Interrupted, StopSignals
-from grader.worker.submission import (Copies, Submission, collect, not_text, read_folder,
-                                       shown_name)
+from grader.worker.submission import (Copies, FolderUnreadable, Submission, collect,
+                                       read_student)
 
 
 @dataclass
@@ -146,15 +146,10 @@ def run_batch(session: Session, students: list[Path], gradebook: Gradebook, resu
     try:
         todo = []
         for path in students:
-            if not_text(path.name):
-                outcome.unread.append((shown_name(path.name), "the folder's name is not "
-                                       "UTF-8 text: rename it"))
-                continue
             try:
-                snapshot = read_folder(path)
-            except OSError as exc:  # the folder itself; what is inside is left out, noted
-                outcome.unread.append((path.name, f"the folder could not be read "
-                                       f"({exc.strerror or exc})"))
+                snapshot = read_student(path)
+            except FolderUnreadable as exc:
+                outcome.unread.append((exc.name, exc.why))
                 continue
             content = snapshot.digest()
             if not force and gradebook.already_graded(path.name, content, version, sid,

@@ -443,7 +443,7 @@ def why_regraded(gradebook, students: list[Path], version: str, sid: str, device
                  public_only: bool, force: bool) -> list[tuple[str, list[str]]]:
     """Who a batch would grade and why (nothing is written): per student folder, the
     reasons, empty for one it would skip."""
-    from grader.worker.submission import not_text, read_folder, shown_name
+    from grader.worker.submission import FolderUnreadable, read_student
     last = {}
     if gradebook is not None:
         rows = gradebook.db.execute(
@@ -454,15 +454,10 @@ def why_regraded(gradebook, students: list[Path], version: str, sid: str, device
         last = {r[0]: r[1:] for r in rows}
     out = []
     for path in students:
-        if not_text(path.name):
-            out.append((shown_name(path.name), [NOT_GRADED + "the folder's name is not UTF-8 "
-                                                "text: rename it"]))
-            continue
         try:
-            content = read_folder(path).digest()
-        except OSError as exc:
-            out.append((path.name, [NOT_GRADED + f"the folder could not be read "
-                                    f"({exc.strerror or exc})"]))
+            content = read_student(path).digest()
+        except FolderUnreadable as exc:
+            out.append((exc.name, [NOT_GRADED + exc.why]))
             continue
         prev = last.get(path.name)
         if prev is None:

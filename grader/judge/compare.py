@@ -216,14 +216,13 @@ def _compare_described(a: Any, e: dict, where: str, kind: str, device: str, reve
         if wrong:
             cmp.problems.append(Problem(where, wrong))
             return
-    if ek == "int" and ak == "int" and isinstance(a.get("value"), int) and \
-            not -2**63 <= a["value"] < 2**63:  # no array holds it: compared as it is
-        if a["value"] != e["value"]:
-            cmp.problems.append(Problem(where, f"got an int of {a['value'].bit_length()} "
-                                        f"bits, expected {e['value']}" if reveal else
-                                        "the number differs"))
-        return
     if ek == "int" and ak == "int" and isinstance(a.get("value"), int):
+        if not -2**63 <= a["value"] < 2**63:  # no array holds it: compared as it is
+            if a["value"] != e["value"]:
+                cmp.problems.append(Problem(where, f"got an int of {a['value'].bit_length()} "
+                                            f"bits, expected {e['value']}" if reveal else
+                                            "the number differs"))
+            return
         return _compare_arrays(np.asarray(a["value"]), np.asarray(int(e["value"])), where,
                                kind, device, reveal, cmp)  # counts: exactly, shown as ints
     if ek in ("float", "int"):

@@ -140,6 +140,28 @@ def shown_name(name: str) -> str:
     return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
+class FolderUnreadable(Exception):
+    """A student's folder that cannot be graded as it is: its name as shown, and why."""
+
+    def __init__(self, name: str, why: str):
+        super().__init__(f"{name}: {why}")
+        self.name, self.why = name, why
+
+
+def read_student(folder: Path) -> Snapshot:
+    """:func:`read_folder` of one student's folder, or ``FolderUnreadable``: a name that is
+    not UTF-8 text (it names the student in every page and the gradebook), or a folder that
+    cannot be opened. What is inside is never a reason: it is left out and named."""
+    if not_text(folder.name):
+        raise FolderUnreadable(shown_name(folder.name),
+                               "the folder's name is not UTF-8 text: rename it")
+    try:
+        return read_folder(folder)
+    except OSError as exc:
+        raise FolderUnreadable(folder.name, "the folder could not be read "
+                                            f"({exc.strerror or exc})") from None
+
+
 def _walk(dir_fd: int, prefix: str, depth: int, walk: _Walk) -> None:
     with os.scandir(dir_fd) as it:
         names = sorted(e.name for e in it)
