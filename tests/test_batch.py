@@ -98,6 +98,44 @@ def test_a_lone_surrogate_in_a_students_message_costs_only_that_call(pool, expec
     assert "lone \ufffd surrogate" in page
 
 
+FORGED_BYTES = """
+import sys as _sys
+_wire = _sys.modules["grader.worker.wire"]
+_dumps = _wire.dumps
+
+
+def _forged(value, _dumps=_dumps):  # a lone surrogate's raw UTF-8 bytes, no escape
+    return _dumps(value).replace(b"`params`", b"\\xed\\xa0\\x80")
+
+
+_wire.dumps = _forged
+
+
+def mse_loss(params, X, y):
+    params[0] += 1.0  # reported as a mutated input: its name is the forged one
+    return float(((y - params[0] + 1.0 - params[1] * X) ** 2).mean())
+"""
+
+
+def test_a_forged_result_with_a_surrogates_raw_bytes_costs_only_that_call(pool, expected,
+                                                                         tmp_path):
+    """A red team's fork wrote a lone surrogate as raw bytes in its result (`json.loads` of
+    bytes keeps them as one, and no escape showed it): writing the report failed, on every
+    run of the batch. The bytes are not UTF-8, so the result is unreadable, that call
+    charged; the students after are graded."""
+    subs = tmp_path / "submissions"
+    source = (ROOT / "reference" / A01 / "gradient_descent.py").read_text()
+    for name, extra in (("mallory", FORGED_BYTES), ("zed", "")):
+        (subs / name / A01).mkdir(parents=True)
+        (subs / name / A01 / "gradient_descent.py").write_text(source + extra)
+    results = tmp_path / "results"
+    outcome, latest = batch(pool, expected, subs, results)
+    assert not outcome.failed
+    scores = {name: payload["score"] for name, payload in latest}
+    assert scores["zed"] == 20 and scores["mallory"] < 20, scores
+    assert "not plain data" in (results / "mallory" / "report.html").read_text()
+
+
 def test_export_csv_has_one_row_per_student_and_a_column_per_assignment():
     payload = {"score": 44, "tests": [
         {"name": "01_gradient_descent/predict", "score": 3, "max_score": 3},

@@ -105,3 +105,13 @@ def test_what_a_fork_server_relays_reads_back_as_the_grader_sent_it():
         [b'{"r":1}']))
     assert parts == [b'{"r":1}']
     assert head == {"cpu": 0.5, "n": 3, "bad": float("inf"), "ok": [1, "a"]}
+
+
+def test_bytes_are_utf8_strictly():
+    """A lone surrogate's raw bytes (no escape) and UTF-16 text are not plain data: parsed as
+    `json.loads` parses bytes, the first became a string no page can hold."""
+    with pytest.raises(wire.WireError):
+        wire.loads(b'{"a": "\xed\xa0\x80"}')
+    with pytest.raises(wire.WireError):
+        wire.loads('{"a": 1}'.encode("utf-16"))
+    assert wire.loads('{"a": "\u00e9"}'.encode()) == {"a": "\u00e9"}

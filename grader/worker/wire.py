@@ -158,21 +158,23 @@ def _object(value: dict) -> Any:
 
 def loads(raw: bytes) -> Any:
     """Plain data from JSON text: :func:`from_jsonable` of it, applied while it is parsed.
-    A lone surrogate (``"\\ud800"``: JSON may say it, UTF-8 cannot) becomes U+FFFD: a
-    student's exception message carried one, and writing the report failed (the batch
-    stopped there)."""
+    Bytes are UTF-8, decoded strictly: ``json.loads`` would guess UTF-16 or 32, and keep
+    the bytes of a lone surrogate (``ED A0 80``) as one. A lone surrogate written as an escape
+    (``"\\ud800"``: JSON may say it, UTF-8 cannot) becomes U+FFFD. Either way one reached
+    a page, whose writing failed and stopped the batch (red teams: an exception message,
+    then a forged result's names of mutated inputs)."""
     try:
-        value = json.loads(raw, object_hook=_object)
+        text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
+        value = json.loads(text, object_hook=_object)
     except (ValueError, UnicodeDecodeError, TypeError, RecursionError, OverflowError,
             MemoryError) as exc:
         raise WireError(str(exc) or type(exc).__name__) from None
-    if (_SURROGATE_BYTES if isinstance(raw, (bytes, bytearray)) else _SURROGATE).search(raw):
+    if _SURROGATE.search(text):
         value = _whole_characters(value)
     return value
 
 
 _SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
-_SURROGATE_BYTES = re.compile(_SURROGATE.pattern.encode())
 """A surrogate's escape in JSON text (pairs too: only lone ones are replaced)."""
 
 

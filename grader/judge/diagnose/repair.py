@@ -111,17 +111,17 @@ class Edit:
 
 
 def body_key(source: str, name: str) -> str | None:
-    """A digest of the whole file as Python runs it (its syntax tree: comments and layout
-    aside), with ``name``: a batch searches each distinct key once and tells every student
-    who shares it the fix it found, so two files share a key only where nothing can make
-    them behave otherwise. (A key of the definition and what it seemed to reach was once
-    shared by a file whose class body, or a call its main block made, replaced the
-    definition only in the repair search's copies: a classmate was told a false fix.) None
-    where ``name`` is not defined at the top."""
+    """A digest of the file's text, with ``name``: a batch searches each distinct key once
+    and tells every student who shares it the fix it found, in the words and at the line of
+    the file searched, so only the same text may share it. (Narrower keys were shared by
+    files that behaved otherwise: a class body, or a call its main block made, replaced the
+    definition only in the repair search's copies; the same code under other comments or
+    lines put the first file's comment, at its line, in a classmate's report.) None where
+    ``name`` is not defined at the top."""
     tree = parse(source)
     if tree is None or not any(getattr(n, "name", None) == name for n in tree.body):
         return None
-    return hashlib.sha256(f"{name}\n{ast.dump(tree)}".encode()).hexdigest()
+    return hashlib.sha256(f"{name}\n{source}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class _Text:
