@@ -9,6 +9,7 @@ sent stays in this process and reaches no child.
 """
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import select
@@ -47,6 +48,7 @@ def run_job(request: dict, scratch_root: str,
     spare = spare or prefork(scratch_root)
     pid, scratch = spare.pid, spare.scratch
     modules = request["modules"]
+    order = Order(modules)
     if any(m["module_path"].endswith(".ipynb") for m in modules):
         request["kernel"] = provisioner.kernel_request(
             scratch, confine=request.get("confine", True), device=request["device"])
@@ -143,10 +145,10 @@ def run_job(request: dict, scratch_root: str,
                         _drain(r_out, keep)  # what it printed before saying so
                         break
                     if isinstance(ev, dict) and ev.get("event") == "public_done" and \
-                            not cut and _public_done(outcome, modules, current):
+                            not cut and _public_done(outcome, order, current):
                         _drain(r_out, keep)  # what it printed before saying so
                         cut = True
-                        current, deadline = _next_call(modules, outcome, 0, 0, True,
+                        current, deadline = _next_call(order, outcome, 0, 0, True,
                                                        time.monotonic())
                         if not _send_within(spare.request_fd,
                                             wire.framed(wire.relay({"inputs": hidden})),
@@ -161,7 +163,7 @@ def run_job(request: dict, scratch_root: str,
                         continue
                     sent = len(outcome["parts"])
                     try:
-                        current, deadline = _apply_event(ev, parts, outcome, modules,
+                        current, deadline = _apply_event(ev, parts, outcome, order,
                                                          current, deadline, import_timeout,
                                                          cut)
                     except Exception as exc:  # never the grader's code: a forged event
@@ -279,7 +281,17 @@ def _reap(pid: int, deadline: float) -> tuple[int, float]:
         time.sleep(0.002)
 
 
-def _apply_event(ev, parts: list[bytes], outcome: dict, modules: list, current,
+class Order:
+    """The order a request's calls run in (``messages.phase``), worked out once per job:
+    every event of the child is checked against it."""
+
+    def __init__(self, modules: list):
+        self.modules = modules
+        self.public = [messages.phase(m, False) for m in modules]
+        self.hidden = [messages.phase(m, True) for m in modules]
+
+
+def _apply_event(ev, parts: list[bytes], outcome: dict, order: Order, current,
                  deadline: float, import_timeout: float, cut: bool = False):
     """Record one event of the child (a result's output is its one part, kept as sent;
     the rest is kept in its declared shape, ``messages``); returns what runs now and until
@@ -287,6 +299,7 @@ def _apply_event(ev, parts: list[bytes], outcome: dict, modules: list, current,
     count: nothing made after them may reach what a student sees."""
     if not isinstance(ev, dict) or not isinstance(ev.get("event"), str):
         return current, deadline
+    modules = order.modules
     kind, mi = ev["event"], messages.index(ev.get("module"), len(modules))
     if mi is None:
         return current, deadline
@@ -308,7 +321,7 @@ def _apply_event(ev, parts: list[bytes], outcome: dict, modules: list, current,
     if kind == "imported":
         slot["imported"] = True
         slot["notes"] = (slot.get("notes", []) + messages.notes(ev.get("notes")))[:50]
-        return _next_call(modules, outcome, mi, 0, False, now)
+        return _next_call(order, outcome, mi, 0, False, now)
     if kind == "import_error":
         slot["imported"] = False
         slot["import_error"] = messages.error_report(ev.get("error"))
@@ -321,25 +334,27 @@ def _apply_event(ev, parts: list[bytes], outcome: dict, modules: list, current,
         outcome["parts"].append(parts[0] if len(parts) == 1 else b"null")
     elif kind == "error":
         slot["results"][i] = {"status": "error", "error": messages.error_report(ev.get("error"))}
-    return _next_call(modules, outcome, mi, i + 1, bool(modules[mi]["calls"][i].get("hidden")),
+    return _next_call(order, outcome, mi, i + 1, bool(modules[mi]["calls"][i].get("hidden")),
                       now)
 
 
-def _next_call(modules: list, outcome: dict, mi: int, i: int, hidden: bool, now: float):
+def _next_call(order: Order, outcome: dict, mi: int, i: int, hidden: bool, now: float):
     """The call of phase ``hidden`` that runs from call ``i`` of module ``mi`` on, and until
     when (``messages.phase``): calls run in order, so the end of one is the start of the
     next (no extra message). A public phase goes on within its module; the hidden phase
     goes on to the next module that imported. None between modules and at the end."""
+    modules, phases = order.modules, order.hidden if hidden else order.public
     for m in range(mi, len(modules) if hidden else mi + 1):
         if outcome["modules"][m]["imported"] is not True:
             continue
-        for j in messages.phase(modules[m], hidden):
-            if (m, j) >= (mi, i):
-                return [m, j], now + float(modules[m]["calls"][j]["timeout"])
+        calls = phases[m]
+        k = bisect.bisect_left(calls, i) if m == mi else 0
+        if k < len(calls):
+            return [m, calls[k]], now + float(modules[m]["calls"][calls[k]]["timeout"])
     return None, now + 10.0
 
 
-def _public_done(outcome: dict, modules: list, current) -> bool:
+def _public_done(outcome: dict, order: Order, current) -> bool:
     """Whether the child may be sent the hidden calls' inputs: nothing runs, every module
     was imported (or failed to), each imported one has every public call's result, and one
     of them has hidden calls. Until then a \"public_done\" (student code can write one)
@@ -351,9 +366,9 @@ def _public_done(outcome: dict, modules: list, current) -> bool:
         return False
     imported = [m for m, slot in enumerate(slots) if slot["imported"]]
     if any(slots[m]["results"][i] is None for m in imported
-           for i in messages.phase(modules[m], False)):
+           for i in order.public[m]):
         return False
-    return any(messages.phase(modules[m], True) for m in imported)
+    return any(order.hidden[m] for m in imported)
 
 
 def _send_within(fd: int, payload: bytes, deadline: float) -> bool:
