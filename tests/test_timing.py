@@ -200,6 +200,13 @@ def test_sigterm_mid_batch_keeps_finished_students_and_a_rerun_resumes(tmp_path)
     written = {p.parent.name for p in results.glob("*/results.json")}
     assert 2 <= len(recorded) < 8 and recorded == written  # nothing half-saved
     assert not list(results.rglob("*.tmp*"))
+    # An export now hands out part of the class: it says who is missing, and goes on.
+    left = sorted({f"s{i:02d}" for i in range(8)} - recorded)
+    export = _export(results)
+    assert export.returncode == 0, export.stderr
+    assert "stopped before grading" in export.stderr and "run it again" in export.stderr
+    assert f"no grade, so not in this export: {', '.join(left)}" in export.stderr
+    assert "older grade" not in export.stderr
     rerun = subprocess.run(_batch_cmd(subs, results), cwd=ROOT, capture_output=True, text=True,
                            timeout=300)
     assert rerun.returncode == 0, rerun.stderr
@@ -207,6 +214,22 @@ def test_sigterm_mid_batch_keeps_finished_students_and_a_rerun_resumes(tmp_path)
     book = Gradebook(results / "gradebook.sqlite")
     assert [len(book.history(f"s{i:02d}")) for i in range(8)] == [1] * 8  # nobody twice
     book.close()
+    export = _export(results)
+    assert export.returncode == 0 and "warning" not in export.stderr, export.stderr
+    # A batch killed outright (no chance to say so) after setting out to regrade s03: its
+    # row in the export is the old grade, and the export says so.
+    book = Gradebook(results / "gradebook.sqlite")
+    book.plan(book.start_run("v", "secret", "cpu", "batch"), ["s03"])
+    book.close()
+    export = _export(results)
+    assert "has not finished (still running, or killed)" in export.stderr, export.stderr
+    assert "an older grade is in this export for: s03" in export.stderr
+    assert "s03," in (results / "grades.csv").read_text()
+
+
+def _export(results):
+    return subprocess.run([sys.executable, "-m", "grader", "export", "--results", str(results)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
 SIGNAL_MID_WAIT = """

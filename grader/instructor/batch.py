@@ -181,6 +181,7 @@ def _run(session, todo, gradebook, results_root, outcome, started, progress, com
     run_id = gradebook.start_run(version, sid, session.device, command)
     from grader.instructor.semester import stamp_run
     stamp_run(gradebook, run_id, session.course[0].course_root)
+    gradebook.plan(run_id, [p.name for p, _ in todo])
     done: set[str] = set()
     futures = {}
     try:

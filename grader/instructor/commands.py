@@ -268,6 +268,7 @@ def cmd_export(args) -> int:
     gradebook = open_gradebook(args)
     try:  # the final grades: overrides and late penalties applied
         latest, ids = final_latest(gradebook, course, extensions), gradebook.lms_ids()
+        warn_outstanding(gradebook)
     finally:
         gradebook.close()
     if args.canvas_gradebook:
@@ -525,6 +526,7 @@ def cmd_feedback(args) -> int:
     gradebook = open_gradebook(args)
     try:
         finals = semester.final_latest(gradebook, course, extensions)
+        warn_outstanding(gradebook)
     finally:
         gradebook.close()
     out = Path(args.out) if args.out else Path(args.results) / "feedback"
@@ -545,6 +547,29 @@ def cmd_feedback(args) -> int:
         print(f"  no report.html in {args.results} for: {', '.join(done.missing_report)} "
               "(a page made from results.json instead)")
     return 0
+
+
+def warn_outstanding(gradebook) -> None:
+    """What an export about to hand grades out must say when the last batch did not grade
+    everyone it set out to (stopped, killed, or still running): who is left out, and whose
+    row holds an older grade (``Gradebook.outstanding``). Written to stderr; the export goes
+    on with what is saved."""
+    from datetime import datetime
+    run, left = gradebook.outstanding()
+    if not left:
+        return
+    when = datetime.fromtimestamp(run["started"]).strftime("%Y-%m-%d %H:%M")
+    how = "stopped" if run["finished"] is not None else "has not finished (still running, " \
+        "or killed)"
+    print(f"warning: the last batch (run {run['id']}, started {when}) {how} before grading "
+          f"{len(left)} student(s) it set out to grade: run it again before handing these "
+          "grades out", file=sys.stderr)
+    for older, what in ((True, "an older grade is in this export for"),
+                        (False, "no grade, so not in this export")):
+        names = [name for name, had in left if had is older]
+        if names:
+            more = f" and {len(names) - 10} more" if len(names) > 10 else ""
+            print(f"  {what}: {', '.join(names[:10])}{more}", file=sys.stderr)
 
 
 def open_gradebook(args):

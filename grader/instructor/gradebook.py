@@ -41,8 +41,11 @@ CREATE TABLE IF NOT EXISTS wrong_outputs (
     hidden INTEGER NOT NULL, signature TEXT NOT NULL, diagnosis TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS lms_ids (
     student TEXT PRIMARY KEY, canvas TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS run_plans (
+    run_id INTEGER NOT NULL REFERENCES runs(id), student TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS grades_by_submission ON grades (submission_id);
 CREATE INDEX IF NOT EXISTS tests_by_grade ON tests (grade_id);
+CREATE INDEX IF NOT EXISTS run_plans_by_run ON run_plans (run_id);
 """
 
 
@@ -70,6 +73,34 @@ class Gradebook:
                                   "command) VALUES (?, ?, ?, ?, ?)",
                                   (time.time(), grader_version, secret_id, device, command))
             return cur.lastrowid
+
+    def plan(self, run_id: int, students: list[str]) -> None:
+        """The students a run sets out to grade, recorded before the first is graded: a
+        batch stopped half-way (a signal, a kill, a full disk) leaves the rest on record
+        (``outstanding``)."""
+        with self._lock, self.db:
+            self.db.executemany("INSERT INTO run_plans (run_id, student) VALUES (?, ?)",
+                                [(run_id, name) for name in students])
+
+    def outstanding(self) -> tuple[dict | None, list[tuple[str, bool]]]:
+        """The newest run (its ``id``, ``started``, ``finished``; None before any) and the
+        students it set out to grade that no grade of it or of a later run covers, each
+        with whether an older grade of theirs is on record: what an export of the gradebook
+        would show stale or leave out. Every batch sets out to grade every student whose
+        folder changed or was never graded, so the newest run's plan is the class's."""
+        row = self.db.execute("SELECT id, started, finished FROM runs "
+                              "ORDER BY id DESC LIMIT 1").fetchone()
+        if row is None:
+            return None, []
+        run = {"id": row[0], "started": row[1], "finished": row[2]}
+        left = self.db.execute(
+            "SELECT p.student, EXISTS (SELECT 1 FROM grades g JOIN submissions s ON "
+            "g.submission_id = s.id JOIN students st ON s.student_id = st.id "
+            "WHERE st.name = p.student) FROM run_plans p WHERE p.run_id = ? AND NOT EXISTS ("
+            "SELECT 1 FROM grades g JOIN submissions s ON g.submission_id = s.id "
+            "JOIN students st ON s.student_id = st.id WHERE st.name = p.student "
+            "AND g.run_id >= p.run_id) ORDER BY p.student", (run["id"],)).fetchall()
+        return run, [(name, bool(older)) for name, older in left]
 
     def finish_run(self, run_id: int) -> None:
         with self._lock, self.db:
