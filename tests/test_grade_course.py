@@ -296,3 +296,17 @@ def test_a_whole_course_in_other_styles_scores_full_marks(grade):
     notes update by hand (and back), a NumPy plist for the sine fit, `p.data` updates."""
     result = grade(ROOT / "tests" / "submissions" / "other_styles")
     assert result.score == result.max_score == 100, broken(result)
+
+
+def test_not_implemented_raised_by_torch_is_not_called_unfinished(grade, student):
+    """Only a stub's own ``raise NotImplementedError`` means "not implemented yet": a tensor
+    on the ``meta`` device (torch raises it, reading the output) is told as what happened,
+    and loses exactly that function's points."""
+    source = mutate(reference_source("02_autograd"), [(
+        '    """Return ``[dJ/db, dJ/dw]`` computed by ``loss.backward()`` (not by the formula)."""',
+        '    """Return ``[dJ/db, dJ/dw]`` computed by ``loss.backward()`` (not by the formula)."""'
+        '\n    return torch.zeros(2, device="meta")')])
+    result = grade(student("02_autograd", source), "02_autograd")
+    assert broken(result) == {"autograd_grad"}
+    said = messages(result, "autograd_grad")
+    assert "meta tensor" in said and "not implemented" not in said

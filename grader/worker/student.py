@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import os
 import sys
+import sysconfig
 import time
 import traceback
 import types
@@ -16,6 +17,13 @@ from grader.worker import wire
 from grader.course.probes import load_probe, run_probe
 from grader.worker.messages import FRAMES, MESSAGE_CHARS, ORIGIN_CHARS, ErrorReport, phase
 from grader.worker.sandbox import Limits, explain_no_space
+
+LIBRARIES = tuple(sorted({os.path.join(os.path.abspath(sysconfig.get_paths()[k]), "")
+                          for k in ("stdlib", "platstdlib", "purelib", "platlib")} |
+                         {os.path.join(os.path.dirname(os.path.dirname(
+                             os.path.abspath(__file__))), "")}))
+"""Where the Python library, installed packages (torch, NumPy) and the grader live: code
+raised in there is never a student's unfinished stub."""
 
 
 def load_module(path: str, name: str) -> types.ModuleType:
@@ -56,7 +64,11 @@ def describe_error(exc: BaseException, student_dir: str, course_root: str = "",
         frames.append({"file": os.path.basename(exc.filename), "line": exc.lineno or 0,
                        "function": "<module>", "code": (exc.text or "").strip()})
     kind = "error"
-    if isinstance(exc, NotImplementedError):
+    # Unfinished only where the student's own code raised it (a stub's ``raise``, in a file
+    # or a notebook's cell), never where torch did (a tensor on the ``meta`` device, a
+    # module without ``forward``) or the course's own files.
+    if isinstance(exc, NotImplementedError) and not in_course and not (
+            stack and os.path.abspath(stack[-1].filename).startswith(LIBRARIES)):
         kind = "not_implemented"
     elif isinstance(exc, MemoryError):
         kind = "memory"
