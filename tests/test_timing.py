@@ -207,6 +207,14 @@ def test_sigterm_mid_batch_keeps_finished_students_and_a_rerun_resumes(tmp_path)
     assert "stopped before grading" in export.stderr and "run it again" in export.stderr
     assert f"no grade, so not in this export: {', '.join(left)}" in export.stderr
     assert "older grade" not in export.stderr
+    # A batch of another folder into the same gradebook (late submissions) settles nothing.
+    late = tmp_path / "late"
+    write_submission(late / "late1", A01, reference_source(A01))
+    other = subprocess.run(_batch_cmd(late, results), cwd=ROOT, capture_output=True, text=True,
+                           timeout=300)
+    assert other.returncode == 0, other.stderr
+    export = _export(results)
+    assert f"no grade, so not in this export: {', '.join(left)}" in export.stderr
     rerun = subprocess.run(_batch_cmd(subs, results), cwd=ROOT, capture_output=True, text=True,
                            timeout=300)
     assert rerun.returncode == 0, rerun.stderr
@@ -219,12 +227,18 @@ def test_sigterm_mid_batch_keeps_finished_students_and_a_rerun_resumes(tmp_path)
     # A batch killed outright (no chance to say so) after setting out to regrade s03: its
     # row in the export is the old grade, and the export says so.
     book = Gradebook(results / "gradebook.sqlite")
-    book.plan(book.start_run("v", "secret", "cpu", "batch"), ["s03"])
+    forged = "evil\n  no grade, so not in this export: alice\x1b[1A"
+    book.plan(book.start_run("v", "secret", "cpu", "batch"), str(subs.resolve()),
+              ["s03", forged])
     book.close()
     export = _export(results)
     assert "has not finished (still running, or killed)" in export.stderr, export.stderr
     assert "an older grade is in this export for: s03" in export.stderr
     assert "s03," in (results / "grades.csv").read_text()
+    # A name cannot forge a line of the warning, nor reach the terminal as an escape.
+    assert ascii(forged) in export.stderr and "\x1b" not in export.stderr
+    assert not any(line.startswith("  no grade, so not in this export: alice")
+                   for line in export.stderr.splitlines())
 
 
 def _export(results):

@@ -167,21 +167,23 @@ def run_batch(session: Session, students: list[Path], gradebook: Gradebook, resu
             semester.record_times(gradebook, path.name, content, semester.collected_times(
                 path.name, collected, snapshot, lms or {}))
             todo.append((collected, content))
+        parents = {str(p.resolve().parent) for p in students}
+        folder = parents.pop() if len(parents) == 1 else ""  # what ``export`` warns by
         return _run(session, todo, gradebook, results_root, outcome, started, progress,
-                    command, parallel, signals, runner, pictures, version, sid)
+                    command, parallel, signals, runner, pictures, version, sid, folder)
     finally:
         copies.remove()
 
 
 def _run(session, todo, gradebook, results_root, outcome, started, progress, command,
-         parallel, signals, runner, pictures, version, sid) -> BatchOutcome:
+         parallel, signals, runner, pictures, version, sid, folder="") -> BatchOutcome:
     progress = progress or Progress(len(todo))
     runner = runner or LocalRunner(session, parallel)
     signals = signals or StopSignals()
     run_id = gradebook.start_run(version, sid, session.device, command)
     from grader.instructor.semester import stamp_run
     stamp_run(gradebook, run_id, session.course[0].course_root)
-    gradebook.plan(run_id, [p.name for p, _ in todo])
+    gradebook.plan(run_id, folder, [p.name for p, _ in todo])
     done: set[str] = set()
     futures = {}
     try:

@@ -550,26 +550,30 @@ def cmd_feedback(args) -> int:
 
 
 def warn_outstanding(gradebook) -> None:
-    """What an export about to hand grades out must say when the last batch did not grade
-    everyone it set out to (stopped, killed, or still running): who is left out, and whose
-    row holds an older grade (``Gradebook.outstanding``). Written to stderr; the export goes
-    on with what is saved."""
+    """What an export about to hand grades out must say when a class folder's last batch
+    did not grade everyone it set out to (stopped, killed, or still running): who is left
+    out, and whose row holds an older grade (``Gradebook.outstanding``). Written to stderr
+    (names that are not printable text as escapes); the export goes on with what is saved."""
     from datetime import datetime
-    run, left = gradebook.outstanding()
-    if not left:
-        return
-    when = datetime.fromtimestamp(run["started"]).strftime("%Y-%m-%d %H:%M")
-    how = "stopped" if run["finished"] is not None else "has not finished (still running, " \
-        "or killed)"
-    print(f"warning: the last batch (run {run['id']}, started {when}) {how} before grading "
-          f"{len(left)} student(s) it set out to grade: run it again before handing these "
-          "grades out", file=sys.stderr)
-    for older, what in ((True, "an older grade is in this export for"),
-                        (False, "no grade, so not in this export")):
-        names = [name for name, had in left if had is older]
-        if names:
-            more = f" and {len(names) - 10} more" if len(names) > 10 else ""
-            print(f"  {what}: {', '.join(names[:10])}{more}", file=sys.stderr)
+    for run, left in gradebook.outstanding():
+        when = datetime.fromtimestamp(run["started"]).strftime("%Y-%m-%d %H:%M")
+        how = "stopped" if run["finished"] is not None else "has not finished (still " \
+            "running, or killed)"
+        print(f"warning: the last batch of {_printable(run['folder'])} (run {run['id']}, "
+              f"started {when}) {how} before grading {len(left)} student(s) it set out to "
+              "grade: run it again before handing these grades out", file=sys.stderr)
+        for older, what in ((True, "an older grade is in this export for"),
+                            (False, "no grade, so not in this export")):
+            names = [_printable(name) for name, had in left if had is older]
+            if names:
+                more = f" and {len(names) - 10} more" if len(names) > 10 else ""
+                print(f"  {what}: {', '.join(names[:10])}{more}", file=sys.stderr)
+
+
+def _printable(name: str) -> str:
+    """A name as a terminal may be given it: as is, or escaped where it holds a control
+    character (a newline forging a line, an escape sequence erasing one)."""
+    return name if name.isprintable() else ascii(name)
 
 
 def open_gradebook(args):

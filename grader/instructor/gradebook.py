@@ -62,6 +62,9 @@ class Gradebook:
             with self.db:
                 self.db.execute("ALTER TABLE grades ADD COLUMN grader_errors INTEGER "
                                 "NOT NULL DEFAULT 0")
+        if "folder" not in {row[1] for row in self.db.execute("PRAGMA table_info(runs)")}:
+            with self.db:  # the class folder a batch graded (``plan``): older ones had none
+                self.db.execute("ALTER TABLE runs ADD COLUMN folder TEXT NOT NULL DEFAULT ''")
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -74,33 +77,39 @@ class Gradebook:
                                   (time.time(), grader_version, secret_id, device, command))
             return cur.lastrowid
 
-    def plan(self, run_id: int, students: list[str]) -> None:
-        """The students a run sets out to grade, recorded before the first is graded: a
-        batch stopped half-way (a signal, a kill, a full disk) leaves the rest on record
-        (``outstanding``)."""
+    def plan(self, run_id: int, folder: str, students: list[str]) -> None:
+        """The class folder a run grades and the students it sets out to grade there,
+        recorded before the first is graded: a batch stopped half-way (a signal, a kill, a
+        full disk) leaves the rest on record (``outstanding``)."""
         with self._lock, self.db:
+            self.db.execute("UPDATE runs SET folder = ? WHERE id = ?", (folder, run_id))
             self.db.executemany("INSERT INTO run_plans (run_id, student) VALUES (?, ?)",
                                 [(run_id, name) for name in students])
 
-    def outstanding(self) -> tuple[dict | None, list[tuple[str, bool]]]:
-        """The newest run (its ``id``, ``started``, ``finished``; None before any) and the
-        students it set out to grade that no grade of it or of a later run covers, each
-        with whether an older grade of theirs is on record: what an export of the gradebook
-        would show stale or leave out. Every batch sets out to grade every student whose
-        folder changed or was never graded, so the newest run's plan is the class's."""
-        row = self.db.execute("SELECT id, started, finished FROM runs "
-                              "ORDER BY id DESC LIMIT 1").fetchone()
-        if row is None:
-            return None, []
-        run = {"id": row[0], "started": row[1], "finished": row[2]}
-        left = self.db.execute(
-            "SELECT p.student, EXISTS (SELECT 1 FROM grades g JOIN submissions s ON "
-            "g.submission_id = s.id JOIN students st ON s.student_id = st.id "
-            "WHERE st.name = p.student) FROM run_plans p WHERE p.run_id = ? AND NOT EXISTS ("
-            "SELECT 1 FROM grades g JOIN submissions s ON g.submission_id = s.id "
-            "JOIN students st ON s.student_id = st.id WHERE st.name = p.student "
-            "AND g.run_id >= p.run_id) ORDER BY p.student", (run["id"],)).fetchall()
-        return run, [(name, bool(older)) for name, older in left]
+    def outstanding(self) -> list[tuple[dict, list[tuple[str, bool]]]]:
+        """For each class folder, its newest run (``id``, ``folder``, ``started``,
+        ``finished``) and the students it set out to grade that no grade of it or of a
+        later run covers, each with whether an older grade of theirs is on record: what an
+        export of the gradebook would show stale or leave out. A batch sets out to grade
+        every student of its folder whose files changed or were never graded, so a folder's
+        newest plan is what is owed there (a student removed from it is owed nothing); a
+        batch of another folder into the same gradebook settles nothing of this one's."""
+        runs = self.db.execute(
+            "SELECT id, folder, started, finished FROM runs r WHERE folder != '' AND id = "
+            "(SELECT MAX(id) FROM runs WHERE folder = r.folder) ORDER BY id").fetchall()
+        owed = []
+        for run_id, folder, started, finished in runs:
+            left = self.db.execute(
+                "SELECT p.student, EXISTS (SELECT 1 FROM grades g JOIN submissions s ON "
+                "g.submission_id = s.id JOIN students st ON s.student_id = st.id "
+                "WHERE st.name = p.student) FROM run_plans p WHERE p.run_id = ? AND NOT "
+                "EXISTS (SELECT 1 FROM grades g JOIN submissions s ON g.submission_id = s.id "
+                "JOIN students st ON s.student_id = st.id WHERE st.name = p.student "
+                "AND g.run_id >= p.run_id) ORDER BY p.student", (run_id,)).fetchall()
+            if left:
+                owed.append(({"id": run_id, "folder": folder, "started": started,
+                              "finished": finished}, [(n, bool(older)) for n, older in left]))
+        return owed
 
     def finish_run(self, run_id: int) -> None:
         with self._lock, self.db:
