@@ -170,11 +170,13 @@ def main() -> None:
     ap.add_argument("--students", type=int, default=100)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--pictures", default="failing", choices=("failing", "all", "none"))
+    ap.add_argument("--only", choices=("correct", "partly_wrong", "crashing", "looping"),
+                    help="every student of one kind (default: the mix of make_class.py)")
     ap.add_argument("--naive-sample", type=int, default=6,
                     help="students graded the naive way (then scaled to the class)")
     args = ap.parse_args()
     klass = OUT / "class"
-    counts = make_class(klass, args.students)
+    counts = make_class(klass, args.students, only=args.only)
     results = OUT / "results"
     py = sys.executable
     wall, peak, out = timed([py, "-m", "grader", "batch", str(klass), "--results", str(results),

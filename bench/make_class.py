@@ -80,11 +80,18 @@ def looping(student: Path, rng: random.Random) -> None:
           f"\n\ndef {name}(*args, **kwargs):\n    while True:\n        pass\n")
 
 
-def make_class(out: Path, n: int = 100, seed: int = 0) -> dict[str, int]:
+KINDS = {"correct": correct, "partly_wrong": partly_wrong, "crashing": crashing,
+         "looping": looping}
+
+
+def make_class(out: Path, n: int = 100, seed: int = 0, only: str | None = None
+               ) -> dict[str, int]:
+    """``n`` students in ``out``: the mix above, or every one of kind ``only``."""
     if out.exists():
         shutil.rmtree(out)
     rng = random.Random(seed)
-    kinds = ([correct] * 50 + [partly_wrong] * 25 + [crashing] * 15 + [looping] * 10)
+    kinds = [KINDS[only]] if only else \
+        ([correct] * 50 + [partly_wrong] * 25 + [crashing] * 15 + [looping] * 10)
     counts: dict[str, int] = {}
     for i in range(n):
         make = kinds[i * len(kinds) // n]
