@@ -7,7 +7,6 @@ from __future__ import annotations
 import copy
 import os
 import sys
-import sysconfig
 import time
 import traceback
 import types
@@ -18,12 +17,14 @@ from grader.course.probes import load_probe, run_probe
 from grader.worker.messages import FRAMES, MESSAGE_CHARS, ORIGIN_CHARS, ErrorReport, phase
 from grader.worker.sandbox import Limits, explain_no_space
 
-LIBRARIES = tuple(sorted({os.path.join(os.path.abspath(sysconfig.get_paths()[k]), "")
-                          for k in ("stdlib", "platstdlib", "purelib", "platlib")} |
-                         {os.path.join(os.path.dirname(os.path.dirname(
-                             os.path.abspath(__file__))), "")}))
-"""Where the Python library, installed packages (torch, NumPy) and the grader live: code
-raised in there is never a student's unfinished stub."""
+LIBRARIES = tuple(sorted({os.path.join(os.path.abspath(p), "") for p in (
+    *(os.path.join(prefix, lib) for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix,
+                                               sys.base_exec_prefix}
+      for lib in ("lib", "Lib", "lib64")),
+    os.path.dirname(os.__file__), os.path.dirname(os.path.dirname(os.path.abspath(__file__))))}))
+"""Where the Python library, installed packages (torch, NumPy) and the grader live (each
+installation's ``lib`` folders: a student's files may sit beside a virtual environment's
+own): code raised in there is never a student's unfinished stub."""
 
 
 def load_module(path: str, name: str) -> types.ModuleType:
