@@ -484,6 +484,28 @@ def test_a_fork_leaves_nothing_behind_on_the_host(pool, tmp_path, mode):
     assert result.score == 20, messages(result, "predict")
 
 
+OUTLIVE = """
+import ctypes, os
+
+libc = ctypes.CDLL(None, use_errno=True)
+tried = {}
+for name, call in (("pdeathsig", lambda: libc.prctl(1, 0, 0, 0, 0)),  # PR_SET_PDEATHSIG
+                   ("setsid", lambda: libc.setsid()), ("setpgid", lambda: libc.setpgid(0, 0))):
+    tried[name] = ctypes.get_errno() if call() < 0 else "done"
+assert tried == dict.fromkeys(["pdeathsig", "setsid", "setpgid"], 1), tried  # EPERM
+assert libc.prctl(15, b"still-named", 0, 0, 0) == 0  # PR_SET_NAME: other prctl go on
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_fork_cannot_leave_its_group_nor_outlive_its_server(pool, tmp_path, mode):
+    """A red team cleared a fork's parent-death signal and gave it a session of its own: it
+    outlived a stopped batch with 555 MB of memory, beyond the group kill that ends a server
+    and every process it started. Both are refused; a thread still names itself."""
+    result = graded_attack(pool, tmp_path, mode, OUTLIVE)
+    assert result.score == 20, messages(result, "predict")
+
+
 RESCHEDULE = """
 import os
 

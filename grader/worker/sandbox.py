@@ -157,7 +157,9 @@ _SYSCALLS = {
                "msgrcv": 70, "msgctl": 71, "add_key": 248, "request_key": 249, "keyctl": 250,
                # priorities and policies: see _scheduling
                "setpriority": 141, "ioprio_set": 251, "sched_setscheduler": 144,
-               "sched_setattr": 314, "sched_setaffinity": 203},
+               "sched_setattr": 314, "sched_setaffinity": 203,
+               # leaving the fork server's process group, or its death
+               "setsid": 112, "setpgid": 109, "prctl": 157},
     "aarch64": {"arch": 0xC00000B7, "socket": 198, "seccomp": 277,
                 "clone": 220, "clone3": 435, "ptrace": 117,
                 "process_vm_readv": 270, "process_vm_writev": 271, "ioctl": 29,
@@ -178,7 +180,8 @@ _SYSCALLS = {
                 "msgrcv": 188, "msgctl": 187, "add_key": 217, "request_key": 218,
                 "keyctl": 219,
                 "setpriority": 140, "ioprio_set": 30, "sched_setscheduler": 119,
-                "sched_setattr": 274, "sched_setaffinity": 122},
+                "sched_setattr": 274, "sched_setaffinity": 122,
+                "setsid": 157, "setpgid": 154, "prctl": 167},
 }
 MODE_AND_TIME_CALLS = ("chmod", "fchmod", "fchmodat", "fchmodat2", "utime", "utimes",
                        "futimesat", "utimensat")
@@ -194,6 +197,12 @@ BEYOND_THE_FORK = ("name_to_handle_at", "open_by_handle_at", "unshare", "setns",
                    "shmget", "shmat", "shmctl", "shmdt", "semget", "semop", "semctl",
                    "semtimedop", "msgget", "msgsnd", "msgrcv", "msgctl", "add_key",
                    "request_key", "keyctl", "inotify_init", "inotify_init1", "fanotify_init")
+OUTLIVING_CALLS = ("setsid", "setpgid")
+"""Refused with EPERM (a red team's find): with a session of its own and its parent-death
+signal cleared (``PR_SET_PDEATHSIG``, refused too: ``seccomp_program``), a child outlived
+its job, its fork server and a stopped batch (still holding its memory and its CPU time),
+out of reach of the group kill that ends a server and every process it started."""
+PR_SET_PDEATHSIG = 1
 """Refused with EPERM, each found by a red team: a file opened by handle with the scratch
 folder as its mount was read as Landlock reads the scratch (any file of that filesystem:
 /etc/shadow, the course's checks); a user namespace of its own holds every capability
@@ -303,7 +312,7 @@ def seccomp_program(allow_unix_sockets: bool = False, pid: int | None = None,
              # io_uring makes sockets (IORING_OP_SOCKET) and runs calls no rule here sees
              ("io_uring_setup", errno.ENOSYS), ("io_uring_enter", errno.ENOSYS),
              ("io_uring_register", errno.ENOSYS)]
-    rules += [(name, errno.EPERM) for name in BEYOND_THE_FORK]
+    rules += [(name, errno.EPERM) for name in BEYOND_THE_FORK + OUTLIVING_CALLS]
     if pid is not None:
         rules += [(name, errno.EPERM) for name in ("tkill", "pidfd_open", "pidfd_send_signal")]
     if metadata:  # errno 0: the call returns 0 without running
@@ -320,6 +329,11 @@ def seccomp_program(allow_unix_sockets: bool = False, pid: int | None = None,
         prog += _only_if(table["prlimit64"], _arg_low(0), (0, pid), errno.EPERM)
         prog.append(_bpf(_LD_ABS, 0, 0, 0))
     prog += _scheduling(table, pid)
+    # prctl(PR_SET_PDEATHSIG, ...) fails (the signal set before confinement stays); every
+    # other prctl goes on through the rules below.
+    prog += [_bpf(_JEQ, 0, 3, table["prctl"]), _bpf(_LD_ABS, 0, 0, _arg_low(0)),
+             _bpf(_JEQ, 0, 1, PR_SET_PDEATHSIG), _bpf(_RET, 0, 0, deny(errno.EPERM)),
+             _bpf(_LD_ABS, 0, 0, 0)]
     if metadata:  # ioctl(fd, FS_IOC_SETFLAGS or FS_IOC_FSSETXATTR, ...) fails; others pass
         n = len(_FS_IOC_SETFLAGS)
         prog += [_bpf(_JEQ, 0, n + 3, table["ioctl"]), _bpf(_LD_ABS, 0, 0, _arg_low(1))]
