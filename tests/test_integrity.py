@@ -322,10 +322,30 @@ for _ in range(3000):  # forged error outputs, 84 kB each: once all kept by the 
 '''
 
 
-def test_a_notebook_cannot_grow_its_supervisor_with_forged_error_outputs(tmp_path):
+COMM_FLOOD = '''
+from comm import create_comm
+block = b"\\0" * (1 << 20)
+for i in range(400):  # widget messages, 1 MiB of buffer each: nbclient kept them all
+    create_comm(target_name=f"w{i}", data={"state": {}, "buffer_paths": [["b"]]},
+                buffers=[block])
+'''
+DISPLAY_FLOOD = '''
+from IPython.display import display, update_display
+for i in range(60):  # small displays, each updated in place with 4 MiB: all kept
+    display("x", display_id=f"d{i}")
+for i in range(60):
+    update_display("y" * (4 << 20), display_id=f"d{i}")
+'''
+FLOODS = {"error outputs": ERROR_FLOOD, "comms": COMM_FLOOD, "display updates": DISPLAY_FLOOD}
+
+
+@pytest.mark.parametrize("flood", FLOODS)
+def test_a_notebook_cannot_grow_its_supervisor_with_forged_error_outputs(tmp_path, flood):
     """A cell raises once; error outputs past the first of a cell count against the
     notebook's output budget like any output (3000 forged ones grew the supervisor by
-    ~225 MiB, 50,000 would have taken gigabytes)."""
+    ~225 MiB, 50,000 would have taken gigabytes). So do the updates of a displayed output,
+    and widget messages are not kept at all (a red team's, with buffers, ran the fork server
+    out of memory: the student's wrong work came back "not graded")."""
     import nbformat
     import grader.worker.pool as pool_module
     peaks = []
@@ -336,7 +356,7 @@ def test_a_notebook_cannot_grow_its_supervisor_with_forged_error_outputs(tmp_pat
         peaks.append(out.get("supervisor_peak"))
         return out
     with WorkerPool(size=1) as pool:
-        for name, extra in (("quiet", "x = 1"), ("flood", ERROR_FLOOD)):
+        for name, extra in (("quiet", "x = 1"), ("flood", FLOODS[flood])):
             folder = tmp_path / name / A01
             folder.mkdir(parents=True)
             nb = nbformat.v4.new_notebook()

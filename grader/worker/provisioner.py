@@ -304,6 +304,24 @@ async def _drive(nb, connection_file: str, pid: int, cell_seconds: float, run: N
             self.kept += size
             return super().output(outs, msg, display_id, cell_index)
 
+        def _update_display_id(self, display_id, msg):
+            """An update of a displayed output counts against OUTPUT_BYTES like a new one
+            (nbclient replaced it in place, whatever its size: forty small displays, each
+            updated with megabytes, were all kept)."""
+            if display_id in self._display_id_map:
+                size = _weight(msg.get("content") or {})
+                if self.kept + size > OUTPUT_BYTES:
+                    self.dropped += size
+                    return None
+                self.kept += size
+            return super()._update_display_id(display_id, msg)
+
+        def handle_comm_msg(self, outs, msg, cell_index):
+            """Comms (widgets) are a browser's, and nothing here shows them: none is kept
+            (nbclient kept each comm's state and a base64 copy of every buffer it carried,
+            without limit: a red team's cell ran its fork server out of memory)."""
+            return None
+
         async def _async_handle_timeout(self, timeout, cell=None):
             self.interrupted.add(id(cell))
             return await super()._async_handle_timeout(timeout, cell)
@@ -323,6 +341,7 @@ async def _drive(nb, connection_file: str, pid: int, cell_seconds: float, run: N
                     interrupt_on_timeout=True, skip_cells_with_tag=SELF_CHECK_TAG,
                     error_on_timeout={"ename": "CellTimeout", "evalue": "", "traceback": []},
                     iopub_timeout=IOPUB_GRACE_SECONDS, startup_timeout=30, record_timing=False,
+                    store_widget_state=False,
                     kernel_name="python3", resources={"metadata": {}})
     client.interrupted = set()
     try:
