@@ -466,3 +466,20 @@ def test_grade_on_a_folder_that_cannot_be_collected_is_one_line(tmp_path, monkey
     err = capsys.readouterr().err
     assert "the student folder s could not be collected (PermissionError" in err
     assert "Traceback" not in err
+
+
+def test_entries_past_the_cap_are_counted_not_listed(tmp_path):
+    """A red team's folder of 20,000 files made 15,000 warning lines and a 3.5 MB
+    results.json: past the cap, the first few are named and the rest counted in one line."""
+    from grader.worker.submission import MAX_ENTRIES, PAST_NAMED, read_folder
+    folder = tmp_path / "s" / A01
+    folder.mkdir(parents=True)
+    (folder / "gradient_descent.py").write_text(reference_source(A01))
+    for i in range(MAX_ENTRIES + 1000):
+        (folder / f"z{i:05d}.txt").touch()
+    snapshot = read_folder(tmp_path / "s")
+    assert f"{A01}/gradient_descent.py" in snapshot.files  # sorted first: read
+    assert len(snapshot.left_out) == PAST_NAMED + 1, len(snapshot.left_out)
+    past = 1000 + 2  # the files past the cap (the folder and the .py count as entries)
+    assert snapshot.left_out[f"{past - PAST_NAMED} more entries"].endswith(
+        "not named one by one")
