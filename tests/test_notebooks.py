@@ -279,3 +279,21 @@ print(threading.active_count())
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
     assert done.stdout.split() == ["1"], done.stdout + done.stderr
+
+
+def test_once_its_cells_have_run_a_notebook_gets_seconds_not_a_second_import_limit(
+        monkeypatch):
+    """A notebook's cells may take what is left of its import limit; after them, handing
+    its names over as a module takes seconds. The worker was given a whole import limit
+    again (code of the student's holding the lock then doubled the notebook's time)."""
+    import time
+    from grader.worker import provisioner, supervisor
+    monkeypatch.setattr(provisioner, "execute", lambda *args: provisioner.NotebookRun())
+    request = {"kernel": {"connection_file": "k.json"}, "import_timeout": 120.0,
+               "modules": [{"module_path": "nb.ipynb"}]}
+    outcome = {"modules": [{"imported": None}]}
+    started = time.monotonic()
+    deadline = supervisor._run_notebook(request, outcome, [0, None], 0, started + 1.0, -1,
+                                        lambda data: None)
+    assert deadline - started <= supervisor.HANDOVER_SECONDS + 1.0
+    assert outcome["modules"][0].get("imported") is None  # nothing failed: the import goes on
