@@ -1,7 +1,10 @@
 """A grade is earned only by the student's own outputs (issue 24): forged messages cost the
 forger only, no fork ever holds another student's data, the fork server's memory stays
 bounded whatever a student sends, and nothing unreadable stops the grader."""
+import json
 import secrets
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -336,7 +339,16 @@ for i in range(60):  # small displays, each updated in place with 4 MiB: all kep
 for i in range(60):
     update_display("y" * (4 << 20), display_id=f"d{i}")
 '''
-FLOODS = {"error outputs": ERROR_FLOOD, "comms": COMM_FLOOD, "display updates": DISPLAY_FLOOD}
+STDIN_FLOOD = '''
+import time
+kernel = get_ipython().kernel
+ident, blob = kernel._parent_ident["shell"][0], b"x" * (15 << 20)
+for _ in range(60):  # on the stdin channel, which nothing read: ZeroMQ queued them all
+    kernel.stdin_socket.send_multipart([ident, b"<IDS|MSG>", blob], copy=False)
+time.sleep(2)
+'''
+FLOODS = {"error outputs": ERROR_FLOOD, "comms": COMM_FLOOD, "display updates": DISPLAY_FLOOD,
+          "stdin messages": STDIN_FLOOD}
 
 
 @pytest.mark.parametrize("flood", FLOODS)
@@ -462,3 +474,48 @@ def test_a_hidden_case_records_no_time_the_student_could_choose():
     shown = [c for t in gradescope(result)["tests"] for c in t["extra_data"]["cases"]
              if c.get("hidden")]
     assert shown and all(c["seconds"] is None for c in shown)
+
+
+HANG = '''
+import json, sys
+sys.path.insert(0, {tests!r})
+from conftest import SECRET, assignment
+from grader.grade import Session
+from grader.judge.expected import Expected
+from grader.worker.pool import WorkerPool
+with WorkerPool(size=1) as pool:
+    result = Session(pool, (assignment("01_gradient_descent"),), secret=SECRET,
+                     max_timeout=5.0, expected=Expected()).grade({student!r})
+print(json.dumps([result.score, result.grader_errors,
+                  sorted({{c.message[:120] for ch in result.checks() for c in ch.cases}})]))
+'''
+
+
+def test_a_reply_too_large_to_read_never_hangs_the_notebooks_grading(tmp_path):
+    """A cell raising an error of 17 MiB: its reply is over the largest message read, so
+    ZeroMQ dropped the connection; the cell met its limit, and the next request to the
+    kernel blocked the loop that drives the notebook, its deadlines with it: the grade, and
+    a whole batch, waited for good (a red team's). The notebook is now charged, in time."""
+    import nbformat
+    folder = tmp_path / "s" / A01
+    folder.mkdir(parents=True)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(reference_source(A01)),
+                nbformat.v4.new_code_cell('raise ValueError("x" * (17 << 20))')]
+    nbformat.write(nb, str(folder / "gradient_descent.ipynb"))
+    script = HANG.format(tests=str(ROOT / "tests"), student=str(tmp_path / "s"))
+    out, err = tmp_path / "out", tmp_path / "err"  # files: a hung server keeps no pipe open
+    with out.open("w") as o, err.open("w") as e:
+        proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=o, stderr=e)
+    try:
+        proc.wait(timeout=240)
+    except subprocess.TimeoutExpired:
+        import psutil
+        for p in [*psutil.Process(proc.pid).children(recursive=True), proc]:
+            p.kill()  # the server stuck in its send too (it is in a session of its own)
+        proc.wait()
+        raise AssertionError("the notebook's grading hung") from None
+    assert proc.returncode == 0, err.read_text()
+    score, grader_errors, said = json.loads(out.read_text().strip().splitlines()[-1])
+    assert grader_errors == 0 and score == 0, said  # the notebook failed: its own doing
+    assert any("notebook" in s for s in said), said

@@ -18,6 +18,7 @@ import os
 import re
 import secrets
 import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -34,7 +35,17 @@ OUTPUT_BYTES = 1 << 20
 """How much of a notebook's outputs is kept while it runs (the report keeps far less);
 the rest is counted and dropped as it arrives."""
 ERROR_CHARS = 4000
-"""How much of an error output's value and traceback is kept."""
+"""How much of an error output's name, value and traceback is kept."""
+QUEUED_MESSAGES = 16
+"""How many messages of the kernel's a channel holds before they are read: past it ZeroMQ
+drops them (each up to MESSAGE_BYTES; a channel never read, stdin's, once queued 1,000)."""
+SEND_SECONDS = 10.0
+"""How long a message to the kernel may wait to be sent. A send blocks the loop that drives
+the notebook, and with it every deadline (a connection dropped over a too-large reply once
+left a send, and the whole batch, waiting for good)."""
+OVERDUE_SECONDS = 30.0
+"""Past its time limit, how long a notebook's driving may go on before an alarm stops it
+whatever it is doing (the last resort when the loop itself is stuck)."""
 
 
 def kernel_request(scratch: str, confine: bool, device: str) -> dict:
@@ -113,10 +124,17 @@ def _ready_client_class():
 
         def start_channels(self, shell=True, iopub=True, stdin=True, hb=True, control=True):
             """Every channel but the heartbeat (liveness comes from the kernel manager,
-            which polls the process), each refusing messages over MESSAGE_BYTES."""
+            which polls the process) and stdin, each refusing messages over MESSAGE_BYTES,
+            holding at most QUEUED_MESSAGES unread, and giving up a send after
+            SEND_SECONDS."""
             import zmq
-            self.context.setsockopt(zmq.MAXMSGSIZE, MESSAGE_BYTES)  # for every socket made
-            super().start_channels(shell, iopub, stdin, False, control)
+            for option, value in ((zmq.MAXMSGSIZE, MESSAGE_BYTES),  # for every socket made
+                                  (zmq.RCVHWM, QUEUED_MESSAGES),
+                                  (zmq.SNDTIMEO, int(SEND_SECONDS * 1000))):
+                self.context.setsockopt(option, value)
+            # No stdin channel: nobody types in a batch (input() raises), and a channel
+            # nobody reads only queues what the kernel sends on it.
+            super().start_channels(shell, iopub, False, False, control)
 
         async def wait_for_ready(self, timeout: float | None = None) -> None:
             deadline = time.monotonic() + (timeout or 60.0)
@@ -213,9 +231,24 @@ def execute(path: str, connection_file: str, pid: int, cell_seconds: float,
         else:  # closed: the fork server's own loop sees the end
             loop.remove_reader(output_fd)
     loop.add_reader(output_fd, drain)
+
+    def overdue(signum, frame):
+        raise _Overdue()
+    main = threading.current_thread() is threading.main_thread()  # (a fork server's is)
+    if main:  # then again every 5 s, until the driving has stopped
+        alarm = signal.signal(signal.SIGALRM, overdue)
+        signal.setitimer(signal.ITIMER_REAL, notebook_seconds + OVERDUE_SECONDS, 5.0)
     try:
-        loop.run_until_complete(asyncio.wait_for(
-            _drive(nb, connection_file, pid, cell_seconds, run, on_text), notebook_seconds))
+        try:
+            loop.run_until_complete(asyncio.wait_for(
+                _drive(nb, connection_file, pid, cell_seconds, run, on_text), notebook_seconds))
+        finally:
+            if main:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+    except _Overdue:
+        _signal(pid, signal.SIGKILL)
+        cell = f" (code cell {run.running_cell} was running)" if run.running_cell else ""
+        run.failure = f"the notebook ran past its time limit and stopped answering{cell}"
     except asyncio.TimeoutError:
         _signal(pid, signal.SIGKILL)
         cell = f" (code cell {run.running_cell} was running)" if run.running_cell else ""
@@ -230,6 +263,8 @@ def execute(path: str, connection_file: str, pid: int, cell_seconds: float,
         _signal(pid, signal.SIGKILL)
         run.failure = f"the notebook's kernel could not be driven: {type(exc).__name__}: {exc}"
     finally:
+        if main:
+            signal.signal(signal.SIGALRM, alarm)
         loop.remove_reader(output_fd)
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.run_until_complete(loop.shutdown_default_executor())
@@ -241,6 +276,12 @@ def execute(path: str, connection_file: str, pid: int, cell_seconds: float,
 
 class _KernelDied(Exception):
     pass
+
+
+class _Overdue(BaseException):
+    """The alarm past a notebook's limit: its driving was stuck (``OVERDUE_SECONDS``). Not
+    an ``Exception``, which the libraries' handlers would swallow; it fires every 5 s until
+    the driving has stopped."""
 
 
 class _Deaf(Exception):
@@ -293,6 +334,7 @@ async def _drive(nb, connection_file: str, pid: int, cell_seconds: float, run: N
             content = msg.get("content") or {}
             if msg.get("msg_type") == "error" and \
                     not any(o.get("output_type") == "error" for o in outs):
+                content["ename"] = str(content.get("ename", ""))[:ERROR_CHARS]
                 content["evalue"] = str(content.get("evalue", ""))[:ERROR_CHARS]
                 content["traceback"] = [str(t)[:ERROR_CHARS]
                                         for t in (content.get("traceback") or [])[-20:]]

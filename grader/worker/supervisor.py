@@ -261,7 +261,7 @@ def _run_notebook(request: dict, outcome: dict, current, pid: int, deadline: flo
         request["modules"][mi]["module_path"], request["kernel"]["connection_file"], pid,
         float(request.get("cell_seconds", 30.0)), max(deadline - time.monotonic(), 0.1),
         output_fd, keep, lambda text: keep(text.encode("utf-8", errors="replace")))
-    slot["notes"] = run.notes[:50]
+    slot["notes"] = messages.notes(run.notes)  # cut to size: a cell's error names its type
     if run.failure is not None:
         os.kill(pid, signal.SIGKILL)
         slot["imported"] = False
