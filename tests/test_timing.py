@@ -228,7 +228,7 @@ def test_sigterm_mid_batch_keeps_finished_students_and_a_rerun_resumes(tmp_path)
     # row in the export is the old grade, and the export says so.
     book = Gradebook(results / "gradebook.sqlite")
     forged = "evil\n  no grade, so not in this export: alice\x1b[1A"
-    book.plan(book.start_run("v", "secret", "cpu", "batch"), str(subs.resolve()),
+    book.plan(book.start_run("v", "secret", "cpu", "batch", str(subs.resolve())),
               ["s03", forged])
     book.close()
     export = _export(results)

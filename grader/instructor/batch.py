@@ -167,8 +167,8 @@ def run_batch(session: Session, students: list[Path], gradebook: Gradebook, resu
             semester.record_times(gradebook, path.name, content, semester.collected_times(
                 path.name, collected, snapshot, lms or {}))
             todo.append((collected, content))
-        parents = {str(p.resolve().parent) for p in students}
-        folder = parents.pop() if len(parents) == 1 else ""  # what ``export`` warns by
+        parents = {p.parent for p in students}
+        folder = str(parents.pop().resolve()) if len(parents) == 1 else ""  # ``outstanding``
         return _run(session, todo, gradebook, results_root, outcome, started, progress,
                     command, parallel, signals, runner, pictures, version, sid, folder)
     finally:
@@ -180,10 +180,10 @@ def _run(session, todo, gradebook, results_root, outcome, started, progress, com
     progress = progress or Progress(len(todo))
     runner = runner or LocalRunner(session, parallel)
     signals = signals or StopSignals()
-    run_id = gradebook.start_run(version, sid, session.device, command)
+    run_id = gradebook.start_run(version, sid, session.device, command, folder)
     from grader.instructor.semester import stamp_run
     stamp_run(gradebook, run_id, session.course[0].course_root)
-    gradebook.plan(run_id, folder, [p.name for p, _ in todo])
+    gradebook.plan(run_id, [p.name for p, _ in todo])
     done: set[str] = set()
     futures = {}
     try:

@@ -70,19 +70,22 @@ class Gradebook:
     def close(self) -> None:
         self.db.close()
 
-    def start_run(self, grader_version: str, secret_id: str, device: str, command: str) -> int:
+    def start_run(self, grader_version: str, secret_id: str, device: str, command: str,
+                  folder: str = "") -> int:
+        """A new run, of the class folder ``folder`` ('' where it has none: ``outstanding``
+        passes over it)."""
         with self._lock, self.db:
             cur = self.db.execute("INSERT INTO runs (started, grader_version, secret_id, device, "
-                                  "command) VALUES (?, ?, ?, ?, ?)",
-                                  (time.time(), grader_version, secret_id, device, command))
+                                  "command, folder) VALUES (?, ?, ?, ?, ?, ?)",
+                                  (time.time(), grader_version, secret_id, device, command,
+                                   folder))
             return cur.lastrowid
 
-    def plan(self, run_id: int, folder: str, students: list[str]) -> None:
-        """The class folder a run grades and the students it sets out to grade there,
-        recorded before the first is graded: a batch stopped half-way (a signal, a kill, a
-        full disk) leaves the rest on record (``outstanding``)."""
+    def plan(self, run_id: int, students: list[str]) -> None:
+        """The students a run sets out to grade, recorded before the first is graded: a
+        batch stopped half-way (a signal, a kill, a full disk) leaves the rest on record
+        (``outstanding``)."""
         with self._lock, self.db:
-            self.db.execute("UPDATE runs SET folder = ? WHERE id = ?", (folder, run_id))
             self.db.executemany("INSERT INTO run_plans (run_id, student) VALUES (?, ?)",
                                 [(run_id, name) for name in students])
 
@@ -97,15 +100,14 @@ class Gradebook:
         runs = self.db.execute(
             "SELECT id, folder, started, finished FROM runs r WHERE folder != '' AND id = "
             "(SELECT MAX(id) FROM runs WHERE folder = r.folder) ORDER BY id").fetchall()
+        graded = ("SELECT 1 FROM grades g JOIN submissions s ON g.submission_id = s.id JOIN "
+                  "students st ON s.student_id = st.id WHERE st.name = p.student")
         owed = []
         for run_id, folder, started, finished in runs:
             left = self.db.execute(
-                "SELECT p.student, EXISTS (SELECT 1 FROM grades g JOIN submissions s ON "
-                "g.submission_id = s.id JOIN students st ON s.student_id = st.id "
-                "WHERE st.name = p.student) FROM run_plans p WHERE p.run_id = ? AND NOT "
-                "EXISTS (SELECT 1 FROM grades g JOIN submissions s ON g.submission_id = s.id "
-                "JOIN students st ON s.student_id = st.id WHERE st.name = p.student "
-                "AND g.run_id >= p.run_id) ORDER BY p.student", (run_id,)).fetchall()
+                f"SELECT p.student, EXISTS ({graded}) FROM run_plans p WHERE p.run_id = ? AND "
+                f"NOT EXISTS ({graded} AND g.run_id >= p.run_id) ORDER BY p.student",
+                (run_id,)).fetchall()
             if left:
                 owed.append(({"id": run_id, "folder": folder, "started": started,
                               "finished": finished}, [(n, bool(older)) for n, older in left]))

@@ -245,14 +245,11 @@ def execute(path: str, connection_file: str, pid: int, cell_seconds: float,
         finally:
             if main:
                 signal.setitimer(signal.ITIMER_REAL, 0)
-    except _Overdue:
+    except (_Overdue, asyncio.TimeoutError) as exc:
         _signal(pid, signal.SIGKILL)
+        stuck = " and stopped answering" if isinstance(exc, _Overdue) else ""
         cell = f" (code cell {run.running_cell} was running)" if run.running_cell else ""
-        run.failure = f"the notebook ran past its time limit and stopped answering{cell}"
-    except asyncio.TimeoutError:
-        _signal(pid, signal.SIGKILL)
-        cell = f" (code cell {run.running_cell} was running)" if run.running_cell else ""
-        run.failure = f"the notebook ran past its time limit{cell}"
+        run.failure = f"the notebook ran past its time limit{stuck}{cell}"
     except _KernelDied:
         cell = f" while running code cell {run.running_cell}" if run.running_cell else ""
         run.failure = f"the notebook's kernel died{cell}"

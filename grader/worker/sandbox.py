@@ -197,12 +197,6 @@ BEYOND_THE_FORK = ("name_to_handle_at", "open_by_handle_at", "unshare", "setns",
                    "shmget", "shmat", "shmctl", "shmdt", "semget", "semop", "semctl",
                    "semtimedop", "msgget", "msgsnd", "msgrcv", "msgctl", "add_key",
                    "request_key", "keyctl", "inotify_init", "inotify_init1", "fanotify_init")
-OUTLIVING_CALLS = ("setsid", "setpgid")
-"""Refused with EPERM (a red team's find): with a session of its own and its parent-death
-signal cleared (``PR_SET_PDEATHSIG``, refused too: ``seccomp_program``), a child outlived
-its job, its fork server and a stopped batch (still holding its memory and its CPU time),
-out of reach of the group kill that ends a server and every process it started."""
-PR_SET_PDEATHSIG = 1
 """Refused with EPERM, each found by a red team: a file opened by handle with the scratch
 folder as its mount was read as Landlock reads the scratch (any file of that filesystem:
 /etc/shadow, the course's checks); a user namespace of its own holds every capability
@@ -210,6 +204,12 @@ inside it; System V IPC and the keyrings are the host's, so what a fork left the
 it for a later student to read, in memory no limit counted (POSIX semaphores and queues
 live in /dev/shm and /dev/mqueue, which Landlock does not open to a fork); a watch names
 what changes in folders Landlock does not let the fork read (classmates' copies)."""
+OUTLIVING_CALLS = ("setsid", "setpgid")
+"""Refused with EPERM (a red team's find): with a session of its own and its parent-death
+signal cleared (``PR_SET_PDEATHSIG``, refused too: ``seccomp_program``), a child outlived
+its job, its fork server and a stopped batch (still holding its memory and its CPU time),
+out of reach of the group kill that ends a server and every process it started."""
+PR_SET_PDEATHSIG = 1
 SIGNAL_CALLS = ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
 """Allowed only when their first argument is the process's own pid."""
 _FS_IOC_SETFLAGS = (0x40086602, 0x40046602, 0x401C5820)

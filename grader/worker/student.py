@@ -17,11 +17,16 @@ from grader.course.probes import load_probe, run_probe
 from grader.worker.messages import FRAMES, MESSAGE_CHARS, ORIGIN_CHARS, ErrorReport, phase
 from grader.worker.sandbox import Limits, explain_no_space
 
-LIBRARIES = tuple(sorted({os.path.join(os.path.abspath(p), "") for p in (
-    *(os.path.join(prefix, lib) for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix,
-                                               sys.base_exec_prefix}
-      for lib in ("lib", "Lib", "lib64")),
-    os.path.dirname(os.__file__), os.path.dirname(os.path.dirname(os.path.abspath(__file__))))}))
+def _libraries() -> tuple[str, ...]:
+    """Each installation's ``lib`` folders (``sys.prefix`` and its kin: the standard library,
+    site-packages) and the grader's own folder, each ending in a separator."""
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    folders = [os.path.join(p, lib) for p in prefixes for lib in ("lib", "Lib", "lib64")]
+    folders.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return tuple(sorted({os.path.join(os.path.abspath(f), "") for f in folders}))
+
+
+LIBRARIES = _libraries()
 """Where the Python library, installed packages (torch, NumPy) and the grader live (each
 installation's ``lib`` folders: a student's files may sit beside a virtual environment's
 own): code raised in there is never a student's unfinished stub."""

@@ -36,6 +36,7 @@ MAX_DEPTH = 32
 PAST_NAMED = 20
 """How many of the entries past MAX_ENTRIES or MAX_DEPTH are named one by one; the rest are
 counted in one line (20,000 files once made 15,000 lines and a 3.5 MB results.json)."""
+_PAST = f"past the {MAX_ENTRIES} files or {MAX_DEPTH} folders deep a submission may hold"
 MAX_PATH_BYTES = 1024
 """The longest path read inside a submission (its names may each take 255 bytes): the private
 copy, under a longer folder, stays far within the system's 4096."""
@@ -166,9 +167,6 @@ def read_student(folder: Path) -> Snapshot:
     except OSError as exc:
         raise FolderUnreadable(folder.name, "the folder could not be read "
                                             f"({exc.strerror or exc})") from None
-
-
-_PAST = f"past the {MAX_ENTRIES} files or {MAX_DEPTH} folders deep a submission may hold"
 
 
 def _walk(dir_fd: int, prefix: str, depth: int, walk: _Walk) -> None:
